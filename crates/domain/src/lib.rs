@@ -1,0 +1,14 @@
+//! botyard's domain: the ids, entities and business rules shared by every API dialect, the
+//! runtime and the job system, and the one [`Error`] type they all return. Nothing here does IO;
+//! storage, HTTP and the sandbox live in other crates and depend on this one.
+
+pub mod account;
+pub mod bot;
+pub mod error;
+pub mod ids;
+pub mod page;
+pub mod time;
+
+pub use error::{Error, ErrorCode, Result};
+pub use ids::{BotId, BotRef, UserId, WorkspaceId};
+pub use time::Timestamp;

@@ -1,0 +1,277 @@
+//! Bots: one row per bot with its definition as a JSON document, and its tags in a side table
+//! so listings can filter on them.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use botyard_domain::bot::Bot;
+use botyard_domain::page::{Page, SortDirection};
+use botyard_domain::{BotRef, Error, ErrorCode, Result, WorkspaceId};
+use sqlx::any::AnyArguments;
+use sqlx::{Any, Arguments};
+
+use crate::Store;
+use crate::error::{db, to_json};
+use crate::rows::{self, bot_columns, get};
+
+/// A bot to insert; its `number` is assigned by the database.
+pub type NewBotRecord = Bot;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BotSortField {
+    #[default]
+    CreatedAt,
+    UpdatedAt,
+}
+
+/// Which bots to list, in which order, from where.
+#[derive(Debug, Clone, Default)]
+pub struct BotListQuery {
+    pub workspaces: Vec<WorkspaceId>,
+    /// `Some(d)`: only bots whose `dev` flag is `d`.
+    pub dev: Option<bool>,
+    /// Every pair must be among the bot's tags.
+    pub tags: Vec<(String, String)>,
+    pub sort: BotSortField,
+    pub direction: SortDirection,
+    /// The `next_token` of the previous page.
+    pub page_token: Option<String>,
+    pub limit: u32,
+}
+
+#[allow(async_fn_in_trait)] // used through the concrete `Store`, whose futures are `Send`
+pub trait BotStore {
+    /// Inserts the bot and its tags; returns it with its assigned number.
+    async fn insert_bot(&self, bot: &NewBotRecord) -> Result<Bot>;
+    /// The bot and the version to pass to [`BotStore::update_bot`].
+    async fn bot(&self, bot: &BotRef) -> Result<Option<(Bot, i64)>>;
+    async fn bot_by_web_channel(&self, web_channel_id: &str) -> Result<Option<Bot>>;
+    /// Writes the bot back if nobody changed it since `version` was read; `false` otherwise.
+    async fn update_bot(&self, bot: &Bot, version: i64) -> Result<bool>;
+    async fn delete_bot(&self, bot: &Bot) -> Result<bool>;
+    async fn list_bots(&self, query: &BotListQuery) -> Result<Page<Bot>>;
+}
+
+impl BotStore for Store {
+    async fn insert_bot(&self, bot: &NewBotRecord) -> Result<Bot> {
+        let definition = to_json(&bot.definition)?;
+        let mut tx = self.write.begin().await.map_err(db)?;
+        let row = sqlx::query(
+            "INSERT INTO bots (uid, workspace_id, name, dev, status, run_state, created_at, updated_at, \
+             deployed_at, created_by, signing_secret, web_channel_id, telegram_token, csv_url, git_remote, \
+             definition, version) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 1) RETURNING id",
+        )
+        .bind(bot.id.as_str())
+        .bind(bot.workspace_id.as_str())
+        .bind(&bot.name)
+        .bind(i64::from(bot.dev))
+        .bind(bot.status.as_str())
+        .bind(bot.run_state.as_str())
+        .bind(bot.created_at.millis())
+        .bind(bot.updated_at.millis())
+        .bind(bot.deployed_at.map(|t| t.millis()))
+        .bind(bot.created_by.map(|u| u.0))
+        .bind(&bot.signing_secret)
+        .bind(&bot.web_channel_id)
+        .bind(&bot.telegram_token)
+        .bind(&bot.csv_url)
+        .bind(&bot.git_remote)
+        .bind(definition)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+        let number: i64 = get(&row, "id")?;
+        write_tags(&mut tx, number, bot).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(Bot { number, ..bot.clone() })
+    }
+
+    async fn bot(&self, bot: &BotRef) -> Result<Option<(Bot, i64)>> {
+        let row = match bot {
+            BotRef::Number(n) => {
+                let sql = concat!("SELECT ", bot_columns!(), " FROM bots b WHERE b.id = $1");
+                sqlx::query(sql).bind(*n).fetch_optional(&self.read).await
+            }
+            BotRef::Id(id) => {
+                let sql = concat!("SELECT ", bot_columns!(), " FROM bots b WHERE b.uid = $1");
+                sqlx::query(sql).bind(id.as_str()).fetch_optional(&self.read).await
+            }
+        }
+        .map_err(db)?;
+        row.map(|r| rows::bot(&r)).transpose()
+    }
+
+    async fn bot_by_web_channel(&self, web_channel_id: &str) -> Result<Option<Bot>> {
+        let sql = concat!("SELECT ", bot_columns!(), " FROM bots b WHERE b.web_channel_id = $1");
+        let row = sqlx::query(sql).bind(web_channel_id).fetch_optional(&self.read).await.map_err(db)?;
+        Ok(row.map(|r| rows::bot(&r)).transpose()?.map(|(bot, _)| bot))
+    }
+
+    async fn update_bot(&self, bot: &Bot, version: i64) -> Result<bool> {
+        let definition = to_json(&bot.definition)?;
+        let mut tx = self.write.begin().await.map_err(db)?;
+        let done = sqlx::query(
+            "UPDATE bots SET name = $1, dev = $2, status = $3, run_state = $4, updated_at = $5, \
+             deployed_at = $6, signing_secret = $7, telegram_token = $8, csv_url = $9, git_remote = $10, \
+             definition = $11, version = version + 1 WHERE id = $12 AND version = $13",
+        )
+        .bind(&bot.name)
+        .bind(i64::from(bot.dev))
+        .bind(bot.status.as_str())
+        .bind(bot.run_state.as_str())
+        .bind(bot.updated_at.millis())
+        .bind(bot.deployed_at.map(|t| t.millis()))
+        .bind(&bot.signing_secret)
+        .bind(&bot.telegram_token)
+        .bind(&bot.csv_url)
+        .bind(&bot.git_remote)
+        .bind(definition)
+        .bind(bot.number)
+        .bind(version)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM bot_tags WHERE bot_id = $1")
+            .bind(bot.number)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        write_tags(&mut tx, bot.number, bot).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(true)
+    }
+
+    async fn delete_bot(&self, bot: &Bot) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM bots WHERE id = $1")
+            .bind(bot.number)
+            .execute(&self.write)
+            .await
+            .map_err(db)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn list_bots(&self, query: &BotListQuery) -> Result<Page<Bot>> {
+        if query.workspaces.is_empty() {
+            return Ok(Page { items: Vec::new(), next_token: None });
+        }
+        let mut sql = SqlBuilder::new(concat!("SELECT ", bot_columns!(), " FROM bots b WHERE b.workspace_id IN ("));
+        for (i, ws) in query.workspaces.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.bind(ws.as_str().to_owned());
+        }
+        sql.push(")");
+        if let Some(dev) = query.dev {
+            sql.push(" AND b.dev = ");
+            sql.bind(i64::from(dev));
+        }
+        for (key, value) in &query.tags {
+            sql.push(" AND EXISTS (SELECT 1 FROM bot_tags t WHERE t.bot_id = b.id AND t.key = ");
+            sql.bind(key.clone());
+            sql.push(" AND t.value = ");
+            sql.bind(value.clone());
+            sql.push(")");
+        }
+        let column = match query.sort {
+            BotSortField::CreatedAt => "b.created_at",
+            BotSortField::UpdatedAt => "b.updated_at",
+        };
+        let (cmp, order) = match query.direction {
+            SortDirection::Asc => (" > ", " ASC"),
+            SortDirection::Desc => (" < ", " DESC"),
+        };
+        if let Some(token) = &query.page_token {
+            let (value, number) = decode_token(token)?;
+            sql.push(" AND (");
+            sql.push(column);
+            sql.push(", b.id)");
+            sql.push(cmp);
+            sql.push("(");
+            sql.bind(value);
+            sql.push(", ");
+            sql.bind(number);
+            sql.push(")");
+        }
+        sql.push(" ORDER BY ");
+        sql.push(column);
+        sql.push(order);
+        sql.push(", b.id");
+        sql.push(order);
+        sql.push(" LIMIT ");
+        let limit = query.limit.max(1);
+        sql.bind(i64::from(limit) + 1);
+        let found = sql.fetch_all(&self.read).await?;
+        let mut items = found.iter().map(|r| rows::bot(r).map(|(b, _)| b)).collect::<Result<Vec<_>>>()?;
+        let next_token = if items.len() > limit as usize {
+            items.truncate(limit as usize);
+            items.last().map(|last| {
+                let value = match query.sort {
+                    BotSortField::CreatedAt => last.created_at.millis(),
+                    BotSortField::UpdatedAt => last.updated_at.millis(),
+                };
+                URL_SAFE_NO_PAD.encode(format!("{value}:{}", last.number))
+            })
+        } else {
+            None
+        };
+        Ok(Page { items, next_token })
+    }
+}
+
+async fn write_tags(tx: &mut sqlx::Transaction<'_, Any>, number: i64, bot: &Bot) -> Result<()> {
+    for (key, value) in &bot.definition.tags {
+        sqlx::query("INSERT INTO bot_tags (bot_id, key, value) VALUES ($1, $2, $3)")
+            .bind(number)
+            .bind(key)
+            .bind(value)
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
+    }
+    Ok(())
+}
+
+fn decode_token(token: &str) -> Result<(i64, i64)> {
+    let invalid = || Error::new(ErrorCode::InvalidQuery, "nextToken is invalid");
+    let raw = URL_SAFE_NO_PAD.decode(token).map_err(|_| invalid())?;
+    let text = String::from_utf8(raw).map_err(|_| invalid())?;
+    let (value, number) = text.split_once(':').ok_or_else(invalid)?;
+    Ok((value.parse().map_err(|_| invalid())?, number.parse().map_err(|_| invalid())?))
+}
+
+/// A query whose structure is assembled from fixed fragments and whose values are all bound as
+/// `$n` parameters.
+pub(crate) struct SqlBuilder {
+    sql: String,
+    args: AnyArguments,
+    count: usize,
+}
+
+impl SqlBuilder {
+    pub(crate) fn new(start: &'static str) -> Self {
+        Self { sql: start.to_owned(), args: AnyArguments::default(), count: 0 }
+    }
+
+    pub(crate) fn push(&mut self, fragment: &'static str) {
+        self.sql.push_str(fragment);
+    }
+
+    pub(crate) fn bind<T>(&mut self, value: T)
+    where
+        T: for<'q> sqlx::Encode<'q, Any> + sqlx::Type<Any> + Send + 'static,
+    {
+        self.count += 1;
+        self.sql.push('$');
+        self.sql.push_str(&self.count.to_string());
+        // Encoding our own integers and strings cannot fail.
+        let _ = self.args.add(value);
+    }
+
+    pub(crate) async fn fetch_all(self, pool: &sqlx::AnyPool) -> Result<Vec<sqlx::any::AnyRow>> {
+        sqlx::query_with(sqlx::AssertSqlSafe(self.sql), self.args).fetch_all(pool).await.map_err(db)
+    }
+}

@@ -1,0 +1,56 @@
+//! botyard's storage. One trait per aggregate ([`AccountStore`], [`WorkspaceStore`],
+//! [`BotStore`], …) describes what the rest of botyard may ask of the database; [`Store`]
+//! implements them for SQLite and PostgreSQL, picked at run time from the URL scheme.
+//!
+//! Both backends run the same SQL text through sqlx's `Any` driver wherever the two dialects
+//! agree (`$n` parameters, `RETURNING`, `ON CONFLICT`); where they differ (claiming queued work)
+//! the code branches on [`Backend`]. Each backend has its own migrations folder. Values are kept
+//! to types both sides share: 64-bit integers (timestamps in milliseconds, booleans as 0/1), text
+//! and JSON documents as text.
+//!
+//! On SQLite, writes go through a pool of one connection, so writers queue in botyard instead of
+//! failing with `SQLITE_BUSY`; reads use a separate pool and see committed data (WAL mode).
+
+mod accounts;
+mod bots;
+mod connect;
+mod error;
+mod rows;
+mod workspaces;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use accounts::{AccountStore, NewAccount, SessionRecord, UserRecord};
+pub use bots::{BotListQuery, BotSortField, BotStore, NewBotRecord};
+pub use connect::{Backend, StoreOptions};
+pub use workspaces::WorkspaceStore;
+
+use botyard_domain::Result;
+use sqlx::AnyPool;
+
+/// A handle on the database; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    backend: Backend,
+    read: AnyPool,
+    write: AnyPool,
+}
+
+impl Store {
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Checks that the database answers, for readiness probes.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.read).await.map_err(error::db)?;
+        Ok(())
+    }
+
+    /// Closes every connection; pending writes complete first.
+    pub async fn close(&self) {
+        self.write.close().await;
+        self.read.close().await;
+    }
+}
