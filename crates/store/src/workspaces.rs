@@ -23,6 +23,8 @@ pub trait WorkspaceStore {
     async fn put_invitation(&self, invitation: &Invitation) -> Result<()>;
     async fn remove_member(&self, workspace: &WorkspaceId, user: UserId) -> Result<bool>;
     async fn remove_invitation(&self, workspace: &WorkspaceId, email: &str) -> Result<bool>;
+    /// Whether any workspace has invited this email.
+    async fn has_invitation(&self, email: &str) -> Result<bool>;
 }
 
 impl WorkspaceStore for Store {
@@ -173,5 +175,14 @@ impl WorkspaceStore for Store {
             .await
             .map_err(db)?;
         Ok(done.rows_affected() > 0)
+    }
+
+    async fn has_invitation(&self, email: &str) -> Result<bool> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM workspace_invitations WHERE email = $1")
+            .bind(email)
+            .fetch_one(&self.read)
+            .await
+            .map_err(db)?;
+        Ok(get::<i64>(&row, "n")? > 0)
     }
 }

@@ -1,0 +1,213 @@
+//! Signing up and in, authenticating requests, and managing one's own credentials.
+
+use botyard_domain::account::{self, User, Workspace};
+use botyard_domain::{Error, Result, Timestamp, WorkspaceId};
+use botyard_store::{AccountStore, NewAccount, WorkspaceStore};
+
+use crate::Services;
+use crate::credentials::{self, API_KEY_PREFIX, SESSION_PREFIX};
+
+/// Who is making a request, and with which credential.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Caller {
+    pub user: User,
+    pub credential: Credential,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Credential {
+    ApiKey,
+    Session { client: String },
+}
+
+/// The result of signing up; `api_key` is shown this once.
+#[derive(Debug, Clone)]
+pub struct SignUp {
+    pub user: User,
+    pub api_key: String,
+    pub workspace: Workspace,
+}
+
+/// The result of signing in: a new session.
+#[derive(Debug, Clone)]
+pub struct SignIn {
+    pub user: User,
+    pub token: String,
+    pub client: String,
+    pub expires_at: Timestamp,
+}
+
+const BAD_CREDENTIALS: &str = "Invalid login credentials. Please try again.";
+const DEFAULT_PLAN: &str = "free";
+
+impl Services {
+    /// Creates an account with a personal workspace. When sign-up is disabled, only emails with a
+    /// pending invitation may sign up.
+    pub async fn sign_up(&self, email: &str, password: &str) -> Result<SignUp> {
+        let email = account::normalize_email(email)?;
+        account::check_password(password)?;
+        if !self.config.auth.signup && !self.store.has_invitation(&email).await? {
+            return Err(Error::forbidden("Sign up is disabled on this server; ask a workspace owner for an invitation"));
+        }
+        self.create_account(email, password).await
+    }
+
+    /// Creates an account without the sign-up policy check (first-start administrator, CLI).
+    pub async fn create_account(&self, email: String, password: &str) -> Result<SignUp> {
+        account::check_password(password)?;
+        let password_hash = credentials::hash_password(password.to_owned()).await?;
+        let api_key = credentials::random_token(API_KEY_PREFIX);
+        let now = Timestamp::now();
+        let workspace = Workspace {
+            id: WorkspaceId::generate(),
+            name: format!("{}'s workspace", email.split('@').next().unwrap_or("My")),
+            personal_of: None,
+            plan: DEFAULT_PLAN.into(),
+            created_at: now,
+        };
+        let user = self
+            .store
+            .create_account(NewAccount {
+                email,
+                password_hash,
+                api_key_hash: credentials::digest(&api_key),
+                api_key_hint: credentials::hint(&api_key),
+                workspace: workspace.clone(),
+                now,
+            })
+            .await?;
+        let workspace = Workspace { personal_of: Some(user.id), ..workspace };
+        Ok(SignUp { user, api_key, workspace })
+    }
+
+    /// Checks email and password and opens a session. Failures do not say which was wrong, and
+    /// repeated failures for one email are throttled.
+    pub async fn sign_in(&self, email: &str, password: &str) -> Result<SignIn> {
+        let key = email.trim().to_lowercase();
+        self.signin_throttle.check(&key)?;
+        let record = match account::normalize_email(email) {
+            Ok(email) => self.store.user_by_email(&email).await?,
+            Err(_) => None,
+        };
+        let hash = record.as_ref().map(|r| r.password_hash.clone());
+        if !credentials::verify_password(password.to_owned(), hash).await {
+            self.signin_throttle.failure(&key);
+            return Err(Error::unauthorized(BAD_CREDENTIALS));
+        }
+        self.signin_throttle.success(&key);
+        let user = record.map(|r| r.user).ok_or_else(|| Error::unauthorized(BAD_CREDENTIALS))?;
+        self.open_session(user).await
+    }
+
+    async fn open_session(&self, user: User) -> Result<SignIn> {
+        let token = credentials::random_token(SESSION_PREFIX);
+        let client = credentials::random_id(16);
+        let now = Timestamp::now();
+        let ttl_secs = self.config.auth.session_ttl_hours.saturating_mul(3600);
+        let expires_at = now.plus_secs(i64::try_from(ttl_secs).unwrap_or(i64::MAX / 1000));
+        self.store.create_session(user.id, &credentials::digest(&token), &client, now, expires_at).await?;
+        Ok(SignIn { user, token, client, expires_at })
+    }
+
+    /// The caller presenting an API key, if it is valid.
+    pub async fn authenticate_api_key(&self, key: &str) -> Result<Option<Caller>> {
+        let user = self.store.user_by_api_key(&credentials::digest(key)).await?;
+        Ok(user.map(|user| Caller { user, credential: Credential::ApiKey }))
+    }
+
+    /// The caller presenting a session token, if the session is live. When the client sends the
+    /// session's `client` id and `uid` (email) too, they must match.
+    pub async fn authenticate_session(&self, token: &str, client: Option<&str>, uid: Option<&str>) -> Result<Option<Caller>> {
+        let found = self.store.user_by_session(&credentials::digest(token), Timestamp::now()).await?;
+        Ok(found.and_then(|(user, session)| {
+            let client_ok = client.is_none_or(|c| c == session.client);
+            let uid_ok = uid.is_none_or(|u| u.trim().eq_ignore_ascii_case(&user.email));
+            (client_ok && uid_ok).then_some(Caller { user, credential: Credential::Session { client: session.client } })
+        }))
+    }
+
+    /// A bearer token may be an API key or a session token.
+    pub async fn authenticate_bearer(&self, token: &str) -> Result<Option<Caller>> {
+        if token.starts_with(SESSION_PREFIX) {
+            self.authenticate_session(token, None, None).await
+        } else {
+            self.authenticate_api_key(token).await
+        }
+    }
+
+    pub async fn change_password(&self, caller: &Caller, current: &str, new: &str) -> Result<()> {
+        self.check_current_password(caller, current).await?;
+        account::check_password(new)?;
+        let hash = credentials::hash_password(new.to_owned()).await?;
+        self.store.set_password(caller.user.id, &hash, Timestamp::now()).await
+    }
+
+    pub async fn change_email(&self, caller: &Caller, current_password: &str, email: &str) -> Result<User> {
+        self.check_current_password(caller, current_password).await?;
+        let email = account::normalize_email(email)?;
+        let now = Timestamp::now();
+        self.store.set_email(caller.user.id, &email, now).await?;
+        Ok(User { email, updated_at: now, ..caller.user.clone() })
+    }
+
+    async fn check_current_password(&self, caller: &Caller, current: &str) -> Result<()> {
+        let record = self.store.user_by_id(caller.user.id).await?;
+        let hash = record.map(|r| r.password_hash);
+        if credentials::verify_password(current.to_owned(), hash).await {
+            Ok(())
+        } else {
+            Err(Error::invalid("Current password is invalid"))
+        }
+    }
+
+    /// Replaces the caller's API key; the old one stops working at once. Returns the new key.
+    pub async fn reset_api_key(&self, caller: &Caller) -> Result<String> {
+        let key = credentials::random_token(API_KEY_PREFIX);
+        let now = Timestamp::now();
+        self.store.set_api_key(caller.user.id, &credentials::digest(&key), &credentials::hint(&key), now).await?;
+        Ok(key)
+    }
+
+    /// Ends every session of the caller. The API key stays valid (reset it to revoke it).
+    pub async fn sign_out_everywhere(&self, caller: &Caller) -> Result<u64> {
+        self.store.delete_sessions(caller.user.id).await
+    }
+
+    /// Starts a password reset. botyard sends no email: the one-hour reset token is written to the
+    /// server log for the operator to pass on. The answer is the same whether or not the email
+    /// has an account.
+    pub async fn request_password_reset(&self, email: &str) -> Result<()> {
+        let Ok(email) = account::normalize_email(email) else { return Ok(()) };
+        let Some(record) = self.store.user_by_email(&email).await? else { return Ok(()) };
+        let token = credentials::random_token("byr_");
+        let expires_at = Timestamp::now().plus_secs(3600);
+        self.store.create_password_reset(record.user.id, &credentials::digest(&token), expires_at).await?;
+        tracing::warn!(
+            user = %record.user.id,
+            email = %email,
+            reset_token = %token,
+            "password reset requested: the user completes it with PUT /v2/user/password {{reset_password_token, password}} within one hour"
+        );
+        Ok(())
+    }
+
+    /// Completes a password reset with the token from [`Services::request_password_reset`]; ends
+    /// every session of the user.
+    pub async fn complete_password_reset(&self, token: &str, new_password: &str) -> Result<()> {
+        account::check_password(new_password)?;
+        let user = self
+            .store
+            .take_password_reset(&credentials::digest(token), Timestamp::now())
+            .await?
+            .ok_or_else(|| Error::invalid("Reset password token is invalid or has expired"))?;
+        let hash = credentials::hash_password(new_password.to_owned()).await?;
+        self.store.set_password(user, &hash, Timestamp::now()).await?;
+        self.store.delete_sessions(user).await?;
+        Ok(())
+    }
+
+    /// Whether the database has no account yet (first start).
+    pub async fn has_no_accounts(&self) -> Result<bool> {
+        Ok(self.store.count_users().await? == 0)
+    }
+}

@@ -1,0 +1,161 @@
+//! Bots: creating, reading, changing and deleting them, with the caller's access checked.
+
+use botyard_domain::account::Role;
+use botyard_domain::bot::{self, Bot, BotChanges, BotDefinition, DeployStatus, RunState};
+use botyard_domain::page::Page;
+use botyard_domain::{BotId, BotRef, Error, Result, Timestamp, WorkspaceId};
+use botyard_store::{BotListQuery, BotStore, WorkspaceStore};
+
+use crate::{Caller, Services, credentials};
+
+/// A bot to create.
+#[derive(Debug, Clone, Default)]
+pub struct NewBot {
+    /// Generated when absent.
+    pub name: Option<String>,
+    pub dev: bool,
+    pub changes: BotChanges,
+}
+
+/// A bot as the caller may see it: the bot, its stored version and the caller's role.
+#[derive(Debug, Clone)]
+pub struct BotAccess {
+    pub bot: Bot,
+    pub version: i64,
+    pub role: Role,
+}
+
+/// How often a change is re-applied when another writer changed the bot meanwhile.
+const UPDATE_ATTEMPTS: usize = 5;
+
+impl Services {
+    /// The workspace a dialect without workspaces (Bots.Business) works in: the caller's
+    /// personal workspace, or else the first one they belong to.
+    pub async fn default_workspace(&self, caller: &Caller) -> Result<WorkspaceId> {
+        let memberships = self.store.memberships(caller.user.id).await?;
+        memberships
+            .iter()
+            .find(|m| m.workspace.personal_of == Some(caller.user.id))
+            .or(memberships.first())
+            .map(|m| m.workspace.id.clone())
+            .ok_or_else(|| Error::forbidden("You do not belong to any workspace"))
+    }
+
+    pub async fn create_bot(&self, caller: &Caller, workspace: &WorkspaceId, new: NewBot) -> Result<Bot> {
+        self.workspace_role(caller, workspace).await?.require_write()?;
+        let now = Timestamp::now();
+        let name = match new.name {
+            Some(name) => bot::changes::check_name(&name)?,
+            None => bot::generated_name(rand::random()),
+        };
+        let mut bot = Bot {
+            id: BotId::generate(),
+            number: 0,
+            workspace_id: workspace.clone(),
+            name,
+            dev: new.dev,
+            status: DeployStatus::Active,
+            run_state: RunState::Stopped,
+            created_at: now,
+            updated_at: now,
+            deployed_at: Some(now),
+            created_by: Some(caller.user.id),
+            signing_secret: credentials::random_token("bss_"),
+            web_channel_id: uuid::Uuid::new_v4().to_string(),
+            telegram_token: None,
+            csv_url: None,
+            git_remote: None,
+            definition: BotDefinition::default(),
+        };
+        bot.apply(new.changes)?;
+        self.store.insert_bot(&bot).await
+    }
+
+    /// A bot in any workspace of the caller; `NotFound` when it does not exist or is elsewhere.
+    pub async fn bot_access(&self, caller: &Caller, bot: &BotRef) -> Result<BotAccess> {
+        let (bot, version) = self.store.bot(bot).await?.ok_or_else(|| Error::not_found("Bot"))?;
+        let role = self
+            .store
+            .role_of(caller.user.id, &bot.workspace_id)
+            .await?
+            .ok_or_else(|| Error::not_found("Bot"))?;
+        Ok(BotAccess { bot, version, role })
+    }
+
+    /// A bot of the given workspace: `Forbidden` when the caller is not a member of it,
+    /// `NotFound` when the bot is not in it.
+    pub async fn bot_in_workspace(&self, caller: &Caller, workspace: &WorkspaceId, bot: &BotRef) -> Result<BotAccess> {
+        let role = self.workspace_role(caller, workspace).await?;
+        let (bot, version) = self.store.bot(bot).await?.ok_or_else(|| Error::not_found("Bot"))?;
+        if &bot.workspace_id != workspace {
+            return Err(Error::not_found("Bot"));
+        }
+        Ok(BotAccess { bot, version, role })
+    }
+
+    pub async fn update_bot(&self, access: BotAccess, changes: BotChanges) -> Result<Bot> {
+        self.modify_bot(access, |bot| bot.apply(changes.clone())).await
+    }
+
+    /// Starts (`works`) or stops the bot.
+    pub async fn set_run_state(&self, access: BotAccess, state: RunState) -> Result<Bot> {
+        self.modify_bot(access, |bot| {
+            bot.run_state = state;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Replaces the signing secret; the new one is in the returned bot.
+    pub async fn rotate_signing_secret(&self, access: BotAccess) -> Result<Bot> {
+        let secret = credentials::random_token("bss_");
+        self.modify_bot(access, |bot| {
+            bot.signing_secret = secret.clone();
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn delete_bot(&self, access: BotAccess) -> Result<()> {
+        access.role.require_write()?;
+        self.store.delete_bot(&access.bot).await?;
+        Ok(())
+    }
+
+    /// Lists bots of the workspaces in `query` that the caller belongs to.
+    pub async fn list_bots(&self, caller: &Caller, mut query: BotListQuery) -> Result<Page<Bot>> {
+        let mine = self.store.memberships(caller.user.id).await?;
+        query.workspaces.retain(|ws| mine.iter().any(|m| &m.workspace.id == ws));
+        self.store.list_bots(&query).await
+    }
+
+    /// Lists bots of every workspace the caller belongs to.
+    pub async fn list_all_bots(&self, caller: &Caller, mut query: BotListQuery) -> Result<Page<Bot>> {
+        let mine = self.store.memberships(caller.user.id).await?;
+        query.workspaces = mine.into_iter().map(|m| m.workspace.id).collect();
+        self.store.list_bots(&query).await
+    }
+
+    /// Applies `change` to the bot and stores it, re-reading and re-applying when another writer
+    /// got there first, so concurrent partial updates do not overwrite each other.
+    async fn modify_bot(&self, access: BotAccess, mut change: impl FnMut(&mut Bot) -> Result<()>) -> Result<Bot> {
+        access.role.require_write()?;
+        let BotAccess { mut bot, mut version, .. } = access;
+        for _ in 0..UPDATE_ATTEMPTS {
+            let mut changed = bot.clone();
+            change(&mut changed)?;
+            changed.updated_at = Timestamp::now().max(bot.updated_at.plus_millis(1));
+            if self.store.update_bot(&changed, version).await? {
+                return Ok(changed);
+            }
+            let (fresh, fresh_version) = self
+                .store
+                .bot(&BotRef::Id(bot.id.clone()))
+                .await?
+                .ok_or_else(|| Error::not_found("Bot"))?;
+            bot = fresh;
+            version = fresh_version;
+        }
+        Err(Error::conflict("The bot is being changed by someone else; please retry"))
+    }
+}

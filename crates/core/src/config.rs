@@ -1,0 +1,300 @@
+//! botyard's configuration: one typed struct, layered defaults → TOML file → `BOTYARD_*`
+//! environment → command-line flags, and checked once at start-up.
+//!
+//! Environment variables name keys in upper case with `__` between nested keys:
+//! `BOTYARD_LISTEN` is `listen`, `BOTYARD_AUTH__SIGNUP` is `[auth] signup`. Values are read as
+//! TOML (`false`, `10`, `["a", "b"]`) and otherwise taken as strings.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use toml::{Table, Value};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address and port to listen on.
+    pub listen: String,
+    /// Directory for the SQLite database and files; created if missing.
+    pub data_dir: PathBuf,
+    /// `sqlite://PATH` or `postgres://USER@HOST/DB`; empty means SQLite in `data_dir`.
+    pub database_url: String,
+    /// The URL clients reach this server at, used in links botyard hands out; empty means
+    /// `http://<listen>`.
+    pub public_url: String,
+    pub log: LogConfig,
+    pub auth: AuthConfig,
+    pub http: HttpConfig,
+    pub database: DatabaseConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// `text` or `json`.
+    pub format: String,
+    /// A tracing filter such as `info` or `botyard=debug,sqlx=warn`.
+    pub level: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Whether anyone may sign up; when off, only invited emails can.
+    pub signup: bool,
+    pub session_ttl_hours: u64,
+    /// Failed sign-ins of one email within `signin_window_secs` before it is locked for the rest of
+    /// the window.
+    pub signin_max_failures: u32,
+    pub signin_window_secs: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpConfig {
+    pub body_limit_bytes: usize,
+    /// Origins allowed by CORS; `["*"]` allows any, empty disables CORS headers.
+    pub cors_origins: Vec<String>,
+    /// Sustained requests per second per credential (or per client address when anonymous).
+    pub rate_limit_per_second: u32,
+    /// Requests a credential may send at once above the sustained rate.
+    pub rate_limit_burst: u32,
+    pub request_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    pub max_connections: u32,
+    pub acquire_timeout_secs: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./botyard-data"),
+            database_url: String::new(),
+            public_url: String::new(),
+            log: LogConfig::default(),
+            auth: AuthConfig::default(),
+            http: HttpConfig::default(),
+            database: DatabaseConfig::default(),
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self { format: "text".into(), level: "info".into() }
+    }
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self { signup: true, session_ttl_hours: 24 * 30, signin_max_failures: 5, signin_window_secs: 15 * 60 }
+    }
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            body_limit_bytes: 10 * 1024 * 1024,
+            cors_origins: Vec::new(),
+            rate_limit_per_second: 100,
+            rate_limit_burst: 200,
+            request_timeout_secs: 60,
+        }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self { max_connections: 16, acquire_timeout_secs: 10 }
+    }
+}
+
+/// Where configuration comes from, in increasing precedence after the defaults.
+#[derive(Debug, Default, Clone)]
+pub struct ConfigSources {
+    pub file: Option<PathBuf>,
+    /// `(name, value)` pairs of the process environment.
+    pub env: Vec<(String, String)>,
+    /// Values from command-line flags, as `(key, value)` with dotted keys.
+    pub flags: Vec<(String, String)>,
+}
+
+/// Environment variables with the `BOTYARD_` prefix that are not configuration keys.
+const NOT_CONFIG_ENV: [&str; 4] =
+    ["BOTYARD_CONFIG", "BOTYARD_ADMIN_EMAIL", "BOTYARD_ADMIN_PASSWORD", "BOTYARD_TEST_POSTGRES_URL"];
+
+impl Config {
+    /// Layers the sources over the defaults and checks the result.
+    pub fn load(sources: &ConfigSources) -> Result<Self, String> {
+        let mut table = Table::try_from(Config::default()).map_err(|e| e.to_string())?;
+        if let Some(path) = &sources.file {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("Cannot read the configuration file {}: {e}", path.display()))?;
+            let file: Table = text
+                .parse()
+                .map_err(|e| format!("The configuration file {} is not valid TOML: {e}", path.display()))?;
+            merge(&mut table, file);
+        }
+        for (name, raw) in &sources.env {
+            let Some(rest) = name.strip_prefix("BOTYARD_") else { continue };
+            if NOT_CONFIG_ENV.contains(&name.as_str()) || name.starts_with("BOTYARD_TEST_") {
+                continue;
+            }
+            let path: Vec<String> = rest.split("__").map(str::to_lowercase).collect();
+            set_path(&mut table, &path, parse_value(raw))
+                .map_err(|e| format!("Environment variable {name}: {e}"))?;
+        }
+        for (key, raw) in &sources.flags {
+            let path: Vec<String> = key.split('.').map(str::to_owned).collect();
+            set_path(&mut table, &path, Value::String(raw.clone()))?;
+        }
+        let config: Config = Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| format!("Invalid configuration: {}", e.message()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks values that types alone cannot.
+    pub fn validate(&self) -> Result<(), String> {
+        self.listen_addr()?;
+        if self.http.body_limit_bytes < 1024 {
+            return Err("http.body_limit_bytes must be at least 1024".into());
+        }
+        if self.http.rate_limit_per_second == 0 {
+            return Err("http.rate_limit_per_second must be at least 1".into());
+        }
+        if !["text", "json"].contains(&self.log.format.as_str()) {
+            return Err(format!("log.format must be \"text\" or \"json\", not \"{}\"", self.log.format));
+        }
+        if self.auth.session_ttl_hours == 0 {
+            return Err("auth.session_ttl_hours must be at least 1".into());
+        }
+        if self.database.max_connections == 0 {
+            return Err("database.max_connections must be at least 1".into());
+        }
+        let url = self.database_url();
+        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(format!(
+                "database_url \"{url}\" is not supported: use sqlite://PATH or postgres://USER@HOST/DB"
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn listen_addr(&self) -> Result<SocketAddr, String> {
+        self.listen.parse().map_err(|_| {
+            format!(
+                "listen \"{}\" is not an address and port such as 127.0.0.1:8080 (the port must be 0-65535)",
+                self.listen
+            )
+        })
+    }
+
+    /// The database URL, defaulting to a SQLite file in the data directory.
+    pub fn database_url(&self) -> String {
+        if self.database_url.trim().is_empty() {
+            format!("sqlite://{}", self.data_dir.join("botyard.db").display())
+        } else {
+            self.database_url.trim().to_owned()
+        }
+    }
+
+    pub fn uses_sqlite(&self) -> bool {
+        self.database_url().starts_with("sqlite:")
+    }
+
+    /// Creates the data directory if needed and checks that botyard can write to it.
+    pub fn prepare_data_dir(&self) -> Result<(), String> {
+        prepare_dir(&self.data_dir)
+    }
+}
+
+fn prepare_dir(dir: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| format!("Cannot create the data directory {}: {e}", dir.display()))?;
+    let probe = dir.join(".botyard-write-check");
+    std::fs::write(&probe, b"ok")
+        .map_err(|e| format!("The data directory {} is not writable: {e}", dir.display()))?;
+    let _ = std::fs::remove_file(probe);
+    Ok(())
+}
+
+fn merge(base: &mut Table, over: Table) {
+    for (key, value) in over {
+        match (base.get_mut(&key), value) {
+            (Some(Value::Table(b)), Value::Table(o)) => merge(b, o),
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
+    }
+}
+
+fn set_path(table: &mut Table, path: &[String], value: Value) -> Result<(), String> {
+    let (last, parents) = path.split_last().ok_or("empty key")?;
+    let mut current = table;
+    for part in parents {
+        current = match current.entry(part.clone()).or_insert_with(|| Value::Table(Table::new())) {
+            Value::Table(t) => t,
+            _ => return Err(format!("`{part}` is not a section")),
+        };
+    }
+    current.insert(last.clone(), value);
+    Ok(())
+}
+
+/// Reads an environment value as a TOML value, or as a plain string when it is not one.
+fn parse_value(raw: &str) -> Value {
+    format!("v = {raw}")
+        .parse::<Table>()
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| Value::String(raw.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("botyard.toml");
+        std::fs::write(&file, "listen = \"127.0.0.1:9000\"\n[auth]\nsignup = false\nsession_ttl_hours = 5\n").unwrap();
+        let sources = ConfigSources {
+            file: Some(file),
+            env: vec![
+                ("BOTYARD_AUTH__SESSION_TTL_HOURS".into(), "7".into()),
+                ("BOTYARD_LISTEN".into(), "127.0.0.1:9001".into()),
+                ("BOTYARD_TEST_POSTGRES_URL".into(), "ignored".into()),
+                ("PATH".into(), "/bin".into()),
+            ],
+            flags: vec![("listen".into(), "127.0.0.1:9002".into())],
+        };
+        let config = Config::load(&sources).unwrap();
+        assert_eq!(config.listen, "127.0.0.1:9002");
+        assert!(!config.auth.signup);
+        assert_eq!(config.auth.session_ttl_hours, 7);
+        assert_eq!(config.http.body_limit_bytes, 10 * 1024 * 1024);
+    }
+
+    #[test]
+    fn reports_bad_values_and_unknown_keys() {
+        let bad_port = ConfigSources { flags: vec![("listen".into(), "127.0.0.1:99999".into())], ..Default::default() };
+        assert!(Config::load(&bad_port).unwrap_err().contains("port"));
+        let unknown = ConfigSources { env: vec![("BOTYARD_LISTN".into(), "x".into())], ..Default::default() };
+        assert!(Config::load(&unknown).unwrap_err().contains("listn"));
+        let bad_db = ConfigSources {
+            flags: vec![("database_url".into(), "mysql://x".into())],
+            ..Default::default()
+        };
+        assert!(Config::load(&bad_db).unwrap_err().contains("mysql"));
+    }
+}

@@ -1,0 +1,49 @@
+//! botyard's services: the use cases every API dialect calls — accounts and credentials,
+//! workspaces and their members, bots — with access checks, over the [`Store`]. Handlers parse
+//! a request, call one method of [`Services`] and render its result in their dialect.
+
+pub mod accounts;
+pub mod bots;
+pub mod config;
+pub mod credentials;
+pub mod throttle;
+pub mod workspaces;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use botyard_domain::Result;
+use botyard_store::{Store, StoreOptions};
+
+pub use accounts::{Caller, Credential, SignIn, SignUp};
+pub use bots::{BotAccess, NewBot};
+pub use config::Config;
+
+/// The services and what they share; cheap to clone.
+#[derive(Clone)]
+pub struct Services {
+    pub store: Store,
+    pub config: Arc<Config>,
+    signin_throttle: Arc<throttle::FailureThrottle>,
+}
+
+impl Services {
+    /// Opens the database named by the configuration and prepares the services.
+    pub async fn open(config: Config) -> Result<Self> {
+        let options = StoreOptions {
+            max_connections: config.database.max_connections,
+            acquire_timeout: Duration::from_secs(config.database.acquire_timeout_secs),
+            ..StoreOptions::default()
+        };
+        let store = Store::open(&config.database_url(), &options).await?;
+        Ok(Self::new(store, config))
+    }
+
+    pub fn new(store: Store, config: Config) -> Self {
+        let signin_throttle = throttle::FailureThrottle::new(
+            config.auth.signin_max_failures,
+            Duration::from_secs(config.auth.signin_window_secs),
+        );
+        Self { store, config: Arc::new(config), signin_throttle: Arc::new(signin_throttle) }
+    }
+}

@@ -1,0 +1,117 @@
+//! Workspaces: creating them, who belongs to them with which role, and inviting people.
+
+use botyard_domain::account::{self, Invitation, Member, Membership, Role, Workspace};
+use botyard_domain::{Error, Result, Timestamp, UserId, WorkspaceId};
+use botyard_store::{AccountStore, WorkspaceStore};
+
+use crate::{Caller, Services};
+
+/// What inviting an email did.
+#[derive(Debug, Clone)]
+pub enum Invited {
+    /// The email has an account: it is now a member.
+    Member(Member),
+    /// No account yet: the membership starts when the email signs up.
+    Pending(Invitation),
+}
+
+impl Services {
+    pub async fn memberships(&self, caller: &Caller) -> Result<Vec<Membership>> {
+        self.store.memberships(caller.user.id).await
+    }
+
+    pub async fn create_workspace(&self, caller: &Caller, name: &str) -> Result<Workspace> {
+        let workspace = Workspace {
+            id: WorkspaceId::generate(),
+            name: account::check_workspace_name(name)?,
+            personal_of: None,
+            plan: "free".into(),
+            created_at: Timestamp::now(),
+        };
+        self.store.create_workspace(&workspace, caller.user.id).await?;
+        Ok(workspace)
+    }
+
+    /// The caller's role in the workspace; `Forbidden` when they do not belong to it (whether or
+    /// not it exists).
+    pub async fn workspace_role(&self, caller: &Caller, workspace: &WorkspaceId) -> Result<Role> {
+        self.store
+            .role_of(caller.user.id, workspace)
+            .await?
+            .ok_or_else(|| Error::forbidden("You do not have access to this workspace"))
+    }
+
+    pub async fn workspace(&self, caller: &Caller, id: &WorkspaceId) -> Result<Membership> {
+        let role = self.workspace_role(caller, id).await?;
+        let workspace = self.store.workspace(id).await?.ok_or_else(|| Error::not_found("Workspace"))?;
+        Ok(Membership { workspace, role })
+    }
+
+    pub async fn members(&self, caller: &Caller, workspace: &WorkspaceId) -> Result<(Vec<Member>, Vec<Invitation>)> {
+        self.workspace_role(caller, workspace).await?;
+        Ok((self.store.members(workspace).await?, self.store.invitations(workspace).await?))
+    }
+
+    /// Adds the person with this email to the workspace, or invites them if they have no account.
+    /// Owners and admins may invite; only owners may make owners.
+    pub async fn invite(&self, caller: &Caller, workspace: &WorkspaceId, email: &str, role: Role) -> Result<Invited> {
+        let own = self.workspace_role(caller, workspace).await?;
+        require_manager(own, role)?;
+        let email = account::normalize_email(email)?;
+        let now = Timestamp::now();
+        match self.store.user_by_email(&email).await? {
+            Some(record) => {
+                self.store.put_member(workspace, record.user.id, role, now).await?;
+                Ok(Invited::Member(Member { user_id: record.user.id, email, role, joined_at: now }))
+            }
+            None => {
+                let invitation = Invitation {
+                    workspace_id: workspace.clone(),
+                    email,
+                    role,
+                    invited_by: caller.user.id,
+                    created_at: now,
+                };
+                self.store.put_invitation(&invitation).await?;
+                Ok(Invited::Pending(invitation))
+            }
+        }
+    }
+
+    /// Removes a member (or a pending invitation by email). The last owner cannot be removed.
+    pub async fn remove_member(&self, caller: &Caller, workspace: &WorkspaceId, user: UserId) -> Result<()> {
+        let own = self.workspace_role(caller, workspace).await?;
+        let members = self.store.members(workspace).await?;
+        let target = members.iter().find(|m| m.user_id == user).ok_or_else(|| Error::not_found("Member"))?;
+        if user != caller.user.id {
+            require_manager(own, target.role)?;
+        }
+        let owners = members.iter().filter(|m| m.role == Role::Owner).count();
+        if target.role == Role::Owner && owners <= 1 {
+            return Err(Error::conflict("A workspace must keep at least one owner"));
+        }
+        self.store.remove_member(workspace, user).await?;
+        Ok(())
+    }
+
+    pub async fn cancel_invitation(&self, caller: &Caller, workspace: &WorkspaceId, email: &str) -> Result<()> {
+        let own = self.workspace_role(caller, workspace).await?;
+        require_manager(own, Role::Viewer)?;
+        let email = account::normalize_email(email)?;
+        if self.store.remove_invitation(workspace, &email).await? {
+            Ok(())
+        } else {
+            Err(Error::not_found("Invitation"))
+        }
+    }
+}
+
+fn require_manager(own: Role, granted: Role) -> Result<()> {
+    if !own.can_manage_members() {
+        return Err(Error::forbidden("Only owners and admins can manage members"));
+    }
+    if granted == Role::Owner && own != Role::Owner {
+        return Err(Error::forbidden("Only owners can add or remove owners"));
+    }
+    Ok(())
+}
