@@ -174,11 +174,11 @@ impl Services {
     }
 
     /// Starts a password reset. botyard sends no email: the one-hour reset token is written to the
-    /// server log for the operator to pass on. The answer is the same whether or not the email
-    /// has an account.
-    pub async fn request_password_reset(&self, email: &str) -> Result<()> {
-        let Ok(email) = account::normalize_email(email) else { return Ok(()) };
-        let Some(record) = self.store.user_by_email(&email).await? else { return Ok(()) };
+    /// server log for the operator to pass on, and returned here for callers inside botyard (the
+    /// HTTP answer never contains it, and is the same whether or not the email has an account).
+    pub async fn request_password_reset(&self, email: &str) -> Result<Option<String>> {
+        let Ok(email) = account::normalize_email(email) else { return Ok(None) };
+        let Some(record) = self.store.user_by_email(&email).await? else { return Ok(None) };
         let token = credentials::random_token("byr_");
         let expires_at = Timestamp::now().plus_secs(3600);
         self.store.create_password_reset(record.user.id, &credentials::digest(&token), expires_at).await?;
@@ -188,7 +188,7 @@ impl Services {
             reset_token = %token,
             "password reset requested: the user completes it with PUT /v2/user/password {{reset_password_token, password}} within one hour"
         );
-        Ok(())
+        Ok(Some(token))
     }
 
     /// Completes a password reset with the token from [`Services::request_password_reset`]; ends

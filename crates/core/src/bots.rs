@@ -17,6 +17,14 @@ pub struct NewBot {
     pub changes: BotChanges,
 }
 
+/// A caller acting in a workspace they belong to, with their role there.
+#[derive(Debug, Clone)]
+pub struct WorkspaceAccess {
+    pub caller: Caller,
+    pub workspace: WorkspaceId,
+    pub role: Role,
+}
+
 /// A bot as the caller may see it: the bot, its stored version and the caller's role.
 #[derive(Debug, Clone)]
 pub struct BotAccess {
@@ -41,8 +49,15 @@ impl Services {
             .ok_or_else(|| Error::forbidden("You do not belong to any workspace"))
     }
 
-    pub async fn create_bot(&self, caller: &Caller, workspace: &WorkspaceId, new: NewBot) -> Result<Bot> {
-        self.workspace_role(caller, workspace).await?.require_write()?;
+    /// The caller's access to a workspace; `Forbidden` when they are not a member.
+    pub async fn workspace_access(&self, caller: Caller, workspace: WorkspaceId) -> Result<WorkspaceAccess> {
+        let role = self.workspace_role(&caller, &workspace).await?;
+        Ok(WorkspaceAccess { caller, workspace, role })
+    }
+
+    pub async fn create_bot(&self, access: &WorkspaceAccess, new: NewBot) -> Result<Bot> {
+        access.role.require_write()?;
+        let (caller, workspace) = (&access.caller, &access.workspace);
         let now = Timestamp::now();
         let name = match new.name {
             Some(name) => bot::changes::check_name(&name)?,
@@ -82,15 +97,13 @@ impl Services {
         Ok(BotAccess { bot, version, role })
     }
 
-    /// A bot of the given workspace: `Forbidden` when the caller is not a member of it,
-    /// `NotFound` when the bot is not in it.
-    pub async fn bot_in_workspace(&self, caller: &Caller, workspace: &WorkspaceId, bot: &BotRef) -> Result<BotAccess> {
-        let role = self.workspace_role(caller, workspace).await?;
+    /// A bot of the workspace; `NotFound` when the bot is not in it.
+    pub async fn workspace_bot(&self, access: &WorkspaceAccess, bot: &BotRef) -> Result<BotAccess> {
         let (bot, version) = self.store.bot(bot).await?.ok_or_else(|| Error::not_found("Bot"))?;
-        if &bot.workspace_id != workspace {
+        if bot.workspace_id != access.workspace {
             return Err(Error::not_found("Bot"));
         }
-        Ok(BotAccess { bot, version, role })
+        Ok(BotAccess { bot, version, role: access.role })
     }
 
     pub async fn update_bot(&self, access: BotAccess, changes: BotChanges) -> Result<Bot> {
@@ -122,10 +135,9 @@ impl Services {
         Ok(())
     }
 
-    /// Lists bots of the workspaces in `query` that the caller belongs to.
-    pub async fn list_bots(&self, caller: &Caller, mut query: BotListQuery) -> Result<Page<Bot>> {
-        let mine = self.store.memberships(caller.user.id).await?;
-        query.workspaces.retain(|ws| mine.iter().any(|m| &m.workspace.id == ws));
+    /// Lists bots of the workspace.
+    pub async fn list_bots(&self, access: &WorkspaceAccess, mut query: BotListQuery) -> Result<Page<Bot>> {
+        query.workspaces = vec![access.workspace.clone()];
         self.store.list_bots(&query).await
     }
 

@@ -16,7 +16,7 @@ use botyard_domain::Result;
 use botyard_store::{Store, StoreOptions};
 
 pub use accounts::{Caller, Credential, SignIn, SignUp};
-pub use bots::{BotAccess, NewBot};
+pub use bots::{BotAccess, NewBot, WorkspaceAccess};
 pub use config::Config;
 
 /// The services and what they share; cheap to clone.

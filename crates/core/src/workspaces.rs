@@ -20,6 +20,11 @@ impl Services {
         self.store.memberships(caller.user.id).await
     }
 
+    /// The workspaces of a user who just signed up or in.
+    pub async fn memberships_of(&self, user: UserId) -> Result<Vec<Membership>> {
+        self.store.memberships(user).await
+    }
+
     pub async fn create_workspace(&self, caller: &Caller, name: &str) -> Result<Workspace> {
         let workspace = Workspace {
             id: WorkspaceId::generate(),

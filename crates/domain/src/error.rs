@@ -7,6 +7,8 @@ use std::fmt;
 /// What went wrong, as one table of codes shared by every dialect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorCode {
+    /// The request body is not well-formed JSON.
+    MalformedJson,
     /// The request body or parameters do not have the expected shape or values.
     InvalidPayload,
     /// A JSON schema given by the client is not a valid schema.
@@ -53,7 +55,8 @@ impl ErrorCode {
     /// The HTTP status most dialects use for this code.
     pub fn http_status(self) -> u16 {
         match self {
-            Self::InvalidPayload
+            Self::MalformedJson
+            | Self::InvalidPayload
             | Self::InvalidJsonSchema
             | Self::InvalidDataFormat
             | Self::InvalidIdentifier

@@ -16,10 +16,11 @@ pub type MapPatch<T> = BTreeMap<String, Option<T>>;
 pub struct BotChanges {
     pub name: Option<String>,
     pub description: Option<String>,
-    pub url: Option<String>,
+    /// `Some(None)` clears the URL.
+    pub url: Option<Option<String>>,
     pub authentication: Option<Authentication>,
     pub configuration: Option<ConfigurationChanges>,
-    pub tags: Option<BTreeMap<String, String>>,
+    pub tags: Option<MapPatch<String>>,
     pub user_tags: Option<MapPatch<TagDefinition>>,
     pub conversation_tags: Option<MapPatch<TagDefinition>>,
     pub message_tags: Option<MapPatch<TagDefinition>>,
@@ -71,7 +72,7 @@ impl BotDefinition {
             self.description = Some(v);
         }
         if let Some(v) = c.url {
-            self.url = Some(v);
+            self.url = v;
         }
         if let Some(v) = c.authentication {
             self.authentication = Some(v);
@@ -84,8 +85,8 @@ impl BotDefinition {
                 self.configuration.schema = schema;
             }
         }
-        if let Some(tags) = c.tags {
-            self.tags.extend(tags);
+        if let Some(p) = c.tags {
+            merge(&mut self.tags, p);
         }
         if let Some(p) = c.user_tags {
             merge(&mut self.user.tags, p);

@@ -1,0 +1,4 @@
+//! One module tree per API dialect; each renders botyard's errors in its platform's envelope.
+
+pub mod botpress;
+pub mod bots_business;

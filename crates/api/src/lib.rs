@@ -1,0 +1,133 @@
+//! botyard's HTTP API. Each dialect (Botpress under `/v1`, Bots.Business under `/v2`) is a
+//! module tree of routes and wire types over the same [`Services`]; [`app`] mounts them under
+//! their prefixes with the shared layers: request ids and tracing, body limits, CORS, rate
+//! limiting, and JSON fallbacks in each dialect's envelope. `GET /openapi.json` describes every
+//! route, generated from the handlers' annotations.
+
+pub mod common;
+pub mod dialects;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::middleware::from_fn_with_state;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use botyard_core::Services;
+use http::{HeaderName, HeaderValue, Method};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, Any, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use utoipa::openapi::OpenApi;
+
+use common::dialect::Dialect;
+use common::rate_limit::{RateLimiter, limit};
+use dialects::botpress::{self, Botpress};
+use dialects::bots_business::{self, BotsBusiness};
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub services: Services,
+}
+
+/// The whole HTTP application.
+pub fn app(state: AppState) -> Router {
+    let config = state.services.config.clone();
+    let limiter = Arc::new(RateLimiter::new(config.http.rate_limit_per_second, config.http.rate_limit_burst));
+
+    let (bp_routes, bp_doc) = botpress::router().split_for_parts();
+    let bp_routes = bp_routes
+        .fallback(botpress::not_found)
+        .method_not_allowed_fallback(botpress::method_not_allowed)
+        .layer(from_fn_with_state(limiter.clone(), limit::<Botpress>));
+    let (bb_routes, bb_doc) = bots_business::router().split_for_parts();
+    let bb_routes = bb_routes
+        .fallback(bots_business::not_found)
+        .method_not_allowed_fallback(bots_business::method_not_allowed)
+        .layer(from_fn_with_state(limiter, limit::<BotsBusiness>));
+
+    let doc = openapi(vec![("/v1", bp_doc), ("/v2", bb_doc)]);
+    let request_id = HeaderName::from_static("x-request-id");
+
+    Router::new()
+        .route("/healthz", get(common::health::healthz))
+        .route("/readyz", get(common::health::readyz))
+        .route("/openapi.json", get(move || std::future::ready(axum::Json(doc.clone()))))
+        .nest("/v1", bp_routes)
+        .nest("/v2", bb_routes)
+        .fallback(root_not_found)
+        .layer(DefaultBodyLimit::max(config.http.body_limit_bytes))
+        .layer(cors(&config.http.cors_origins))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request| {
+                    let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+                })
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(CatchPanicLayer::custom(|_| {
+            common::dialect::render::<Plain>(&botyard_domain::Error::internal("a handler panicked"))
+        }))
+        .with_state(state)
+}
+
+/// Describes every route of every dialect.
+fn openapi(parts: Vec<(&str, OpenApi)>) -> OpenApi {
+    let mut doc = utoipa::openapi::OpenApiBuilder::new()
+        .info(
+            utoipa::openapi::InfoBuilder::new()
+                .title("botyard")
+                .version(env!("CARGO_PKG_VERSION"))
+                .description(Some(
+                    "A self-hosted bot platform speaking the admin APIs of Botpress (/v1), \
+                     Bots.Business (/v2) and Kore.ai (/api/public).",
+                ))
+                .build(),
+        )
+        .build();
+    for (prefix, part) in parts {
+        doc = doc.nest(prefix, part);
+    }
+    doc
+}
+
+fn cors(origins: &[String]) -> CorsLayer {
+    if origins.is_empty() {
+        return CorsLayer::new();
+    }
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
+    };
+    CorsLayer::new()
+        .allow_origin(allow)
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
+        .allow_headers(Any)
+        .expose_headers(Any)
+        .max_age(Duration::from_secs(3600))
+}
+
+/// The envelope of routes outside any dialect.
+struct Plain;
+
+impl Dialect for Plain {
+    fn error_response(error: &botyard_domain::Error) -> Response {
+        let status = http::StatusCode::from_u16(error.code.http_status()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+        (status, axum::Json(serde_json::json!({"code": status.as_u16(), "message": error.message}))).into_response()
+    }
+}
+
+async fn root_not_found() -> Response {
+    common::dialect::render::<Plain>(&botyard_domain::Error::new(
+        botyard_domain::ErrorCode::NotFound,
+        "Not found: the APIs live under /v1 (Botpress), /v2 (Bots.Business) and /api/public (Kore.ai); see /openapi.json",
+    ))
+}

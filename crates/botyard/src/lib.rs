@@ -1,0 +1,6 @@
+//! The botyard server assembled: configuration in, a listening server out. The binary
+//! (`main.rs`) parses the command line and calls [`server::run`]; the integration tests call
+//! [`server::start`] to run the same server on an ephemeral port.
+
+pub mod logging;
+pub mod server;

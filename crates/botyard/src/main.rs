@@ -1,0 +1,84 @@
+//! The `botyard` command.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use botyard::{logging, server};
+use botyard_core::config::{Config, ConfigSources};
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "botyard", version, about = "A self-hosted bot platform speaking the Botpress, Bots.Business and Kore.ai admin APIs.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server: the HTTP API of every dialect, on SQLite (default) or PostgreSQL.
+    ///
+    /// Settings come from defaults, then the TOML file of --config, then BOTYARD_* environment
+    /// variables (nested keys joined with __, e.g. BOTYARD_AUTH__SIGNUP=false), then these flags.
+    Serve(ServeArgs),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address and port to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "BOTYARD_LISTEN", value_name = "ADDR:PORT")]
+    listen: Option<String>,
+    /// Directory of the embedded SQLite database and files [default: ./botyard-data].
+    #[arg(long, env = "BOTYARD_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// sqlite://PATH or postgres://USER@HOST/DB [default: SQLite in the data directory].
+    #[arg(long, env = "BOTYARD_DATABASE_URL", value_name = "URL")]
+    database_url: Option<String>,
+    /// A TOML configuration file.
+    #[arg(long, env = "BOTYARD_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+fn load_config(args: &ServeArgs) -> Result<Config, String> {
+    let mut flags = Vec::new();
+    if let Some(listen) = &args.listen {
+        flags.push(("listen".to_owned(), listen.clone()));
+    }
+    if let Some(dir) = &args.data_dir {
+        flags.push(("data_dir".to_owned(), dir.display().to_string()));
+    }
+    if let Some(url) = &args.database_url {
+        flags.push(("database_url".to_owned(), url.clone()));
+    }
+    Config::load(&ConfigSources { file: args.config.clone(), env: std::env::vars().collect(), flags })
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => {
+            let config = match load_config(&args) {
+                Ok(config) => config,
+                Err(message) => {
+                    eprintln!("botyard: {message}");
+                    return ExitCode::from(2);
+                }
+            };
+            logging::init(&config.log);
+            let runtime = match tokio::runtime::Runtime::new() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    eprintln!("botyard: cannot start the async runtime: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            match runtime.block_on(server::run(config)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("botyard: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}

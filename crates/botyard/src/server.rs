@@ -1,0 +1,148 @@
+//! Starting and stopping the server: open the database, prepare the services, bind, serve until
+//! asked to stop, then drain requests in flight.
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use anyhow::{Context, anyhow};
+use botyard_api::{AppState, app};
+use botyard_core::{Config, Services};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// A server running in the background (tests, embedding).
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub services: Services,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+impl RunningServer {
+    /// `http://<addr>`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting requests, finishes those in flight and closes the database.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        (&mut self.task).await.map_err(|e| anyhow!("server task: {e}"))?
+    }
+}
+
+/// Opens everything the configuration names and checks it, with messages that say what to fix.
+pub async fn prepare(config: Config) -> anyhow::Result<(Services, TcpListener)> {
+    if config.uses_sqlite() {
+        config.prepare_data_dir().map_err(|e| anyhow!(e))?;
+    }
+    let addr = config.listen_addr().map_err(|e| anyhow!(e))?;
+    let services = Services::open(config).await.map_err(|e| anyhow!("{}", e.message))?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr} (is another server using this port?)"))?;
+    Ok((services, listener))
+}
+
+/// Starts a server in the background.
+pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
+    let (services, listener) = prepare(config).await?;
+    let addr = listener.local_addr()?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let serving = services.clone();
+    let task = tokio::spawn(async move {
+        serve(serving, listener, async {
+            let _ = stopped.await;
+        })
+        .await
+    });
+    Ok(RunningServer { addr, services, stop: Some(stop), task })
+}
+
+/// Serves until `shutdown` completes, then drains and closes.
+pub async fn serve(services: Services, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    let router = app(AppState { services: services.clone() });
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("serving HTTP")?;
+    services.store.close().await;
+    Ok(())
+}
+
+/// Runs the server in the foreground until SIGINT or SIGTERM.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let (services, listener) = prepare(config).await?;
+    let addr = listener.local_addr()?;
+    tracing::info!(
+        listen = %addr,
+        database = services.store.backend().name(),
+        "botyard is listening on http://{addr} (API description: http://{addr}/openapi.json)"
+    );
+    first_start(&services, addr).await?;
+    serve(services, listener, shutdown_signal()).await?;
+    tracing::info!("botyard stopped");
+    Ok(())
+}
+
+/// On an empty database: create the administrator named by the environment, or say how to
+/// create the first account.
+async fn first_start(services: &Services, addr: SocketAddr) -> anyhow::Result<()> {
+    if !services.has_no_accounts().await.map_err(|e| anyhow!("{e}"))? {
+        return Ok(());
+    }
+    let email = std::env::var("BOTYARD_ADMIN_EMAIL").ok().filter(|v| !v.is_empty());
+    let password = std::env::var("BOTYARD_ADMIN_PASSWORD").ok().filter(|v| !v.is_empty());
+    match (email, password) {
+        (Some(email), Some(password)) => {
+            let email = botyard_domain::account::normalize_email(&email).map_err(|e| anyhow!("BOTYARD_ADMIN_EMAIL: {}", e.message))?;
+            let done = services
+                .create_account(email.clone(), &password)
+                .await
+                .map_err(|e| anyhow!("creating the administrator from BOTYARD_ADMIN_EMAIL: {}", e.message))?;
+            tracing::warn!(
+                email = %email,
+                workspace = %done.workspace.id,
+                "created the first account from BOTYARD_ADMIN_EMAIL; its API key (shown only now) is {}",
+                done.api_key
+            );
+        }
+        _ => {
+            let hint = if services.config.auth.signup {
+                format!(
+                    "sign up with: curl -X POST http://{addr}/v2/auth -H 'Content-Type: application/json' \
+                     -d '{{\"email\":\"you@example.com\",\"password\":\"a long password\"}}'"
+                )
+            } else {
+                "sign-up is disabled: restart with BOTYARD_ADMIN_EMAIL and BOTYARD_ADMIN_PASSWORD set to create an owner".into()
+            };
+            tracing::warn!("no accounts yet; {hint}");
+        }
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
