@@ -1,0 +1,110 @@
+//! Body limits, fallbacks, rate limits, CORS, request ids, health and the API description.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::harness::{TestServer, backends};
+use crate::snap;
+
+#[tokio::test]
+async fn oversized_bodies_and_unknown_routes_answer_in_each_envelope() {
+    for backend in backends() {
+        let s = TestServer::start_with(backend, |c| c.http.body_limit_bytes = 4096).await;
+        let ann = s.sign_up("ann@example.com").await;
+        let bot = s.bp(&ann, Method::POST, "/v1/admin/bots", json!({"name": "b"})).await;
+        let path = format!("/v1/admin/bots/{}", bot.body["bot"]["id"].as_str().unwrap());
+        let big = json!({"code": "x".repeat(8000)});
+        snap!("bp_body_too_large", s.bp(&ann, Method::PUT, &path, big.clone()).await);
+        snap!("bb_body_too_large", s.bb(&ann, Method::POST, "/v2/bots", json!({"name": "x".repeat(8000)})).await);
+
+        snap!("bp_unknown_route", s.bp(&ann, Method::GET, "/v1/admin/nothing", json!(null)).await);
+        snap!("bb_unknown_route", s.bb(&ann, Method::GET, "/v2/nothing", json!(null)).await);
+        snap!("root_unknown_route", s.call(Method::GET, "/nothing", &[], json!(null)).await);
+        snap!("bp_method_not_allowed", s.bp(&ann, Method::PATCH, "/v1/admin/bots", json!({})).await);
+        snap!("bb_method_not_allowed", s.bb(&ann, Method::PATCH, "/v2/bots", json!({})).await);
+        snap!("bb_malformed_json", s.call_raw(Method::POST, "/v2/auth", &[], "application/json", b"{nope".to_vec()).await);
+        snap!("bb_wrong_type", s.call(Method::POST, "/v2/auth", &[], json!({"email": 5, "password": []})).await);
+        s.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn requests_are_rate_limited_per_credential() {
+    for backend in backends() {
+        let s = TestServer::start_with(backend, |c| {
+            c.http.rate_limit_per_second = 1;
+            c.http.rate_limit_burst = 3;
+        })
+        .await;
+        let ann = s.server.services.create_account("ann@example.com".into(), "long enough pw").await.unwrap();
+        let ann = crate::harness::Account {
+            api_key: ann.api_key,
+            workspace: ann.workspace.id.to_string(),
+            user_id: ann.user.id.0,
+        };
+        let mut replies = Vec::new();
+        for _ in 0..4 {
+            replies.push(s.bp(&ann, Method::GET, "/v1/admin/bots", json!(null)).await);
+        }
+        assert_eq!(replies[0].header("ratelimit-limit"), Some("3"));
+        assert_eq!(replies[0].header("ratelimit-remaining"), Some("2"));
+        assert!(replies[..3].iter().all(|r| r.status == StatusCode::OK));
+        let refused = &replies[3];
+        snap!("bp_rate_limited", refused);
+        assert_eq!(refused.header("retry-after"), Some("1"));
+        assert_eq!(refused.header("ratelimit-remaining"), Some("0"));
+        let bb_refused = s.bb(&ann, Method::GET, "/v2/bots", json!(null)).await;
+        snap!("bb_rate_limited", bb_refused);
+        // Another credential has its own budget.
+        let other = s.call(Method::GET, "/v2/bots?api_key=someone-else", &[], json!(null)).await;
+        assert_eq!(other.status, StatusCode::UNAUTHORIZED);
+        s.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn health_description_cors_and_request_ids() {
+    for backend in backends() {
+        let s = TestServer::start_with(backend, |c| c.http.cors_origins = vec!["https://app.example".into()]).await;
+        let health = s.call(Method::GET, "/healthz", &[], json!(null)).await;
+        assert_eq!(health.body, json!({"status": "ok"}));
+        assert!(health.header("x-request-id").is_some_and(|id| id.len() >= 32));
+        let traced = s.call(Method::GET, "/healthz", &[("x-request-id", "trace-me")], json!(null)).await;
+        assert_eq!(traced.header("x-request-id"), Some("trace-me"));
+        let ready = s.call(Method::GET, "/readyz", &[], json!(null)).await;
+        assert_eq!(ready.body["status"], "ok");
+        assert_eq!(ready.body["database"], s.backend.name());
+
+        let doc = s.call(Method::GET, "/openapi.json", &[], json!(null)).await;
+        let paths = doc.body["paths"].as_object().unwrap();
+        for path in [
+            "/v1/admin/bots",
+            "/v1/admin/bots/{id}",
+            "/v1/admin/bots/{id}/signing-secrets/rotate",
+            "/v1/admin/workspaces",
+            "/v2/auth",
+            "/v2/auth/sign_in",
+            "/v2/user",
+            "/v2/user/reset_api_key",
+            "/v2/bots",
+            "/v2/bots/{id}",
+            "/v2/bots/{id}/status",
+            "/v2/workspaces/{id}/members",
+        ] {
+            assert!(paths.contains_key(path), "openapi.json lacks {path}");
+        }
+
+        let preflight = s
+            .http
+            .request(Method::OPTIONS, s.url("/v2/bots"))
+            .header("origin", "https://app.example")
+            .header("access-control-request-method", "POST")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(preflight.headers().get("access-control-allow-origin").unwrap(), "https://app.example");
+        let foreign = s.call(Method::GET, "/healthz", &[("origin", "https://evil.example")], json!(null)).await;
+        assert!(foreign.header("access-control-allow-origin").is_none());
+        s.stop().await;
+    }
+}

@@ -1,0 +1,14 @@
+//! botyard's integration tests, in one binary: each test starts the real server on an ephemeral
+//! port, against SQLite and (when `BOTYARD_TEST_POSTGRES_URL` is set) PostgreSQL, and talks to it
+//! over HTTP. Response bodies are pinned with insta snapshots: they are the compatibility
+//! contract of each dialect.
+
+mod harness;
+
+mod accounts;
+mod botpress_bots;
+mod bots_business_bots;
+mod cli;
+mod cross_dialect;
+mod hardening;
+mod isolation;
