@@ -120,8 +120,10 @@ struct Plain;
 
 impl Dialect for Plain {
     fn error_response(error: &botyard_domain::Error) -> Response {
-        let status = http::StatusCode::from_u16(error.code.http_status()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
-        (status, axum::Json(serde_json::json!({"code": status.as_u16(), "message": error.message}))).into_response()
+        let status = http::StatusCode::from_u16(error.code.http_status())
+            .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+        (status, axum::Json(serde_json::json!({"code": status.as_u16(), "message": error.message})))
+            .into_response()
     }
 }
 

@@ -8,7 +8,11 @@ use botyard_core::config::{Config, ConfigSources};
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "botyard", version, about = "A self-hosted bot platform speaking the Botpress, Bots.Business and Kore.ai admin APIs.")]
+#[command(
+    name = "botyard",
+    version,
+    about = "A self-hosted bot platform speaking the Botpress, Bots.Business and Kore.ai admin APIs."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

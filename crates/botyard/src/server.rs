@@ -19,6 +19,23 @@ pub struct RunningServer {
     task: JoinHandle<anyhow::Result<()>>,
 }
 
+/// Work that runs beside the HTTP server for as long as it serves.
+struct Background(Vec<JoinHandle<()>>);
+
+impl Background {
+    fn start(services: &Services) -> Self {
+        Self(services.spawn_change_listener().into_iter().collect())
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
+    }
+}
+
 impl RunningServer {
     /// `http://<addr>`.
     pub fn url(&self) -> String {
@@ -63,12 +80,18 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
 }
 
 /// Serves until `shutdown` completes, then drains and closes.
-pub async fn serve(services: Services, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+pub async fn serve(
+    services: Services,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let background = Background::start(&services);
     let router = app(AppState { services: services.clone() });
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)
         .await
         .context("serving HTTP")?;
+    drop(background);
     services.store.close().await;
     Ok(())
 }
@@ -98,7 +121,8 @@ async fn first_start(services: &Services, addr: SocketAddr) -> anyhow::Result<()
     let password = std::env::var("BOTYARD_ADMIN_PASSWORD").ok().filter(|v| !v.is_empty());
     match (email, password) {
         (Some(email), Some(password)) => {
-            let email = botyard_domain::account::normalize_email(&email).map_err(|e| anyhow!("BOTYARD_ADMIN_EMAIL: {}", e.message))?;
+            let email = botyard_domain::account::normalize_email(&email)
+                .map_err(|e| anyhow!("BOTYARD_ADMIN_EMAIL: {}", e.message))?;
             let done = services
                 .create_account(email.clone(), &password)
                 .await

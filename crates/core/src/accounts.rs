@@ -5,6 +5,7 @@ use botyard_domain::{Error, Result, Timestamp, WorkspaceId};
 use botyard_store::{AccountStore, NewAccount, WorkspaceStore};
 
 use crate::Services;
+use crate::changes::Change;
 use crate::credentials::{self, API_KEY_PREFIX, SESSION_PREFIX};
 
 /// Who is making a request, and with which credential.
@@ -47,7 +48,9 @@ impl Services {
         let email = account::normalize_email(email)?;
         account::check_password(password)?;
         if !self.config.auth.signup && !self.store.has_invitation(&email).await? {
-            return Err(Error::forbidden("Sign up is disabled on this server; ask a workspace owner for an invitation"));
+            return Err(Error::forbidden(
+                "Sign up is disabled on this server; ask a workspace owner for an invitation",
+            ));
         }
         self.create_account(email, password).await
     }
@@ -111,19 +114,45 @@ impl Services {
 
     /// The caller presenting an API key, if it is valid.
     pub async fn authenticate_api_key(&self, key: &str) -> Result<Option<Caller>> {
-        let user = self.store.user_by_api_key(&credentials::digest(key)).await?;
-        Ok(user.map(|user| Caller { user, credential: Credential::ApiKey }))
+        let digest = credentials::digest(key);
+        if let Some(caller) = self.callers.get(&digest) {
+            return Ok(Some(caller));
+        }
+        let epoch = self.callers.epoch();
+        let user = self.store.user_by_api_key(&digest).await?;
+        let caller = user.map(|user| Caller { user, credential: Credential::ApiKey });
+        if let Some(caller) = &caller {
+            self.callers.insert(epoch, [(digest, caller.clone())]);
+        }
+        Ok(caller)
     }
 
     /// The caller presenting a session token, if the session is live. When the client sends the
     /// session's `client` id and `uid` (email) too, they must match.
-    pub async fn authenticate_session(&self, token: &str, client: Option<&str>, uid: Option<&str>) -> Result<Option<Caller>> {
-        let found = self.store.user_by_session(&credentials::digest(token), Timestamp::now()).await?;
-        Ok(found.and_then(|(user, session)| {
-            let client_ok = client.is_none_or(|c| c == session.client);
-            let uid_ok = uid.is_none_or(|u| u.trim().eq_ignore_ascii_case(&user.email));
-            (client_ok && uid_ok).then_some(Caller { user, credential: Credential::Session { client: session.client } })
-        }))
+    pub async fn authenticate_session(
+        &self,
+        token: &str,
+        client: Option<&str>,
+        uid: Option<&str>,
+    ) -> Result<Option<Caller>> {
+        let digest = credentials::digest(token);
+        let caller = match self.callers.get(&digest) {
+            Some(caller) => caller,
+            None => {
+                let epoch = self.callers.epoch();
+                let Some((user, session)) = self.store.user_by_session(&digest, Timestamp::now()).await?
+                else {
+                    return Ok(None);
+                };
+                let caller = Caller { user, credential: Credential::Session { client: session.client } };
+                self.callers.insert(epoch, [(digest, caller.clone())]);
+                caller
+            }
+        };
+        let Credential::Session { client: session_client } = &caller.credential else { return Ok(None) };
+        let client_ok = client.is_none_or(|c| c == session_client);
+        let uid_ok = uid.is_none_or(|u| u.trim().eq_ignore_ascii_case(&caller.user.email));
+        Ok((client_ok && uid_ok).then_some(caller))
     }
 
     /// A bearer token may be an API key or a session token.
@@ -147,6 +176,7 @@ impl Services {
         let email = account::normalize_email(email)?;
         let now = Timestamp::now();
         self.store.set_email(caller.user.id, &email, now).await?;
+        self.changed(Change::User(caller.user.id)).await;
         Ok(User { email, updated_at: now, ..caller.user.clone() })
     }
 
@@ -164,13 +194,18 @@ impl Services {
     pub async fn reset_api_key(&self, caller: &Caller) -> Result<String> {
         let key = credentials::random_token(API_KEY_PREFIX);
         let now = Timestamp::now();
-        self.store.set_api_key(caller.user.id, &credentials::digest(&key), &credentials::hint(&key), now).await?;
+        self.store
+            .set_api_key(caller.user.id, &credentials::digest(&key), &credentials::hint(&key), now)
+            .await?;
+        self.changed(Change::User(caller.user.id)).await;
         Ok(key)
     }
 
     /// Ends every session of the caller. The API key stays valid (reset it to revoke it).
     pub async fn sign_out_everywhere(&self, caller: &Caller) -> Result<u64> {
-        self.store.delete_sessions(caller.user.id).await
+        let ended = self.store.delete_sessions(caller.user.id).await?;
+        self.changed(Change::User(caller.user.id)).await;
+        Ok(ended)
     }
 
     /// Starts a password reset. botyard sends no email: the one-hour reset token is written to the
@@ -203,6 +238,7 @@ impl Services {
         let hash = credentials::hash_password(new_password.to_owned()).await?;
         self.store.set_password(user, &hash, Timestamp::now()).await?;
         self.store.delete_sessions(user).await?;
+        self.changed(Change::User(user)).await;
         Ok(())
     }
 

@@ -6,6 +6,7 @@ use botyard_domain::page::Page;
 use botyard_domain::{BotId, BotRef, Error, Result, Timestamp, WorkspaceId};
 use botyard_store::{BotListQuery, BotStore, WorkspaceStore};
 
+use crate::changes::Change;
 use crate::{Caller, Services, credentials};
 
 /// A bot to create.
@@ -25,16 +26,12 @@ pub struct WorkspaceAccess {
     pub role: Role,
 }
 
-/// A bot as the caller may see it: the bot, its stored version and the caller's role.
+/// A bot as the caller may see it, with the caller's role in its workspace.
 #[derive(Debug, Clone)]
 pub struct BotAccess {
     pub bot: Bot,
-    pub version: i64,
     pub role: Role,
 }
-
-/// How often a change is re-applied when another writer changed the bot meanwhile.
-const UPDATE_ATTEMPTS: usize = 5;
 
 impl Services {
     /// The workspace a dialect without workspaces (Bots.Business) works in: the caller's
@@ -86,24 +83,43 @@ impl Services {
         self.store.insert_bot(&bot).await
     }
 
+    /// A bot by either of its ids, from the cache when it is there.
+    pub async fn find_bot(&self, bot: &BotRef) -> Result<Option<Bot>> {
+        if let Some(found) = self.bots.get(bot) {
+            return Ok(Some(found));
+        }
+        let epoch = self.bots.epoch();
+        let found = self.store.bot(bot).await?;
+        if let Some(found) = &found {
+            self.bots.insert(
+                epoch,
+                [
+                    (BotRef::Number(found.number), found.clone()),
+                    (BotRef::Id(found.id.clone()), found.clone()),
+                ],
+            );
+        }
+        Ok(found)
+    }
+
     /// A bot in any workspace of the caller; `NotFound` when it does not exist or is elsewhere.
     pub async fn bot_access(&self, caller: &Caller, bot: &BotRef) -> Result<BotAccess> {
-        let (bot, version) = self.store.bot(bot).await?.ok_or_else(|| Error::not_found("Bot"))?;
-        let role = self
-            .store
-            .role_of(caller.user.id, &bot.workspace_id)
-            .await?
-            .ok_or_else(|| Error::not_found("Bot"))?;
-        Ok(BotAccess { bot, version, role })
+        let bot = self.find_bot(bot).await?.ok_or_else(|| Error::not_found("Bot"))?;
+        let role = match self.workspace_role(caller, &bot.workspace_id).await {
+            Ok(role) => role,
+            Err(e) if e.code == botyard_domain::ErrorCode::Forbidden => return Err(Error::not_found("Bot")),
+            Err(e) => return Err(e),
+        };
+        Ok(BotAccess { bot, role })
     }
 
     /// A bot of the workspace; `NotFound` when the bot is not in it.
     pub async fn workspace_bot(&self, access: &WorkspaceAccess, bot: &BotRef) -> Result<BotAccess> {
-        let (bot, version) = self.store.bot(bot).await?.ok_or_else(|| Error::not_found("Bot"))?;
+        let bot = self.find_bot(bot).await?.ok_or_else(|| Error::not_found("Bot"))?;
         if bot.workspace_id != access.workspace {
             return Err(Error::not_found("Bot"));
         }
-        Ok(BotAccess { bot, version, role: access.role })
+        Ok(BotAccess { bot, role: access.role })
     }
 
     pub async fn update_bot(&self, access: BotAccess, changes: BotChanges) -> Result<Bot> {
@@ -132,6 +148,7 @@ impl Services {
     pub async fn delete_bot(&self, access: BotAccess) -> Result<()> {
         access.role.require_write()?;
         self.store.delete_bot(&access.bot).await?;
+        self.changed(Change::Bot(access.bot.id)).await;
         Ok(())
     }
 
@@ -148,26 +165,23 @@ impl Services {
         self.store.list_bots(&query).await
     }
 
-    /// Applies `change` to the bot and stores it, re-reading and re-applying when another writer
-    /// got there first, so concurrent partial updates do not overwrite each other.
-    async fn modify_bot(&self, access: BotAccess, mut change: impl FnMut(&mut Bot) -> Result<()>) -> Result<Bot> {
+    /// Applies `change` to the current bot and stores it; concurrent changes queue.
+    async fn modify_bot(
+        &self,
+        access: BotAccess,
+        mut change: impl FnMut(&mut Bot) -> Result<()> + Send,
+    ) -> Result<Bot> {
         access.role.require_write()?;
-        let BotAccess { mut bot, mut version, .. } = access;
-        for _ in 0..UPDATE_ATTEMPTS {
-            let mut changed = bot.clone();
-            change(&mut changed)?;
-            changed.updated_at = Timestamp::now().max(bot.updated_at.plus_millis(1));
-            if self.store.update_bot(&changed, version).await? {
-                return Ok(changed);
-            }
-            let (fresh, fresh_version) = self
-                .store
-                .bot(&BotRef::Id(bot.id.clone()))
-                .await?
-                .ok_or_else(|| Error::not_found("Bot"))?;
-            bot = fresh;
-            version = fresh_version;
-        }
-        Err(Error::conflict("The bot is being changed by someone else; please retry"))
+        let bot = self
+            .store
+            .modify_bot(&access.bot.id, |bot| {
+                let before = bot.updated_at;
+                change(bot)?;
+                bot.updated_at = Timestamp::now().max(before.plus_millis(1));
+                Ok(())
+            })
+            .await?;
+        self.changed(Change::Bot(bot.id.clone())).await;
+        Ok(bot)
     }
 }

@@ -27,6 +27,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub http: HttpConfig,
     pub database: DatabaseConfig,
+    pub cache: CacheConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -48,6 +49,23 @@ pub struct AuthConfig {
     /// the window.
     pub signin_max_failures: u32,
     pub signin_window_secs: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CacheConfig {
+    /// How long a node keeps a checked credential, a role or a bot. Changes remove entries at
+    /// once on every node (on PostgreSQL through notifications); this bounds staleness should a
+    /// notification be lost. 0 disables the caches.
+    pub ttl_secs: u64,
+    /// How many bots a node keeps in memory.
+    pub bots: usize,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        Self { ttl_secs: 60, bots: 10_000 }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -81,6 +99,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             http: HttpConfig::default(),
             database: DatabaseConfig::default(),
+            cache: CacheConfig::default(),
         }
     }
 }
@@ -180,7 +199,8 @@ impl Config {
             return Err("database.max_connections must be at least 1".into());
         }
         let url = self.database_url();
-        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://"))
+        {
             return Err(format!(
                 "database_url \"{url}\" is not supported: use sqlite://PATH or postgres://USER@HOST/DB"
             ));
@@ -267,7 +287,8 @@ mod tests {
     fn layers_in_order() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("botyard.toml");
-        std::fs::write(&file, "listen = \"127.0.0.1:9000\"\n[auth]\nsignup = false\nsession_ttl_hours = 5\n").unwrap();
+        std::fs::write(&file, "listen = \"127.0.0.1:9000\"\n[auth]\nsignup = false\nsession_ttl_hours = 5\n")
+            .unwrap();
         let sources = ConfigSources {
             file: Some(file),
             env: vec![
@@ -287,14 +308,13 @@ mod tests {
 
     #[test]
     fn reports_bad_values_and_unknown_keys() {
-        let bad_port = ConfigSources { flags: vec![("listen".into(), "127.0.0.1:99999".into())], ..Default::default() };
+        let bad_port =
+            ConfigSources { flags: vec![("listen".into(), "127.0.0.1:99999".into())], ..Default::default() };
         assert!(Config::load(&bad_port).unwrap_err().contains("port"));
         let unknown = ConfigSources { env: vec![("BOTYARD_LISTN".into(), "x".into())], ..Default::default() };
         assert!(Config::load(&unknown).unwrap_err().contains("listn"));
-        let bad_db = ConfigSources {
-            flags: vec![("database_url".into(), "mysql://x".into())],
-            ..Default::default()
-        };
+        let bad_db =
+            ConfigSources { flags: vec![("database_url".into(), "mysql://x".into())], ..Default::default() };
         assert!(Config::load(&bad_db).unwrap_err().contains("mysql"));
     }
 }

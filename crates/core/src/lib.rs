@@ -4,6 +4,8 @@
 
 pub mod accounts;
 pub mod bots;
+pub mod cache;
+pub mod changes;
 pub mod config;
 pub mod credentials;
 pub mod throttle;
@@ -12,7 +14,9 @@ pub mod workspaces;
 use std::sync::Arc;
 use std::time::Duration;
 
-use botyard_domain::Result;
+use botyard_domain::account::Role;
+use botyard_domain::bot::Bot;
+use botyard_domain::{BotRef, Result, UserId, WorkspaceId};
 use botyard_store::{Store, StoreOptions};
 
 pub use accounts::{Caller, Credential, SignIn, SignUp};
@@ -25,6 +29,12 @@ pub struct Services {
     pub store: Store,
     pub config: Arc<Config>,
     signin_throttle: Arc<throttle::FailureThrottle>,
+    /// Credential digest → caller.
+    callers: Arc<cache::TtlCache<String, Caller>>,
+    /// (user, workspace) → role.
+    roles: Arc<cache::TtlCache<(UserId, WorkspaceId), Role>>,
+    /// Bots by number and by id.
+    bots: Arc<cache::TtlCache<BotRef, Bot>>,
 }
 
 impl Services {
@@ -44,6 +54,14 @@ impl Services {
             config.auth.signin_max_failures,
             Duration::from_secs(config.auth.signin_window_secs),
         );
-        Self { store, config: Arc::new(config), signin_throttle: Arc::new(signin_throttle) }
+        let ttl = Duration::from_secs(config.cache.ttl_secs);
+        Self {
+            store,
+            signin_throttle: Arc::new(signin_throttle),
+            callers: Arc::new(cache::TtlCache::new(ttl, 100_000)),
+            roles: Arc::new(cache::TtlCache::new(ttl, 100_000)),
+            bots: Arc::new(cache::TtlCache::new(ttl, config.cache.bots)),
+            config: Arc::new(config),
+        }
     }
 }

@@ -4,6 +4,7 @@ use botyard_domain::account::{self, Invitation, Member, Membership, Role, Worksp
 use botyard_domain::{Error, Result, Timestamp, UserId, WorkspaceId};
 use botyard_store::{AccountStore, WorkspaceStore};
 
+use crate::changes::Change;
 use crate::{Caller, Services};
 
 /// What inviting an email did.
@@ -40,10 +41,18 @@ impl Services {
     /// The caller's role in the workspace; `Forbidden` when they do not belong to it (whether or
     /// not it exists).
     pub async fn workspace_role(&self, caller: &Caller, workspace: &WorkspaceId) -> Result<Role> {
-        self.store
+        let key = (caller.user.id, workspace.clone());
+        if let Some(role) = self.roles.get(&key) {
+            return Ok(role);
+        }
+        let epoch = self.roles.epoch();
+        let role = self
+            .store
             .role_of(caller.user.id, workspace)
             .await?
-            .ok_or_else(|| Error::forbidden("You do not have access to this workspace"))
+            .ok_or_else(|| Error::forbidden("You do not have access to this workspace"))?;
+        self.roles.insert(epoch, [(key, role)]);
+        Ok(role)
     }
 
     pub async fn workspace(&self, caller: &Caller, id: &WorkspaceId) -> Result<Membership> {
@@ -52,14 +61,24 @@ impl Services {
         Ok(Membership { workspace, role })
     }
 
-    pub async fn members(&self, caller: &Caller, workspace: &WorkspaceId) -> Result<(Vec<Member>, Vec<Invitation>)> {
+    pub async fn members(
+        &self,
+        caller: &Caller,
+        workspace: &WorkspaceId,
+    ) -> Result<(Vec<Member>, Vec<Invitation>)> {
         self.workspace_role(caller, workspace).await?;
         Ok((self.store.members(workspace).await?, self.store.invitations(workspace).await?))
     }
 
     /// Adds the person with this email to the workspace, or invites them if they have no account.
     /// Owners and admins may invite; only owners may make owners.
-    pub async fn invite(&self, caller: &Caller, workspace: &WorkspaceId, email: &str, role: Role) -> Result<Invited> {
+    pub async fn invite(
+        &self,
+        caller: &Caller,
+        workspace: &WorkspaceId,
+        email: &str,
+        role: Role,
+    ) -> Result<Invited> {
         let own = self.workspace_role(caller, workspace).await?;
         require_manager(own, role)?;
         let email = account::normalize_email(email)?;
@@ -67,6 +86,7 @@ impl Services {
         match self.store.user_by_email(&email).await? {
             Some(record) => {
                 self.store.put_member(workspace, record.user.id, role, now).await?;
+                self.changed(Change::Workspace(workspace.clone())).await;
                 Ok(Invited::Member(Member { user_id: record.user.id, email, role, joined_at: now }))
             }
             None => {
@@ -96,10 +116,16 @@ impl Services {
             return Err(Error::conflict("A workspace must keep at least one owner"));
         }
         self.store.remove_member(workspace, user).await?;
+        self.changed(Change::Workspace(workspace.clone())).await;
         Ok(())
     }
 
-    pub async fn cancel_invitation(&self, caller: &Caller, workspace: &WorkspaceId, email: &str) -> Result<()> {
+    pub async fn cancel_invitation(
+        &self,
+        caller: &Caller,
+        workspace: &WorkspaceId,
+        email: &str,
+    ) -> Result<()> {
         let own = self.workspace_role(caller, workspace).await?;
         require_manager(own, Role::Viewer)?;
         let email = account::normalize_email(email)?;

@@ -47,10 +47,12 @@ pub enum BotRef {
 impl BotRef {
     pub fn parse(raw: &str) -> Result<Self, Error> {
         let raw = raw.trim();
-        if !raw.is_empty() && raw.len() <= 18 && raw.bytes().all(|b| b.is_ascii_digit()) {
-            if let Ok(n) = raw.parse::<i64>() {
-                return Ok(Self::Number(n));
-            }
+        if !raw.is_empty()
+            && raw.len() <= 18
+            && raw.bytes().all(|b| b.is_ascii_digit())
+            && let Ok(n) = raw.parse::<i64>()
+        {
+            return Ok(Self::Number(n));
         }
         let uuid = raw.strip_prefix("st-").unwrap_or(raw);
         BotId::parse(uuid)

@@ -4,9 +4,9 @@ use botyard_domain::account::{Role, User, Workspace};
 use botyard_domain::{Result, Timestamp, UserId};
 use sqlx::Row;
 
+use crate::Store;
 use crate::error::{db, unique_or_db};
 use crate::rows::{self, get, user_columns};
-use crate::Store;
 
 /// A user with the password hash, for sign-in.
 #[derive(Debug, Clone)]
@@ -47,12 +47,28 @@ pub trait AccountStore {
     async fn set_password(&self, id: UserId, password_hash: &str, now: Timestamp) -> Result<()>;
     async fn set_email(&self, id: UserId, email: &str, now: Timestamp) -> Result<()>;
     async fn set_api_key(&self, id: UserId, key_hash: &str, hint: &str, now: Timestamp) -> Result<()>;
-    async fn create_session(&self, user: UserId, token_hash: &str, client: &str, now: Timestamp, expires_at: Timestamp) -> Result<()>;
+    async fn create_session(
+        &self,
+        user: UserId,
+        token_hash: &str,
+        client: &str,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<()>;
     /// The user of a live session, or `None` when unknown or expired.
-    async fn user_by_session(&self, token_hash: &str, now: Timestamp) -> Result<Option<(User, SessionRecord)>>;
+    async fn user_by_session(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<(User, SessionRecord)>>;
     /// Ends every session of the user; returns how many there were.
     async fn delete_sessions(&self, user: UserId) -> Result<u64>;
-    async fn create_password_reset(&self, user: UserId, token_hash: &str, expires_at: Timestamp) -> Result<()>;
+    async fn create_password_reset(
+        &self,
+        user: UserId,
+        token_hash: &str,
+        expires_at: Timestamp,
+    ) -> Result<()>;
     /// Consumes a password-reset token, returning its user if it was valid.
     async fn take_password_reset(&self, token_hash: &str, now: Timestamp) -> Result<Option<UserId>>;
 }
@@ -75,23 +91,27 @@ impl AccountStore for Store {
         .map_err(|e| unique_or_db(e, EMAIL_TAKEN))?;
         let id = UserId(row.try_get("id").map_err(db)?);
         let ws = &new.workspace;
-        sqlx::query("INSERT INTO workspaces (id, name, personal_of, plan, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(ws.id.as_str())
-            .bind(&ws.name)
-            .bind(id.0)
-            .bind(&ws.plan)
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        sqlx::query("INSERT INTO workspace_members (workspace_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(ws.id.as_str())
-            .bind(id.0)
-            .bind(Role::Owner.as_str())
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
+        sqlx::query(
+            "INSERT INTO workspaces (id, name, personal_of, plan, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(ws.id.as_str())
+        .bind(&ws.name)
+        .bind(id.0)
+        .bind(&ws.plan)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        sqlx::query(
+            "INSERT INTO workspace_members (workspace_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(ws.id.as_str())
+        .bind(id.0)
+        .bind(Role::Owner.as_str())
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
         sqlx::query(
             "INSERT INTO workspace_members (workspace_id, user_id, role, created_at) \
              SELECT workspace_id, $1, role, $2 FROM workspace_invitations WHERE email = $3",
@@ -174,7 +194,14 @@ impl AccountStore for Store {
         Ok(())
     }
 
-    async fn create_session(&self, user: UserId, token_hash: &str, client: &str, now: Timestamp, expires_at: Timestamp) -> Result<()> {
+    async fn create_session(
+        &self,
+        user: UserId,
+        token_hash: &str,
+        client: &str,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<()> {
         sqlx::query("INSERT INTO sessions (user_id, token_hash, client, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(user.0)
             .bind(token_hash)
@@ -187,7 +214,11 @@ impl AccountStore for Store {
         Ok(())
     }
 
-    async fn user_by_session(&self, token_hash: &str, now: Timestamp) -> Result<Option<(User, SessionRecord)>> {
+    async fn user_by_session(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<(User, SessionRecord)>> {
         let sql = concat!(
             "SELECT ",
             user_columns!(),
@@ -221,7 +252,12 @@ impl AccountStore for Store {
         Ok(done.rows_affected())
     }
 
-    async fn create_password_reset(&self, user: UserId, token_hash: &str, expires_at: Timestamp) -> Result<()> {
+    async fn create_password_reset(
+        &self,
+        user: UserId,
+        token_hash: &str,
+        expires_at: Timestamp,
+    ) -> Result<()> {
         sqlx::query("INSERT INTO password_resets (token_hash, user_id, expires_at) VALUES ($1, $2, $3)")
             .bind(token_hash)
             .bind(user.0)
@@ -233,11 +269,12 @@ impl AccountStore for Store {
     }
 
     async fn take_password_reset(&self, token_hash: &str, now: Timestamp) -> Result<Option<UserId>> {
-        let row = sqlx::query("DELETE FROM password_resets WHERE token_hash = $1 RETURNING user_id, expires_at")
-            .bind(token_hash)
-            .fetch_optional(&self.write)
-            .await
-            .map_err(db)?;
+        let row =
+            sqlx::query("DELETE FROM password_resets WHERE token_hash = $1 RETURNING user_id, expires_at")
+                .bind(token_hash)
+                .fetch_optional(&self.write)
+                .await
+                .map_err(db)?;
         let Some(row) = row else { return Ok(None) };
         let expires_at: i64 = get(&row, "expires_at")?;
         if expires_at <= now.millis() {

@@ -5,13 +5,13 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use botyard_domain::bot::Bot;
 use botyard_domain::page::{Page, SortDirection};
-use botyard_domain::{BotRef, Error, ErrorCode, Result, WorkspaceId};
+use botyard_domain::{BotId, BotRef, Error, ErrorCode, Result, WorkspaceId};
 use sqlx::any::AnyArguments;
 use sqlx::{Any, Arguments};
 
-use crate::Store;
 use crate::error::{db, to_json};
 use crate::rows::{self, bot_columns, get};
+use crate::{Backend, Store};
 
 /// A bot to insert; its `number` is assigned by the database.
 pub type NewBotRecord = Bot;
@@ -42,11 +42,14 @@ pub struct BotListQuery {
 pub trait BotStore {
     /// Inserts the bot and its tags; returns it with its assigned number.
     async fn insert_bot(&self, bot: &NewBotRecord) -> Result<Bot>;
-    /// The bot and the version to pass to [`BotStore::update_bot`].
-    async fn bot(&self, bot: &BotRef) -> Result<Option<(Bot, i64)>>;
+    async fn bot(&self, bot: &BotRef) -> Result<Option<Bot>>;
     async fn bot_by_web_channel(&self, web_channel_id: &str) -> Result<Option<Bot>>;
-    /// Writes the bot back if nobody changed it since `version` was read; `false` otherwise.
-    async fn update_bot(&self, bot: &Bot, version: i64) -> Result<bool>;
+    /// Reads the bot with a write lock, applies `change` and writes it back, in one transaction:
+    /// concurrent changes of one bot queue instead of overwriting each other. When `change` fails
+    /// nothing is written. `NotFound` when the bot does not exist.
+    async fn modify_bot<F>(&self, bot: &BotId, change: F) -> Result<Bot>
+    where
+        F: FnOnce(&mut Bot) -> Result<()> + Send;
     async fn delete_bot(&self, bot: &Bot) -> Result<bool>;
     async fn list_bots(&self, query: &BotListQuery) -> Result<Page<Bot>>;
 }
@@ -86,7 +89,7 @@ impl BotStore for Store {
         Ok(Bot { number, ..bot.clone() })
     }
 
-    async fn bot(&self, bot: &BotRef) -> Result<Option<(Bot, i64)>> {
+    async fn bot(&self, bot: &BotRef) -> Result<Option<Bot>> {
         let row = match bot {
             BotRef::Number(n) => {
                 let sql = concat!("SELECT ", bot_columns!(), " FROM bots b WHERE b.id = $1");
@@ -104,16 +107,30 @@ impl BotStore for Store {
     async fn bot_by_web_channel(&self, web_channel_id: &str) -> Result<Option<Bot>> {
         let sql = concat!("SELECT ", bot_columns!(), " FROM bots b WHERE b.web_channel_id = $1");
         let row = sqlx::query(sql).bind(web_channel_id).fetch_optional(&self.read).await.map_err(db)?;
-        Ok(row.map(|r| rows::bot(&r)).transpose()?.map(|(bot, _)| bot))
+        row.map(|r| rows::bot(&r)).transpose()
     }
 
-    async fn update_bot(&self, bot: &Bot, version: i64) -> Result<bool> {
-        let definition = to_json(&bot.definition)?;
+    async fn modify_bot<F>(&self, id: &BotId, change: F) -> Result<Bot>
+    where
+        F: FnOnce(&mut Bot) -> Result<()> + Send,
+    {
+        // SQLite has one writer connection, so reading on it already excludes other writers;
+        // PostgreSQL locks the row.
+        let select = match self.backend {
+            Backend::Sqlite => concat!("SELECT ", bot_columns!(), " FROM bots b WHERE b.uid = $1"),
+            Backend::Postgres => {
+                concat!("SELECT ", bot_columns!(), " FROM bots b WHERE b.uid = $1 FOR UPDATE")
+            }
+        };
         let mut tx = self.write.begin().await.map_err(db)?;
-        let done = sqlx::query(
+        let row = sqlx::query(select).bind(id.as_str()).fetch_optional(&mut *tx).await.map_err(db)?;
+        let mut bot = row.map(|r| rows::bot(&r)).transpose()?.ok_or_else(|| Error::not_found("Bot"))?;
+        change(&mut bot)?;
+        let definition = to_json(&bot.definition)?;
+        sqlx::query(
             "UPDATE bots SET name = $1, dev = $2, status = $3, run_state = $4, updated_at = $5, \
              deployed_at = $6, signing_secret = $7, telegram_token = $8, csv_url = $9, git_remote = $10, \
-             definition = $11, version = version + 1 WHERE id = $12 AND version = $13",
+             definition = $11, version = version + 1 WHERE id = $12",
         )
         .bind(&bot.name)
         .bind(i64::from(bot.dev))
@@ -127,21 +144,17 @@ impl BotStore for Store {
         .bind(&bot.git_remote)
         .bind(definition)
         .bind(bot.number)
-        .bind(version)
         .execute(&mut *tx)
         .await
         .map_err(db)?;
-        if done.rows_affected() == 0 {
-            return Ok(false);
-        }
         sqlx::query("DELETE FROM bot_tags WHERE bot_id = $1")
             .bind(bot.number)
             .execute(&mut *tx)
             .await
             .map_err(db)?;
-        write_tags(&mut tx, bot.number, bot).await?;
+        write_tags(&mut tx, bot.number, &bot).await?;
         tx.commit().await.map_err(db)?;
-        Ok(true)
+        Ok(bot)
     }
 
     async fn delete_bot(&self, bot: &Bot) -> Result<bool> {
@@ -157,7 +170,8 @@ impl BotStore for Store {
         if query.workspaces.is_empty() {
             return Ok(Page { items: Vec::new(), next_token: None });
         }
-        let mut sql = SqlBuilder::new(concat!("SELECT ", bot_columns!(), " FROM bots b WHERE b.workspace_id IN ("));
+        let mut sql =
+            SqlBuilder::new(concat!("SELECT ", bot_columns!(), " FROM bots b WHERE b.workspace_id IN ("));
         for (i, ws) in query.workspaces.iter().enumerate() {
             if i > 0 {
                 sql.push(", ");
@@ -205,7 +219,7 @@ impl BotStore for Store {
         let limit = query.limit.max(1);
         sql.bind(i64::from(limit) + 1);
         let found = sql.fetch_all(&self.read).await?;
-        let mut items = found.iter().map(|r| rows::bot(r).map(|(b, _)| b)).collect::<Result<Vec<_>>>()?;
+        let mut items = found.iter().map(rows::bot).collect::<Result<Vec<_>>>()?;
         let next_token = if items.len() > limit as usize {
             items.truncate(limit as usize);
             items.last().map(|last| {

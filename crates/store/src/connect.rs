@@ -97,8 +97,9 @@ impl Store {
                 };
                 let write = pool(1).connect(&url).await.map_err(unreachable)?;
                 write.execute("PRAGMA journal_mode = WAL").await.map_err(unreachable)?;
-                let read = pool(options.max_connections.clamp(2, 8)).connect(&url).await.map_err(unreachable)?;
-                Store { backend, read, write }
+                let read =
+                    pool(options.max_connections.clamp(2, 8)).connect(&url).await.map_err(unreachable)?;
+                Store { backend, url: url.clone(), read, write }
             }
             Backend::Postgres => {
                 let pool = AnyPoolOptions::new()
@@ -107,7 +108,7 @@ impl Store {
                     .connect(url)
                     .await
                     .map_err(unreachable)?;
-                Store { backend, read: pool.clone(), write: pool }
+                Store { backend, url: url.to_owned(), read: pool.clone(), write: pool }
             }
         };
         store.migrate().await?;
@@ -119,18 +120,14 @@ impl Store {
             Backend::Sqlite => &MIGRATE_SQLITE,
             Backend::Postgres => &MIGRATE_POSTGRES,
         };
-        migrator
-            .run(&self.write)
-            .await
-            .map_err(|e| Error::internal(format!("running migrations: {e}")))
+        migrator.run(&self.write).await.map_err(|e| Error::internal(format!("running migrations: {e}")))
     }
 }
 
 async fn sqlite_pragmas(conn: &mut AnyConnection, busy_ms: u64) -> Result<(), sqlx::Error> {
     // The values are numbers we format ourselves, not client input.
-    let pragmas = format!(
-        "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = {busy_ms};"
-    );
+    let pragmas =
+        format!("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = {busy_ms};");
     conn.execute(sqlx::AssertSqlSafe(pragmas)).await?;
     Ok(())
 }

@@ -5,18 +5,15 @@ use botyard_domain::{Error, ErrorCode};
 /// A database fault: internal to the client, detailed in the log.
 pub(crate) fn db(err: sqlx::Error) -> Error {
     match &err {
-        sqlx::Error::PoolTimedOut => {
-            Error::new(ErrorCode::Unavailable, "The database is busy, please retry")
-                .with_detail(err.to_string())
-        }
+        sqlx::Error::PoolTimedOut => Error::new(ErrorCode::Unavailable, "The database is busy, please retry")
+            .with_detail(err.to_string()),
         _ => Error::internal(format!("database: {err}")),
     }
 }
 
 /// Whether the failure is a unique-constraint violation.
 pub(crate) fn is_unique_violation(err: &sqlx::Error) -> bool {
-    err.as_database_error()
-        .is_some_and(|e| e.kind() == sqlx::error::ErrorKind::UniqueViolation)
+    err.as_database_error().is_some_and(|e| e.kind() == sqlx::error::ErrorKind::UniqueViolation)
 }
 
 /// Maps a unique violation to `AlreadyExists` with `message`, anything else to a fault.

@@ -13,6 +13,7 @@
 
 mod accounts;
 mod bots;
+mod changes;
 mod connect;
 mod error;
 mod rows;
@@ -23,6 +24,7 @@ pub mod testing;
 
 pub use accounts::{AccountStore, NewAccount, SessionRecord, UserRecord};
 pub use bots::{BotListQuery, BotSortField, BotStore, NewBotRecord};
+pub use changes::ChangeListener;
 pub use connect::{Backend, StoreOptions};
 pub use workspaces::WorkspaceStore;
 
@@ -33,6 +35,8 @@ use sqlx::AnyPool;
 #[derive(Clone, Debug)]
 pub struct Store {
     backend: Backend,
+    /// The URL the store was opened with (listeners open connections of their own).
+    url: String,
     read: AnyPool,
     write: AnyPool,
 }

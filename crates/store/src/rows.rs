@@ -61,15 +61,14 @@ macro_rules! bot_columns {
     () => {
         "b.id, b.uid, b.workspace_id, b.name, b.dev, b.status, b.run_state, b.created_at, \
          b.updated_at, b.deployed_at, b.created_by, b.signing_secret, b.web_channel_id, \
-         b.telegram_token, b.csv_url, b.git_remote, b.definition, b.version"
+         b.telegram_token, b.csv_url, b.git_remote, b.definition"
     };
 }
 pub(crate) use bot_columns;
 
-/// A bot with the version used for optimistic concurrency on update.
-pub(crate) fn bot(row: &AnyRow) -> Result<(Bot, i64)> {
+pub(crate) fn bot(row: &AnyRow) -> Result<Bot> {
     let definition: String = get(row, "definition")?;
-    let bot = Bot {
+    Ok(Bot {
         id: BotId::from_stored(get(row, "uid")?),
         number: get(row, "id")?,
         workspace_id: WorkspaceId::from_stored(get(row, "workspace_id")?),
@@ -87,6 +86,5 @@ pub(crate) fn bot(row: &AnyRow) -> Result<(Bot, i64)> {
         csv_url: get(row, "csv_url")?,
         git_remote: get(row, "git_remote")?,
         definition: json(&definition, "bot definition")?,
-    };
-    Ok((bot, get(row, "version")?))
+    })
 }

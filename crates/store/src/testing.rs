@@ -47,6 +47,13 @@ impl TestDatabase {
     }
 }
 
+impl TestDatabase {
+    /// The same database again, for a second node; only the first drops it.
+    pub fn share(other: &TestDatabase) -> Self {
+        Self { url: other.url.clone(), backend: other.backend, _dir: None, drop_pg: None }
+    }
+}
+
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         if let Some((admin, name)) = self.drop_pg.take() {

@@ -18,7 +18,13 @@ pub trait WorkspaceStore {
     async fn members(&self, workspace: &WorkspaceId) -> Result<Vec<Member>>;
     async fn invitations(&self, workspace: &WorkspaceId) -> Result<Vec<Invitation>>;
     /// Adds the user or changes their role.
-    async fn put_member(&self, workspace: &WorkspaceId, user: UserId, role: Role, now: Timestamp) -> Result<()>;
+    async fn put_member(
+        &self,
+        workspace: &WorkspaceId,
+        user: UserId,
+        role: Role,
+        now: Timestamp,
+    ) -> Result<()>;
     /// Invites an email that has no account yet, or changes the invited role.
     async fn put_invitation(&self, invitation: &Invitation) -> Result<()>;
     async fn remove_member(&self, workspace: &WorkspaceId, user: UserId) -> Result<bool>;
@@ -30,23 +36,27 @@ pub trait WorkspaceStore {
 impl WorkspaceStore for Store {
     async fn create_workspace(&self, workspace: &Workspace, owner: UserId) -> Result<()> {
         let mut tx = self.write.begin().await.map_err(db)?;
-        sqlx::query("INSERT INTO workspaces (id, name, personal_of, plan, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(workspace.id.as_str())
-            .bind(&workspace.name)
-            .bind(workspace.personal_of.map(|u| u.0))
-            .bind(&workspace.plan)
-            .bind(workspace.created_at.millis())
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        sqlx::query("INSERT INTO workspace_members (workspace_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(workspace.id.as_str())
-            .bind(owner.0)
-            .bind(Role::Owner.as_str())
-            .bind(workspace.created_at.millis())
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
+        sqlx::query(
+            "INSERT INTO workspaces (id, name, personal_of, plan, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(workspace.id.as_str())
+        .bind(&workspace.name)
+        .bind(workspace.personal_of.map(|u| u.0))
+        .bind(&workspace.plan)
+        .bind(workspace.created_at.millis())
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        sqlx::query(
+            "INSERT INTO workspace_members (workspace_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(workspace.id.as_str())
+        .bind(owner.0)
+        .bind(Role::Owner.as_str())
+        .bind(workspace.created_at.millis())
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
         tx.commit().await.map_err(db)
     }
 
@@ -125,7 +135,13 @@ impl WorkspaceStore for Store {
             .collect()
     }
 
-    async fn put_member(&self, workspace: &WorkspaceId, user: UserId, role: Role, now: Timestamp) -> Result<()> {
+    async fn put_member(
+        &self,
+        workspace: &WorkspaceId,
+        user: UserId,
+        role: Role,
+        now: Timestamp,
+    ) -> Result<()> {
         sqlx::query(
             "INSERT INTO workspace_members (workspace_id, user_id, role, created_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (workspace_id, user_id) DO UPDATE SET role = excluded.role",

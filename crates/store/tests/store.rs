@@ -64,11 +64,22 @@ async fn accounts_and_bots_round_trip() {
         for i in 0..5 {
             numbers.push(store.insert_bot(&new_bot(&ws, &format!("b{i}"), 10 + i)).await.unwrap().number);
         }
-        let (mut bot, version) = store.bot(&BotRef::Number(numbers[0])).await.unwrap().unwrap();
-        bot.name = "renamed".into();
-        assert!(store.update_bot(&bot, version).await.unwrap());
-        assert!(!store.update_bot(&bot, version).await.unwrap(), "stale version must not write");
-        let (again, _) = store.bot(&BotRef::Id(bot.id.clone())).await.unwrap().unwrap();
+        let bot = store.bot(&BotRef::Number(numbers[0])).await.unwrap().unwrap();
+        let refused = store
+            .modify_bot(&bot.id, |b| {
+                b.name = "half-done".into();
+                Err(botyard_domain::Error::invalid("no"))
+            })
+            .await;
+        assert!(refused.is_err());
+        let bot = store
+            .modify_bot(&bot.id, |b| {
+                b.name = "renamed".into();
+                Ok(())
+            })
+            .await
+            .unwrap();
+        let again = store.bot(&BotRef::Id(bot.id.clone())).await.unwrap().unwrap();
         assert_eq!(again.name, "renamed");
 
         let mut query = BotListQuery {

@@ -45,13 +45,15 @@ pub fn render<D: Dialect>(error: &Error) -> Response {
         ErrorCode::Internal | ErrorCode::Unavailable => {
             tracing::error!(code = ?error.code, detail = error.detail.as_deref().unwrap_or(""), "{}", error.message);
         }
-        _ => tracing::debug!(code = ?error.code, detail = error.detail.as_deref().unwrap_or(""), "{}", error.message),
+        _ => {
+            tracing::debug!(code = ?error.code, detail = error.detail.as_deref().unwrap_or(""), "{}", error.message)
+        }
     }
     let mut response = D::error_response(error);
-    if let Some(secs) = error.retry_after {
-        if let Ok(value) = HeaderValue::from_str(&secs.to_string()) {
-            response.headers_mut().insert(http::header::RETRY_AFTER, value);
-        }
+    if let Some(secs) = error.retry_after
+        && let Ok(value) = HeaderValue::from_str(&secs.to_string())
+    {
+        response.headers_mut().insert(http::header::RETRY_AFTER, value);
     }
     response
 }

@@ -3,8 +3,8 @@
 use std::marker::PhantomData;
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use bytes::Bytes;
 use botyard_domain::{Error, ErrorCode};
+use bytes::Bytes;
 use http::request::Parts;
 use serde::de::DeserializeOwned;
 

@@ -16,10 +16,15 @@ pub async fn healthz() -> Response {
 /// `GET /readyz`: the database answers too.
 pub async fn readyz(State(state): State<AppState>) -> Response {
     match state.services.store.ping().await {
-        Ok(()) => Json(json!({"status": "ok", "database": state.services.store.backend().name()})).into_response(),
+        Ok(()) => {
+            Json(json!({"status": "ok", "database": state.services.store.backend().name()})).into_response()
+        }
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "unavailable", "database": "unreachable"})))
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({"status": "unavailable", "database": "unreachable"})),
+            )
                 .into_response()
         }
     }

@@ -10,18 +10,43 @@ use crate::snap;
 async fn sign_up_sign_in_and_the_user() {
     for backend in backends() {
         let s = TestServer::start(backend).await;
-        let up = s.call(Method::POST, "/v2/auth", &[], json!({"email": "Ann@Example.com", "password": "correct horse battery"})).await;
+        let up = s
+            .call(
+                Method::POST,
+                "/v2/auth",
+                &[],
+                json!({"email": "Ann@Example.com", "password": "correct horse battery"}),
+            )
+            .await;
         snap!("sign_up", up);
         assert!(up.body["api_key"].as_str().unwrap().starts_with("byk_"));
 
-        let again = s.call(Method::POST, "/v2/auth", &[], json!({"email": "ann@example.com", "password": "correct horse battery"})).await;
+        let again = s
+            .call(
+                Method::POST,
+                "/v2/auth",
+                &[],
+                json!({"email": "ann@example.com", "password": "correct horse battery"}),
+            )
+            .await;
         snap!("sign_up_taken", again);
-        let short = s.call(Method::POST, "/v2/auth", &[], json!({"email": "bob@example.com", "password": "short"})).await;
+        let short = s
+            .call(Method::POST, "/v2/auth", &[], json!({"email": "bob@example.com", "password": "short"}))
+            .await;
         snap!("sign_up_short_password", short);
-        let bad_email = s.call(Method::POST, "/v2/auth", &[], json!({"email": "bob", "password": "long enough pw"})).await;
+        let bad_email = s
+            .call(Method::POST, "/v2/auth", &[], json!({"email": "bob", "password": "long enough pw"}))
+            .await;
         snap!("sign_up_bad_email", bad_email);
 
-        let signed_in = s.call(Method::POST, "/v2/auth/sign_in", &[], json!({"email": "ann@example.com", "password": "correct horse battery"})).await;
+        let signed_in = s
+            .call(
+                Method::POST,
+                "/v2/auth/sign_in",
+                &[],
+                json!({"email": "ann@example.com", "password": "correct horse battery"}),
+            )
+            .await;
         snap!("sign_in", signed_in);
         let token = signed_in.header("access-token").unwrap().to_owned();
         let client = signed_in.header("client").unwrap().to_owned();
@@ -31,17 +56,31 @@ async fn sign_up_sign_in_and_the_user() {
         let key = up.body["api_key"].as_str().unwrap();
         let by_query = s.call(Method::GET, &format!("/v2/user?api_key={key}"), &[], json!(null)).await;
         snap!("user", by_query);
-        let by_bearer_key = s.call(Method::GET, "/v2/user", &[("authorization", &format!("Bearer {key}"))], json!(null)).await;
-        let by_bearer_session = s.call(Method::GET, "/v2/user", &[("authorization", &format!("Bearer {token}"))], json!(null)).await;
+        let by_bearer_key = s
+            .call(Method::GET, "/v2/user", &[("authorization", &format!("Bearer {key}"))], json!(null))
+            .await;
+        let by_bearer_session = s
+            .call(Method::GET, "/v2/user", &[("authorization", &format!("Bearer {token}"))], json!(null))
+            .await;
         let by_headers = s
-            .call(Method::GET, "/v2/user", &[("access-token", &token), ("client", &client), ("uid", "ann@example.com")], json!(null))
+            .call(
+                Method::GET,
+                "/v2/user",
+                &[("access-token", &token), ("client", &client), ("uid", "ann@example.com")],
+                json!(null),
+            )
             .await;
         for reply in [&by_bearer_key, &by_bearer_session, &by_headers] {
             assert_eq!(reply.status, StatusCode::OK, "{backend:?}: {:?}", reply.body);
             assert_eq!(reply.body, by_query.body);
         }
         let wrong_client = s
-            .call(Method::GET, "/v2/user", &[("access-token", &token), ("client", "other"), ("uid", "ann@example.com")], json!(null))
+            .call(
+                Method::GET,
+                "/v2/user",
+                &[("access-token", &token), ("client", "other"), ("uid", "ann@example.com")],
+                json!(null),
+            )
             .await;
         assert_eq!(wrong_client.status, StatusCode::UNAUTHORIZED);
         snap!("user_unauthenticated", s.call(Method::GET, "/v2/user", &[], json!(null)).await);
@@ -54,15 +93,42 @@ async fn sign_in_failures_are_alike_and_throttled() {
     for backend in backends() {
         let s = TestServer::start_with(backend, |c| c.auth.signin_max_failures = 3).await;
         s.sign_up("ann@example.com").await;
-        let wrong = s.call(Method::POST, "/v2/auth/sign_in", &[], json!({"email": "ann@example.com", "password": "wrong password"})).await;
-        let unknown = s.call(Method::POST, "/v2/auth/sign_in", &[], json!({"email": "nobody@example.com", "password": "wrong password"})).await;
+        let wrong = s
+            .call(
+                Method::POST,
+                "/v2/auth/sign_in",
+                &[],
+                json!({"email": "ann@example.com", "password": "wrong password"}),
+            )
+            .await;
+        let unknown = s
+            .call(
+                Method::POST,
+                "/v2/auth/sign_in",
+                &[],
+                json!({"email": "nobody@example.com", "password": "wrong password"}),
+            )
+            .await;
         snap!("sign_in_failed", wrong);
         assert_eq!(wrong.status, unknown.status);
         assert_eq!(wrong.body, unknown.body, "the answer must not tell whether the email exists");
         for _ in 0..2 {
-            s.call(Method::POST, "/v2/auth/sign_in", &[], json!({"email": "ann@example.com", "password": "wrong again"})).await;
+            s.call(
+                Method::POST,
+                "/v2/auth/sign_in",
+                &[],
+                json!({"email": "ann@example.com", "password": "wrong again"}),
+            )
+            .await;
         }
-        let locked = s.call(Method::POST, "/v2/auth/sign_in", &[], json!({"email": "ann@example.com", "password": "correct horse battery"})).await;
+        let locked = s
+            .call(
+                Method::POST,
+                "/v2/auth/sign_in",
+                &[],
+                json!({"email": "ann@example.com", "password": "correct horse battery"}),
+            )
+            .await;
         assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS, "{:?}", locked.body);
         assert!(locked.header("retry-after").is_some());
         s.stop().await;
@@ -75,16 +141,25 @@ async fn credentials_can_be_changed_and_revoked() {
         let s = TestServer::start(backend).await;
         let ann = s.sign_up("ann@example.com").await;
         let sign_in = |password: &'static str| {
-            s.call(Method::POST, "/v2/auth/sign_in", &[], json!({"email": "ann@example.com", "password": password}))
+            s.call(
+                Method::POST,
+                "/v2/auth/sign_in",
+                &[],
+                json!({"email": "ann@example.com", "password": password}),
+            )
         };
-        let session = sign_in("correct horse battery").await.body["access_token"].as_str().unwrap().to_owned();
+        let session =
+            sign_in("correct horse battery").await.body["access_token"].as_str().unwrap().to_owned();
         let as_session = [("authorization", format!("Bearer {session}"))];
         let headers: Vec<(&str, &str)> = as_session.iter().map(|(k, v)| (*k, v.as_str())).collect();
 
         // Log out all devices: sessions end, the API key keeps working.
         let out = s.bb(&ann, Method::POST, "/v2/user/sign_out_all", json!(null)).await;
         snap!("sign_out_all", out);
-        assert_eq!(s.call(Method::GET, "/v2/user", &headers, json!(null)).await.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            s.call(Method::GET, "/v2/user", &headers, json!(null)).await.status,
+            StatusCode::UNAUTHORIZED
+        );
         assert_eq!(s.bb(&ann, Method::GET, "/v2/user", json!(null)).await.status, StatusCode::OK);
 
         // Reset the API key: the old one stops working at once.
@@ -97,17 +172,45 @@ async fn credentials_can_be_changed_and_revoked() {
         assert_eq!(s.bb(&ann, Method::GET, "/v2/user", json!(null)).await.status, StatusCode::OK);
 
         // Change the password.
-        let wrong_current = s.bb(&ann, Method::PUT, "/v2/user/password", json!({"current_password": "nope nope", "password": "a new password"})).await;
+        let wrong_current = s
+            .bb(
+                &ann,
+                Method::PUT,
+                "/v2/user/password",
+                json!({"current_password": "nope nope", "password": "a new password"}),
+            )
+            .await;
         snap!("password_wrong_current", wrong_current);
-        let changed = s.bb(&ann, Method::PUT, "/v2/user/password", json!({"current_password": "correct horse battery", "password": "a new password"})).await;
+        let changed = s
+            .bb(
+                &ann,
+                Method::PUT,
+                "/v2/user/password",
+                json!({"current_password": "correct horse battery", "password": "a new password"}),
+            )
+            .await;
         snap!("password_changed", changed);
         assert_eq!(sign_in("correct horse battery").await.status, StatusCode::UNAUTHORIZED);
         assert_eq!(sign_in("a new password").await.status, StatusCode::OK);
 
         // Change the email.
-        let email = s.bb(&ann, Method::PUT, "/v2/user/email", json!({"email": "ann@new.example", "current_password": "a new password"})).await;
+        let email = s
+            .bb(
+                &ann,
+                Method::PUT,
+                "/v2/user/email",
+                json!({"email": "ann@new.example", "current_password": "a new password"}),
+            )
+            .await;
         snap!("email_changed", email);
-        let by_new = s.call(Method::POST, "/v2/auth/sign_in", &[], json!({"email": "ann@new.example", "password": "a new password"})).await;
+        let by_new = s
+            .call(
+                Method::POST,
+                "/v2/auth/sign_in",
+                &[],
+                json!({"email": "ann@new.example", "password": "a new password"}),
+            )
+            .await;
         assert_eq!(by_new.status, StatusCode::OK);
         s.stop().await;
     }
@@ -118,17 +221,41 @@ async fn password_reset_with_a_token() {
     for backend in backends() {
         let s = TestServer::start(backend).await;
         s.sign_up("ann@example.com").await;
-        let known = s.call(Method::POST, "/v2/user/reset_password", &[], json!({"email": "ann@example.com"})).await;
-        let unknown = s.call(Method::POST, "/v2/user/reset_password", &[], json!({"email": "nobody@example.com"})).await;
+        let known =
+            s.call(Method::POST, "/v2/user/reset_password", &[], json!({"email": "ann@example.com"})).await;
+        let unknown = s
+            .call(Method::POST, "/v2/user/reset_password", &[], json!({"email": "nobody@example.com"}))
+            .await;
         snap!("reset_password_requested", known);
         assert_eq!(known.body, unknown.body);
         // The token goes to the operator's log; take one the same way the route makes it.
         let token = s.server.services.request_password_reset("ann@example.com").await.unwrap().unwrap();
-        let done = s.call(Method::PUT, "/v2/user/password", &[], json!({"reset_password_token": token, "password": "brand new pass"})).await;
+        let done = s
+            .call(
+                Method::PUT,
+                "/v2/user/password",
+                &[],
+                json!({"reset_password_token": token, "password": "brand new pass"}),
+            )
+            .await;
         snap!("reset_password_done", done);
-        let reused = s.call(Method::PUT, "/v2/user/password", &[], json!({"reset_password_token": token, "password": "another pass"})).await;
+        let reused = s
+            .call(
+                Method::PUT,
+                "/v2/user/password",
+                &[],
+                json!({"reset_password_token": token, "password": "another pass"}),
+            )
+            .await;
         snap!("reset_password_reused", reused);
-        let ok = s.call(Method::POST, "/v2/auth/sign_in", &[], json!({"email": "ann@example.com", "password": "brand new pass"})).await;
+        let ok = s
+            .call(
+                Method::POST,
+                "/v2/auth/sign_in",
+                &[],
+                json!({"email": "ann@example.com", "password": "brand new pass"}),
+            )
+            .await;
         assert_eq!(ok.status, StatusCode::OK);
         s.stop().await;
     }
@@ -138,21 +265,35 @@ async fn password_reset_with_a_token() {
 async fn sign_up_can_be_disabled_except_for_invitations() {
     for backend in backends() {
         let s = TestServer::start_with(backend, |c| c.auth.signup = false).await;
-        let refused = s.call(Method::POST, "/v2/auth", &[], json!({"email": "eve@example.com", "password": "long enough pw"})).await;
+        let refused = s
+            .call(
+                Method::POST,
+                "/v2/auth",
+                &[],
+                json!({"email": "eve@example.com", "password": "long enough pw"}),
+            )
+            .await;
         snap!("sign_up_disabled", refused);
-        let owner = s.server.services.create_account("owner@example.com".into(), "long enough pw").await.unwrap();
+        let owner =
+            s.server.services.create_account("owner@example.com".into(), "long enough pw").await.unwrap();
         let owner = crate::harness::Account {
             api_key: owner.api_key,
             workspace: owner.workspace.id.to_string(),
             user_id: owner.user.id.0,
         };
         let invite = s
-            .bb(&owner, Method::POST, &format!("/v2/workspaces/{}/members", owner.workspace), json!({"email": "dev@example.com", "role": "developer"}))
+            .bb(
+                &owner,
+                Method::POST,
+                &format!("/v2/workspaces/{}/members", owner.workspace),
+                json!({"email": "dev@example.com", "role": "developer"}),
+            )
             .await;
         snap!("invitation_pending", invite);
         let invited = s.sign_up("dev@example.com").await;
         let user = s.bb(&invited, Method::GET, "/v2/user", json!(null)).await;
-        let mut roles: Vec<&str> = user.body["workspaces"].as_array().unwrap().iter().map(|w| w["role"].as_str().unwrap()).collect();
+        let mut roles: Vec<&str> =
+            user.body["workspaces"].as_array().unwrap().iter().map(|w| w["role"].as_str().unwrap()).collect();
         roles.sort();
         assert_eq!(roles, ["developer", "owner"], "{backend:?}");
         s.stop().await;

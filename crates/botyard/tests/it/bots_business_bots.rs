@@ -11,23 +11,42 @@ async fn create_list_edit_start_stop_delete() {
     for backend in backends() {
         let s = TestServer::start(backend).await;
         let ann = s.sign_up("ann@example.com").await;
-        let created = s.bb(&ann, Method::POST, "/v2/bots", json!({"name": "EchoBot", "token": "123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11"})).await;
+        let created = s
+            .bb(
+                &ann,
+                Method::POST,
+                "/v2/bots",
+                json!({"name": "EchoBot", "token": "123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11"}),
+            )
+            .await;
         snap!("bb_create", created);
         let id = created.body["id"].as_i64().unwrap();
 
         snap!("bb_list", s.bb(&ann, Method::GET, "/v2/bots", json!(null)).await);
         snap!("bb_get", s.bb(&ann, Method::GET, &format!("/v2/bots/{id}"), json!(null)).await);
         let edited = s
-            .bb(&ann, Method::PUT, &format!("/v2/bots/{id}"), json!({"name": "Echo", "csv_url": "https://example.com/sheet.csv", "token": ""}))
+            .bb(
+                &ann,
+                Method::PUT,
+                &format!("/v2/bots/{id}"),
+                json!({"name": "Echo", "csv_url": "https://example.com/sheet.csv", "token": ""}),
+            )
             .await;
         snap!("bb_edit", edited);
         assert!(edited.body["token"].is_null(), "an empty token removes it");
 
-        let started = s.bb(&ann, Method::POST, &format!("/v2/bots/{id}/status"), json!({"status": "start_launch"})).await;
+        let started = s
+            .bb(&ann, Method::POST, &format!("/v2/bots/{id}/status"), json!({"status": "start_launch"}))
+            .await;
         assert_eq!(started.body["status"], "works");
-        let stopped = s.bb(&ann, Method::POST, &format!("/v2/bots/{id}/status"), json!({"status": "start_stopping"})).await;
+        let stopped = s
+            .bb(&ann, Method::POST, &format!("/v2/bots/{id}/status"), json!({"status": "start_stopping"}))
+            .await;
         assert_eq!(stopped.body["status"], "stopped");
-        snap!("bb_status_invalid", s.bb(&ann, Method::POST, &format!("/v2/bots/{id}/status"), json!({"status": "fly"})).await);
+        snap!(
+            "bb_status_invalid",
+            s.bb(&ann, Method::POST, &format!("/v2/bots/{id}/status"), json!({"status": "fly"})).await
+        );
 
         snap!("bb_create_without_name", s.bb(&ann, Method::POST, "/v2/bots", json!({"token": "x:y"})).await);
         snap!("bb_create_blank_name", s.bb(&ann, Method::POST, "/v2/bots", json!({"name": "  "})).await);
@@ -51,34 +70,75 @@ async fn workspaces_members_and_roles() {
         snap!("bb_workspace_created", team);
         let team_id = team.body["id"].as_str().unwrap().to_owned();
         let invited = s
-            .bb(&ann, Method::POST, &format!("/v2/workspaces/{team_id}/members"), json!({"email": "bob@example.com", "role": "viewer"}))
+            .bb(
+                &ann,
+                Method::POST,
+                &format!("/v2/workspaces/{team_id}/members"),
+                json!({"email": "bob@example.com", "role": "viewer"}),
+            )
             .await;
         snap!("bb_member_added", invited);
-        snap!("bb_members", s.bb(&ann, Method::GET, &format!("/v2/workspaces/{team_id}/members"), json!(null)).await);
+        snap!(
+            "bb_members",
+            s.bb(&ann, Method::GET, &format!("/v2/workspaces/{team_id}/members"), json!(null)).await
+        );
 
-        let bot = s.bb(&ann, Method::POST, "/v2/bots", json!({"name": "TeamBot", "workspace_id": team_id})).await;
+        let bot =
+            s.bb(&ann, Method::POST, "/v2/bots", json!({"name": "TeamBot", "workspace_id": team_id})).await;
         assert_eq!(bot.status, StatusCode::CREATED);
         let bot_id = bot.body["id"].as_i64().unwrap();
         // A viewer sees the bot but cannot change it.
-        assert_eq!(s.bb(&bob, Method::GET, &format!("/v2/bots/{bot_id}"), json!(null)).await.status, StatusCode::OK);
-        snap!("bb_viewer_cannot_edit", s.bb(&bob, Method::PUT, &format!("/v2/bots/{bot_id}"), json!({"name": "Mine"})).await);
+        assert_eq!(
+            s.bb(&bob, Method::GET, &format!("/v2/bots/{bot_id}"), json!(null)).await.status,
+            StatusCode::OK
+        );
+        snap!(
+            "bb_viewer_cannot_edit",
+            s.bb(&bob, Method::PUT, &format!("/v2/bots/{bot_id}"), json!({"name": "Mine"})).await
+        );
         snap!(
             "bb_viewer_cannot_create",
             s.bb(&bob, Method::POST, "/v2/bots", json!({"name": "Mine", "workspace_id": team_id})).await
         );
         snap!(
             "bb_viewer_cannot_invite",
-            s.bb(&bob, Method::POST, &format!("/v2/workspaces/{team_id}/members"), json!({"email": "eve@example.com", "role": "admin"})).await
+            s.bb(
+                &bob,
+                Method::POST,
+                &format!("/v2/workspaces/{team_id}/members"),
+                json!({"email": "eve@example.com", "role": "admin"})
+            )
+            .await
         );
         snap!(
             "bb_bad_role",
-            s.bb(&ann, Method::POST, &format!("/v2/workspaces/{team_id}/members"), json!({"email": "eve@example.com", "role": "boss"})).await
+            s.bb(
+                &ann,
+                Method::POST,
+                &format!("/v2/workspaces/{team_id}/members"),
+                json!({"email": "eve@example.com", "role": "boss"})
+            )
+            .await
         );
         let ann_id = ann.user_id;
-        snap!("bb_last_owner", s.bb(&ann, Method::DELETE, &format!("/v2/workspaces/{team_id}/members/{ann_id}"), json!(null)).await);
-        let removed = s.bb(&ann, Method::DELETE, &format!("/v2/workspaces/{team_id}/members/{}", bob.user_id), json!(null)).await;
+        snap!(
+            "bb_last_owner",
+            s.bb(&ann, Method::DELETE, &format!("/v2/workspaces/{team_id}/members/{ann_id}"), json!(null))
+                .await
+        );
+        let removed = s
+            .bb(
+                &ann,
+                Method::DELETE,
+                &format!("/v2/workspaces/{team_id}/members/{}", bob.user_id),
+                json!(null),
+            )
+            .await;
         assert_eq!(removed.status, StatusCode::OK);
-        assert_eq!(s.bb(&bob, Method::GET, &format!("/v2/bots/{bot_id}"), json!(null)).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            s.bb(&bob, Method::GET, &format!("/v2/bots/{bot_id}"), json!(null)).await.status,
+            StatusCode::NOT_FOUND
+        );
         s.stop().await;
     }
 }

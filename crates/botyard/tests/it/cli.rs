@@ -21,7 +21,16 @@ fn help_explains_each_command() {
     let top = String::from_utf8(botyard(&["--help"]).stdout).unwrap();
     assert!(top.contains("serve") && top.contains("Run the server"), "{top}");
     let serve = String::from_utf8(botyard(&["serve", "--help"]).stdout).unwrap();
-    for needle in ["--listen", "--data-dir", "--database-url", "--config", "BOTYARD_LISTEN", "BOTYARD_DATA_DIR", "BOTYARD_DATABASE_URL", "BOTYARD_CONFIG"] {
+    for needle in [
+        "--listen",
+        "--data-dir",
+        "--database-url",
+        "--config",
+        "BOTYARD_LISTEN",
+        "BOTYARD_DATA_DIR",
+        "BOTYARD_DATABASE_URL",
+        "BOTYARD_CONFIG",
+    ] {
         assert!(serve.contains(needle), "serve --help lacks {needle}:\n{serve}");
     }
 }
@@ -34,13 +43,23 @@ fn start_up_problems_are_explained() {
 
     let file = tempfile::NamedTempFile::new().unwrap();
     let under_a_file = file.path().join("data");
-    let unwritable = botyard(&["serve", "--listen", "127.0.0.1:0", "--data-dir", under_a_file.to_str().unwrap()]);
+    let unwritable =
+        botyard(&["serve", "--listen", "127.0.0.1:0", "--data-dir", under_a_file.to_str().unwrap()]);
     assert_eq!(unwritable.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&unwritable.stderr).contains("data directory"), "{unwritable:?}");
 
-    let unreachable = botyard(&["serve", "--listen", "127.0.0.1:0", "--database-url", "postgres://postgres@127.0.0.1:1/none"]);
+    let unreachable = botyard(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--database-url",
+        "postgres://postgres@127.0.0.1:1/none",
+    ]);
     assert_eq!(unreachable.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&unreachable.stderr).contains("Cannot open the database"), "{unreachable:?}");
+    assert!(
+        String::from_utf8_lossy(&unreachable.stderr).contains("Cannot open the database"),
+        "{unreachable:?}"
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("botyard.toml");
@@ -61,7 +80,13 @@ async fn first_account_from_the_environment_and_graceful_stop() {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let mut child = Command::new(BIN)
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir", dir.path().to_str().unwrap()])
+            .args([
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--data-dir",
+                dir.path().to_str().unwrap(),
+            ])
             .args(if backend == Backend::Postgres { vec!["--database-url", db.url.as_str()] } else { vec![] })
             .env("BOTYARD_ADMIN_EMAIL", "admin@example.com")
             .env("BOTYARD_ADMIN_PASSWORD", "an admin password")
@@ -75,10 +100,10 @@ async fn first_account_from_the_environment_and_graceful_stop() {
         let base = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            if let Ok(r) = http.get(format!("{base}/readyz")).send().await {
-                if r.status().is_success() {
-                    break;
-                }
+            if let Ok(r) = http.get(format!("{base}/readyz")).send().await
+                && r.status().is_success()
+            {
+                break;
             }
             assert!(Instant::now() < deadline, "botyard did not become ready");
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -90,7 +115,12 @@ async fn first_account_from_the_environment_and_graceful_stop() {
             .await
             .unwrap();
         assert_eq!(signed_in.status(), 200, "{backend:?}");
-        let sign_up = http.post(format!("{base}/v2/auth")).json(&json!({"email": "x@example.com", "password": "long enough pw"})).send().await.unwrap();
+        let sign_up = http
+            .post(format!("{base}/v2/auth"))
+            .json(&json!({"email": "x@example.com", "password": "long enough pw"}))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(sign_up.status(), 403, "sign-up disabled through BOTYARD_AUTH__SIGNUP");
 
         let term = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();

@@ -15,15 +15,24 @@ async fn oversized_bodies_and_unknown_routes_answer_in_each_envelope() {
         let path = format!("/v1/admin/bots/{}", bot.body["bot"]["id"].as_str().unwrap());
         let big = json!({"code": "x".repeat(8000)});
         snap!("bp_body_too_large", s.bp(&ann, Method::PUT, &path, big.clone()).await);
-        snap!("bb_body_too_large", s.bb(&ann, Method::POST, "/v2/bots", json!({"name": "x".repeat(8000)})).await);
+        snap!(
+            "bb_body_too_large",
+            s.bb(&ann, Method::POST, "/v2/bots", json!({"name": "x".repeat(8000)})).await
+        );
 
         snap!("bp_unknown_route", s.bp(&ann, Method::GET, "/v1/admin/nothing", json!(null)).await);
         snap!("bb_unknown_route", s.bb(&ann, Method::GET, "/v2/nothing", json!(null)).await);
         snap!("root_unknown_route", s.call(Method::GET, "/nothing", &[], json!(null)).await);
         snap!("bp_method_not_allowed", s.bp(&ann, Method::PATCH, "/v1/admin/bots", json!({})).await);
         snap!("bb_method_not_allowed", s.bb(&ann, Method::PATCH, "/v2/bots", json!({})).await);
-        snap!("bb_malformed_json", s.call_raw(Method::POST, "/v2/auth", &[], "application/json", b"{nope".to_vec()).await);
-        snap!("bb_wrong_type", s.call(Method::POST, "/v2/auth", &[], json!({"email": 5, "password": []})).await);
+        snap!(
+            "bb_malformed_json",
+            s.call_raw(Method::POST, "/v2/auth", &[], "application/json", b"{nope".to_vec()).await
+        );
+        snap!(
+            "bb_wrong_type",
+            s.call(Method::POST, "/v2/auth", &[], json!({"email": 5, "password": []})).await
+        );
         s.stop().await;
     }
 }
@@ -65,7 +74,8 @@ async fn requests_are_rate_limited_per_credential() {
 #[tokio::test]
 async fn health_description_cors_and_request_ids() {
     for backend in backends() {
-        let s = TestServer::start_with(backend, |c| c.http.cors_origins = vec!["https://app.example".into()]).await;
+        let s = TestServer::start_with(backend, |c| c.http.cors_origins = vec!["https://app.example".into()])
+            .await;
         let health = s.call(Method::GET, "/healthz", &[], json!(null)).await;
         assert_eq!(health.body, json!({"status": "ok"}));
         assert!(health.header("x-request-id").is_some_and(|id| id.len() >= 32));
@@ -103,7 +113,8 @@ async fn health_description_cors_and_request_ids() {
             .await
             .unwrap();
         assert_eq!(preflight.headers().get("access-control-allow-origin").unwrap(), "https://app.example");
-        let foreign = s.call(Method::GET, "/healthz", &[("origin", "https://evil.example")], json!(null)).await;
+        let foreign =
+            s.call(Method::GET, "/healthz", &[("origin", "https://evil.example")], json!(null)).await;
         assert!(foreign.header("access-control-allow-origin").is_none());
         s.stop().await;
     }

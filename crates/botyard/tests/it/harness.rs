@@ -70,6 +70,22 @@ impl TestServer {
         Self { server, backend, http, _db: db, _dir: dir }
     }
 
+    /// A second node on the same database as `other` (PostgreSQL).
+    pub async fn join(other: &TestServer) -> Self {
+        install_tls();
+        let db = TestDatabase::share(&other._db);
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let config = Config {
+            listen: "127.0.0.1:0".into(),
+            data_dir: dir.path().to_path_buf(),
+            database_url: db.url.clone(),
+            ..Config::default()
+        };
+        let server = start(config).await.expect("second node starts");
+        let http = reqwest::Client::builder().build().expect("HTTP client");
+        Self { server, backend: other.backend, http, _db: db, _dir: dir }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.server.url())
     }
@@ -92,8 +108,16 @@ impl TestServer {
     }
 
     /// Sends a raw body with a content type.
-    pub async fn call_raw(&self, method: Method, path: &str, headers: &[(&str, &str)], content_type: &str, body: Vec<u8>) -> Reply {
-        let mut request = self.http.request(method, self.url(path)).header("content-type", content_type).body(body);
+    pub async fn call_raw(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Reply {
+        let mut request =
+            self.http.request(method, self.url(path)).header("content-type", content_type).body(body);
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
@@ -115,7 +139,8 @@ impl TestServer {
     /// A request of the Botpress dialect as `account` in their personal workspace.
     pub async fn bp(&self, account: &Account, method: Method, path: &str, body: Value) -> Reply {
         let auth = format!("Bearer {}", account.api_key);
-        self.call(method, path, &[("authorization", &auth), ("x-workspace-id", &account.workspace)], body).await
+        self.call(method, path, &[("authorization", &auth), ("x-workspace-id", &account.workspace)], body)
+            .await
     }
 
     /// A request of the Bots.Business dialect as `account` (with `?api_key=`).
@@ -132,16 +157,37 @@ async fn read(response: reqwest::Response) -> Reply {
     let body = if bytes.is_empty() {
         Value::Null
     } else {
-        serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
     };
     Reply { status, headers, body }
 }
 
 /// Keys whose values change from run to run; snapshots show `[key]` instead.
 const VOLATILE: &[&str] = &[
-    "id", "uid", "createdAt", "updatedAt", "deployedAt", "created_at", "updated_at", "signingSecret",
-    "newSigningSecret", "api_key", "access_token", "client", "expiry", "workspace_id", "webChannelId",
-    "web_channel_id", "createdBy", "joined_at", "user_id", "userId", "ownerId", "nextToken", "invited_by",
+    "id",
+    "uid",
+    "createdAt",
+    "updatedAt",
+    "deployedAt",
+    "created_at",
+    "updated_at",
+    "signingSecret",
+    "newSigningSecret",
+    "api_key",
+    "access_token",
+    "client",
+    "expiry",
+    "workspace_id",
+    "webChannelId",
+    "web_channel_id",
+    "createdBy",
+    "joined_at",
+    "user_id",
+    "userId",
+    "ownerId",
+    "nextToken",
+    "invited_by",
 ];
 
 /// The body with volatile values replaced, for snapshots.
@@ -151,13 +197,15 @@ pub fn redact(value: &Value) -> Value {
             map.iter()
                 .map(|(k, v)| {
                     let small_number = v.as_i64().is_some_and(|n| n < 1_000_000_000);
-                    let v = if VOLATILE.contains(&k.as_str()) && !v.is_null() && !(k == "expiry" && small_number) {
-                        Value::String(format!("[{k}]"))
-                    } else if k == "workspaces" || k == "workspace" {
-                        redact_workspaces(v)
-                    } else {
-                        redact(v)
-                    };
+                    let v =
+                        if VOLATILE.contains(&k.as_str()) && !v.is_null() && !(k == "expiry" && small_number)
+                        {
+                            Value::String(format!("[{k}]"))
+                        } else if k == "workspaces" || k == "workspace" {
+                            redact_workspaces(v)
+                        } else {
+                            redact(v)
+                        };
                     (k.clone(), v)
                 })
                 .collect(),

@@ -14,7 +14,9 @@ async fn other_workspaces_are_out_of_reach() {
         let mallory = s.sign_up("mallory@example.com").await;
         let bot = s.bp(&ann, Method::POST, "/v1/admin/bots", json!({"name": "private"})).await;
         let uid = bot.body["bot"]["id"].as_str().unwrap().to_owned();
-        let number = s.bb(&ann, Method::GET, &format!("/v2/bots/{uid}"), json!(null)).await.body["id"].as_i64().unwrap();
+        let number = s.bb(&ann, Method::GET, &format!("/v2/bots/{uid}"), json!(null)).await.body["id"]
+            .as_i64()
+            .unwrap();
 
         // Botpress dialect, in Mallory's own workspace: the bot is not there.
         for (method, path, body) in [
@@ -53,13 +55,25 @@ async fn other_workspaces_are_out_of_reach() {
                 (Method::POST, format!("/v2/bots/{id}/status"), json!({"status": "start_launch"})),
             ] {
                 let reply = s.bb(&mallory, method.clone(), &path, body).await;
-                assert_eq!(reply.status, StatusCode::NOT_FOUND, "{backend:?} {method} {path}: {:?}", reply.body);
+                assert_eq!(
+                    reply.status,
+                    StatusCode::NOT_FOUND,
+                    "{backend:?} {method} {path}: {:?}",
+                    reply.body
+                );
             }
         }
-        let created_elsewhere = s.bb(&mallory, Method::POST, "/v2/bots", json!({"name": "x", "workspace_id": ann.workspace})).await;
+        let created_elsewhere = s
+            .bb(&mallory, Method::POST, "/v2/bots", json!({"name": "x", "workspace_id": ann.workspace}))
+            .await;
         assert_eq!(created_elsewhere.status, StatusCode::FORBIDDEN);
-        assert!(s.bb(&mallory, Method::GET, "/v2/bots", json!(null)).await.body.as_array().unwrap().is_empty());
-        assert_eq!(s.bb(&ann, Method::GET, &format!("/v2/bots/{number}"), json!(null)).await.body["name"], "private");
+        assert!(
+            s.bb(&mallory, Method::GET, "/v2/bots", json!(null)).await.body.as_array().unwrap().is_empty()
+        );
+        assert_eq!(
+            s.bb(&ann, Method::GET, &format!("/v2/bots/{number}"), json!(null)).await.body["name"],
+            "private"
+        );
         s.stop().await;
     }
 }

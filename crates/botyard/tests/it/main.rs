@@ -9,6 +9,7 @@ mod accounts;
 mod botpress_bots;
 mod bots_business_bots;
 mod cli;
+mod cluster;
 mod cross_dialect;
 mod hardening;
 mod isolation;

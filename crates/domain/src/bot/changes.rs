@@ -244,17 +244,14 @@ impl BotDefinition {
             max_chars("layers", layer, KEY_MAX_CHARS)?;
         }
         if self.code.len() > CODE_MAX_BYTES {
-            return Err(Error::limit(format!(
-                "code is larger than {} KB",
-                CODE_MAX_BYTES / 1024
-            )));
+            return Err(Error::limit(format!("code is larger than {} KB", CODE_MAX_BYTES / 1024)));
         }
-        if let Some(secs) = self.max_execution_time {
-            if secs == 0 || secs > MAX_EXECUTION_TIME_MAX_SECS {
-                return Err(Error::invalid(format!(
-                    "maxExecutionTime must be between 1 and {MAX_EXECUTION_TIME_MAX_SECS} seconds"
-                )));
-            }
+        if let Some(secs) = self.max_execution_time
+            && (secs == 0 || secs > MAX_EXECUTION_TIME_MAX_SECS)
+        {
+            return Err(Error::invalid(format!(
+                "maxExecutionTime must be between 1 and {MAX_EXECUTION_TIME_MAX_SECS} seconds"
+            )));
         }
         Ok(())
     }
@@ -318,9 +315,7 @@ pub fn check_configuration(conf: &Configuration) -> Result<()> {
 /// Checks a cron expression (five fields, or six with seconds).
 pub fn check_cron(key: &str, expression: &str) -> Result<()> {
     expression.parse::<croner::Cron>().map(|_| ()).map_err(|e| {
-        Error::invalid(format!(
-            "recurringEvents.{key}.schedule.cron is not a valid cron expression: {e}"
-        ))
+        Error::invalid(format!("recurringEvents.{key}.schedule.cron is not a valid cron expression: {e}"))
     })
 }
 
@@ -330,10 +325,7 @@ fn json_size<T: serde::Serialize>(value: &T) -> usize {
 
 fn check_schema_size(field: &str, schema: &Map<String, Value>) -> Result<()> {
     if json_size(schema) > SCHEMA_MAX_BYTES {
-        return Err(Error::limit(format!(
-            "{field} is larger than {} KB",
-            SCHEMA_MAX_BYTES / 1024
-        )));
+        return Err(Error::limit(format!("{field} is larger than {} KB", SCHEMA_MAX_BYTES / 1024)));
     }
     Ok(())
 }
@@ -392,7 +384,12 @@ mod tests {
     #[test]
     fn null_deletes_and_absent_keys_are_kept() {
         let mut def = BotDefinition::default();
-        let event = EventDefinition { title: None, description: None, schema: Map::new(), attributes: BTreeMap::new() };
+        let event = EventDefinition {
+            title: None,
+            description: None,
+            schema: Map::new(),
+            attributes: BTreeMap::new(),
+        };
         let mut events = MapPatch::new();
         events.insert("a".into(), Some(event.clone()));
         events.insert("b".into(), Some(event.clone()));

@@ -118,9 +118,7 @@ impl Bot {
 /// `getMe` when the bot starts.
 pub fn check_telegram_token(raw: &str) -> Result<String> {
     let token = raw.trim();
-    let valid = !token.is_empty()
-        && token.len() <= 200
-        && token.bytes().all(|b| b.is_ascii_graphic());
+    let valid = !token.is_empty() && token.len() <= 200 && token.bytes().all(|b| b.is_ascii_graphic());
     if valid {
         Ok(token.to_owned())
     } else {
@@ -135,12 +133,12 @@ fn check_url(field: &str, raw: &str) -> Result<String> {
 }
 
 const ADJECTIVES: [&str; 16] = [
-    "brave", "calm", "clever", "eager", "fancy", "gentle", "happy", "jolly", "kind", "lively",
-    "merry", "nimble", "proud", "quick", "swift", "witty",
+    "brave", "calm", "clever", "eager", "fancy", "gentle", "happy", "jolly", "kind", "lively", "merry",
+    "nimble", "proud", "quick", "swift", "witty",
 ];
 const ANIMALS: [&str; 16] = [
-    "badger", "beaver", "falcon", "ferret", "gecko", "heron", "koala", "lynx", "marten", "otter",
-    "panda", "puffin", "raven", "seal", "tapir", "wombat",
+    "badger", "beaver", "falcon", "ferret", "gecko", "heron", "koala", "lynx", "marten", "otter", "panda",
+    "puffin", "raven", "seal", "tapir", "wombat",
 ];
 
 /// A readable name for a bot created without one, derived from a random number.

@@ -33,7 +33,11 @@ fn bot_ref(raw: &str) -> botyard_domain::Result<BotRef> {
 #[utoipa::path(post, path = "/admin/bots", tag = "Botpress: bots", request_body = BotBody,
     params(("x-workspace-id" = String, Header, description = "Workspace ID")),
     responses((status = 200, body = BotEnvelope)))]
-async fn create_bot(BpWorkspace(ws): BpWorkspace, State(state): State<AppState>, JsonBody(body, _): Body<BotBody>) -> Result<Json<BotEnvelope>> {
+async fn create_bot(
+    BpWorkspace(ws): BpWorkspace,
+    State(state): State<AppState>,
+    JsonBody(body, _): Body<BotBody>,
+) -> Result<Json<BotEnvelope>> {
     let dev = body.dev.unwrap_or(false);
     let mut changes = body.into_changes();
     let new = NewBot { name: changes.name.take(), dev, changes };
@@ -52,16 +56,24 @@ async fn create_bot(BpWorkspace(ws): BpWorkspace, State(state): State<AppState>,
         ("sortDirection" = Option<String>, Query, description = "asc or desc"),
     ),
     responses((status = 200, body = BotList)))]
-async fn list_bots(BpWorkspace(ws): BpWorkspace, State(state): State<AppState>, query: QueryPairs) -> Result<Json<BotList>> {
+async fn list_bots(
+    BpWorkspace(ws): BpWorkspace,
+    State(state): State<AppState>,
+    query: QueryPairs,
+) -> Result<Json<BotList>> {
     let sort = match query.get("sortField") {
         None | Some("createdAt") => BotSortField::CreatedAt,
         Some("updatedAt") => BotSortField::UpdatedAt,
-        Some(other) => return Err(invalid_query(format!("sortField must be createdAt or updatedAt, not \"{other}\""))),
+        Some(other) => {
+            return Err(invalid_query(format!("sortField must be createdAt or updatedAt, not \"{other}\"")));
+        }
     };
     let direction = match query.get("sortDirection") {
         None | Some("asc") => SortDirection::Asc,
         Some("desc") => SortDirection::Desc,
-        Some(other) => return Err(invalid_query(format!("sortDirection must be asc or desc, not \"{other}\""))),
+        Some(other) => {
+            return Err(invalid_query(format!("sortDirection must be asc or desc, not \"{other}\"")));
+        }
     };
     let tags = query
         .0
@@ -95,7 +107,11 @@ fn invalid_query(message: String) -> crate::common::dialect::ApiError<super::Bot
 #[utoipa::path(get, path = "/admin/bots/{id}", tag = "Botpress: bots",
     params(("id" = String, Path), ("x-workspace-id" = String, Header)),
     responses((status = 200, body = BotEnvelope)))]
-async fn get_bot(BpWorkspace(ws): BpWorkspace, State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<BotEnvelope>> {
+async fn get_bot(
+    BpWorkspace(ws): BpWorkspace,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<BotEnvelope>> {
     let access = state.services.workspace_bot(&ws, &bot_ref(&id)?).await?;
     Ok(Json(BotEnvelope { bot: BotView::new(access.bot, false) }))
 }
@@ -122,7 +138,11 @@ async fn update_bot(
 #[utoipa::path(delete, path = "/admin/bots/{id}", tag = "Botpress: bots",
     params(("id" = String, Path), ("x-workspace-id" = String, Header)),
     responses((status = 200, body = Empty)))]
-async fn delete_bot(BpWorkspace(ws): BpWorkspace, State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Empty>> {
+async fn delete_bot(
+    BpWorkspace(ws): BpWorkspace,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Empty>> {
     let access = state.services.workspace_bot(&ws, &bot_ref(&id)?).await?;
     state.services.delete_bot(access).await?;
     Ok(Json(Empty {}))
@@ -132,7 +152,11 @@ async fn delete_bot(BpWorkspace(ws): BpWorkspace, State(state): State<AppState>,
 #[utoipa::path(post, path = "/admin/bots/{id}/signing-secrets/rotate", tag = "Botpress: bots",
     params(("id" = String, Path), ("x-workspace-id" = String, Header)),
     responses((status = 200, body = RotatedSecret)))]
-async fn rotate_signing_secret(BpWorkspace(ws): BpWorkspace, State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<RotatedSecret>> {
+async fn rotate_signing_secret(
+    BpWorkspace(ws): BpWorkspace,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<RotatedSecret>> {
     let access = state.services.workspace_bot(&ws, &bot_ref(&id)?).await?;
     let bot = state.services.rotate_signing_secret(access).await?;
     Ok(Json(RotatedSecret { new_signing_secret: bot.signing_secret }))

@@ -69,6 +69,9 @@ pub async fn not_found() -> Response {
 
 /// Answers a known route called with the wrong method.
 pub async fn method_not_allowed() -> Response {
-    ApiError::<Botpress>::new(Error::new(ErrorCode::MethodNotAllowed, "This route does not accept this method"))
-        .into_response()
+    ApiError::<Botpress>::new(Error::new(
+        ErrorCode::MethodNotAllowed,
+        "This route does not accept this method",
+    ))
+    .into_response()
 }

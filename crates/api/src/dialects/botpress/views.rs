@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use botyard_domain::bot::{
-    ActionDefinition, Authentication, Bot, BotChanges, Configuration, ConfigurationChanges,
-    EventDefinition, IntegrationInstance, Media, PluginInstance, RecurringEvent, RecurringEventSpec,
+    ActionDefinition, Authentication, Bot, BotChanges, Configuration, ConfigurationChanges, EventDefinition,
+    IntegrationInstance, MapPatch, Media, PluginInstance, RecurringEvent, RecurringEventSpec,
     StateDefinition, Subscriptions, TagDefinition, TagDefinitions,
 };
 use serde::{Deserialize, Deserializer, Serialize};
@@ -83,7 +83,7 @@ pub struct SubscriptionsBody {
     /// `null` subscribes to every event.
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<Object>)]
-    pub events: Option<Option<BTreeMap<String, Option<Map<String, Value>>>>>,
+    pub events: Option<Option<MapPatch<Map<String, Value>>>>,
 }
 
 /// Tells an absent field (`None`) from one set to `null` (`Some(None)`).
@@ -94,15 +94,16 @@ fn nullable<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Opti
 impl BotBody {
     /// The domain change this body asks for.
     pub fn into_changes(self) -> BotChanges {
-        let tags = self.tags.map(|tags| {
-            tags.into_iter().map(|(k, v)| (k, v.filter(|v| !v.is_empty()))).collect()
-        });
+        let tags =
+            self.tags.map(|tags| tags.into_iter().map(|(k, v)| (k, v.filter(|v| !v.is_empty()))).collect());
         BotChanges {
             name: self.name,
             description: self.description,
             url: self.url,
             authentication: self.authentication,
-            configuration: self.configuration.map(|c| ConfigurationChanges { data: c.data, schema: c.schema }),
+            configuration: self
+                .configuration
+                .map(|c| ConfigurationChanges { data: c.data, schema: c.schema }),
             tags,
             user_tags: self.user.and_then(|t| t.tags),
             conversation_tags: self.conversation.and_then(|t| t.tags),

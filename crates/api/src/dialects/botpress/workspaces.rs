@@ -68,9 +68,15 @@ struct CreateWorkspaceBody {
 
 /// List the caller's workspaces (`listWorkspaces`).
 #[utoipa::path(get, path = "/admin/workspaces", tag = "Botpress: workspaces", responses((status = 200, body = WorkspaceList)))]
-async fn list_workspaces(BpCaller(caller): BpCaller, State(state): State<AppState>) -> Result<Json<WorkspaceList>> {
+async fn list_workspaces(
+    BpCaller(caller): BpCaller,
+    State(state): State<AppState>,
+) -> Result<Json<WorkspaceList>> {
     let all = state.services.memberships(&caller).await?;
-    Ok(Json(WorkspaceList { workspaces: all.into_iter().map(Into::into).collect(), meta: ListMeta { next_token: None } }))
+    Ok(Json(WorkspaceList {
+        workspaces: all.into_iter().map(Into::into).collect(),
+        meta: ListMeta { next_token: None },
+    }))
 }
 
 /// Create a workspace owned by the caller (`createWorkspace`).
@@ -88,7 +94,11 @@ async fn create_workspace(
 /// Get a workspace of the caller (`getWorkspace`).
 #[utoipa::path(get, path = "/admin/workspaces/{id}", tag = "Botpress: workspaces", params(("id" = String, Path)),
     responses((status = 200, body = WorkspaceView)))]
-async fn get_workspace(BpCaller(caller): BpCaller, State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<WorkspaceView>> {
+async fn get_workspace(
+    BpCaller(caller): BpCaller,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<WorkspaceView>> {
     let membership = state.services.workspace(&caller, &workspace_id(&id)?).await?;
     Ok(Json(membership.into()))
 }
@@ -154,9 +164,17 @@ struct AddMemberBody {
 /// List the members of a workspace (`listWorkspaceMembers`).
 #[utoipa::path(get, path = "/admin/workspaces/{id}/members", tag = "Botpress: workspaces", params(("id" = String, Path)),
     responses((status = 200, body = MemberList)))]
-async fn list_members(BpCaller(caller): BpCaller, State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<MemberList>> {
+async fn list_members(
+    BpCaller(caller): BpCaller,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<MemberList>> {
     let (members, invitations) = state.services.members(&caller, &workspace_id(&id)?).await?;
-    let members = members.into_iter().map(MemberView::from).chain(invitations.into_iter().map(MemberView::from)).collect();
+    let members = members
+        .into_iter()
+        .map(MemberView::from)
+        .chain(invitations.into_iter().map(MemberView::from))
+        .collect();
     Ok(Json(MemberList { members, meta: ListMeta { next_token: None } }))
 }
 

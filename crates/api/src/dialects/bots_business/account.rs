@@ -156,7 +156,11 @@ struct EmailChange {
 /// Change the email (needs the current password).
 #[utoipa::path(put, path = "/user/email", tag = "Bots.Business: account", request_body = EmailChange,
     responses((status = 200, body = UserView)))]
-async fn update_email(BbCaller(caller): BbCaller, State(state): State<AppState>, JsonBody(change, _): Body<EmailChange>) -> Result<Json<UserView>> {
+async fn update_email(
+    BbCaller(caller): BbCaller,
+    State(state): State<AppState>,
+    JsonBody(change, _): Body<EmailChange>,
+) -> Result<Json<UserView>> {
     let user = state.services.change_email(&caller, &change.current_password, &change.email).await?;
     let memberships = state.services.memberships(&caller).await?;
     Ok(Json(UserView::new(&user, &memberships)))
@@ -194,7 +198,10 @@ struct ResetRequest {
 /// log for the operator. The answer never says whether the email has an account.
 #[utoipa::path(post, path = "/user/reset_password", tag = "Bots.Business: account", request_body = ResetRequest,
     responses((status = 200, body = Message)))]
-async fn reset_password(State(state): State<AppState>, JsonBody(body, _): Body<ResetRequest>) -> Result<Json<Message>> {
+async fn reset_password(
+    State(state): State<AppState>,
+    JsonBody(body, _): Body<ResetRequest>,
+) -> Result<Json<Message>> {
     state.services.request_password_reset(&body.email).await?;
     Ok(Json(Message {
         message: "If this email has an account, password reset instructions have been issued".into(),

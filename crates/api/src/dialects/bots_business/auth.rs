@@ -31,7 +31,9 @@ impl FromRequestParts<AppState> for MaybeBbCaller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let services = &state.services;
         let api_key = parts.uri.query().and_then(|q| {
-            url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "api_key").map(|(_, v)| v.into_owned())
+            url::form_urlencoded::parse(q.as_bytes())
+                .find(|(k, _)| k == "api_key")
+                .map(|(_, v)| v.into_owned())
         });
         let caller = if let Some(key) = api_key.filter(|k| !k.is_empty()) {
             services.authenticate_api_key(&key).await?

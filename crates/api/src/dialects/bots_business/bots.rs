@@ -27,7 +27,11 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// The bot named in the path, if the caller may see it.
-pub(super) async fn bot_access(services: &Services, caller: &Caller, raw: &str) -> botyard_domain::Result<BotAccess> {
+pub(super) async fn bot_access(
+    services: &Services,
+    caller: &Caller,
+    raw: &str,
+) -> botyard_domain::Result<BotAccess> {
     let bot = BotRef::parse(raw).map_err(|_| Error::not_found("Bot"))?;
     services.bot_access(caller, &bot).await
 }
@@ -44,7 +48,11 @@ struct CreateBot {
 /// Create a bot.
 #[utoipa::path(post, path = "/bots", tag = "Bots.Business: bots", request_body = CreateBot,
     responses((status = 201, body = BotView)))]
-async fn create_bot(BbCaller(caller): BbCaller, State(state): State<AppState>, JsonBody(body, _): Body<CreateBot>) -> Result<Response> {
+async fn create_bot(
+    BbCaller(caller): BbCaller,
+    State(state): State<AppState>,
+    JsonBody(body, _): Body<CreateBot>,
+) -> Result<Response> {
     let workspace = match &body.workspace_id {
         Some(ws) => WorkspaceId::parse(ws)?,
         None => state.services.default_workspace(&caller).await?,
@@ -75,7 +83,11 @@ async fn list_bots(BbCaller(caller): BbCaller, State(state): State<AppState>) ->
 /// Get one bot.
 #[utoipa::path(get, path = "/bots/{id}", tag = "Bots.Business: bots", params(("id" = String, Path)),
     responses((status = 200, body = BotView)))]
-async fn get_bot(BbCaller(caller): BbCaller, State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<BotView>> {
+async fn get_bot(
+    BbCaller(caller): BbCaller,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<BotView>> {
     Ok(Json(bot_access(&state.services, &caller, &id).await?.bot.into()))
 }
 
@@ -115,7 +127,11 @@ async fn edit_bot(
 /// Delete a bot.
 #[utoipa::path(delete, path = "/bots/{id}", tag = "Bots.Business: bots", params(("id" = String, Path)),
     responses((status = 200, body = bool)))]
-async fn delete_bot(BbCaller(caller): BbCaller, State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<bool>> {
+async fn delete_bot(
+    BbCaller(caller): BbCaller,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<bool>> {
     let access = bot_access(&state.services, &caller, &id).await?;
     state.services.delete_bot(access).await?;
     Ok(Json(true))
@@ -140,7 +156,10 @@ async fn set_status(
         "start_launch" => RunState::Works,
         "start_stopping" => RunState::Stopped,
         other => {
-            return Err(Error::invalid(format!("status must be start_launch or start_stopping, not \"{other}\"")).into());
+            return Err(Error::invalid(format!(
+                "status must be start_launch or start_stopping, not \"{other}\""
+            ))
+            .into());
         }
     };
     let access = bot_access(&state.services, &caller, &id).await?;

@@ -33,7 +33,10 @@ fn workspace_id(raw: &str) -> botyard_domain::Result<WorkspaceId> {
 
 /// The caller's workspaces with their role in each.
 #[utoipa::path(get, path = "/workspaces", tag = "Bots.Business: workspaces", responses((status = 200, body = Vec<WorkspaceView>)))]
-async fn list_workspaces(BbCaller(caller): BbCaller, State(state): State<AppState>) -> Result<Json<Vec<WorkspaceView>>> {
+async fn list_workspaces(
+    BbCaller(caller): BbCaller,
+    State(state): State<AppState>,
+) -> Result<Json<Vec<WorkspaceView>>> {
     let all = state.services.memberships(&caller).await?;
     Ok(Json(all.iter().map(|m| WorkspaceView::new(m, &caller.user)).collect()))
 }
@@ -46,7 +49,11 @@ struct NewWorkspace {
 /// Create a workspace; the caller becomes its owner.
 #[utoipa::path(post, path = "/workspaces", tag = "Bots.Business: workspaces", request_body = NewWorkspace,
     responses((status = 201, body = WorkspaceView)))]
-async fn create_workspace(BbCaller(caller): BbCaller, State(state): State<AppState>, JsonBody(body, _): Body<NewWorkspace>) -> Result<Response> {
+async fn create_workspace(
+    BbCaller(caller): BbCaller,
+    State(state): State<AppState>,
+    JsonBody(body, _): Body<NewWorkspace>,
+) -> Result<Response> {
     let workspace = state.services.create_workspace(&caller, &body.name).await?;
     let view = WorkspaceView::new(&Membership { workspace, role: Role::Owner }, &caller.user);
     Ok((StatusCode::CREATED, Json(view)).into_response())
@@ -55,7 +62,11 @@ async fn create_workspace(BbCaller(caller): BbCaller, State(state): State<AppSta
 /// One workspace of the caller.
 #[utoipa::path(get, path = "/workspaces/{id}", tag = "Bots.Business: workspaces", params(("id" = String, Path)),
     responses((status = 200, body = WorkspaceView)))]
-async fn get_workspace(BbCaller(caller): BbCaller, State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<WorkspaceView>> {
+async fn get_workspace(
+    BbCaller(caller): BbCaller,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<WorkspaceView>> {
     let membership = state.services.workspace(&caller, &workspace_id(&id)?).await?;
     Ok(Json(WorkspaceView::new(&membership, &caller.user)))
 }
@@ -70,7 +81,12 @@ struct MemberView {
 
 impl From<Member> for MemberView {
     fn from(m: Member) -> Self {
-        Self { user_id: m.user_id.0, email: m.email, role: m.role.as_str().into(), joined_at: m.joined_at.to_rfc3339() }
+        Self {
+            user_id: m.user_id.0,
+            email: m.email,
+            role: m.role.as_str().into(),
+            joined_at: m.joined_at.to_rfc3339(),
+        }
     }
 }
 
@@ -84,7 +100,12 @@ struct InvitationView {
 
 impl From<Invitation> for InvitationView {
     fn from(i: Invitation) -> Self {
-        Self { email: i.email, role: i.role.as_str().into(), invited_by: i.invited_by.0, created_at: i.created_at.to_rfc3339() }
+        Self {
+            email: i.email,
+            role: i.role.as_str().into(),
+            invited_by: i.invited_by.0,
+            created_at: i.created_at.to_rfc3339(),
+        }
     }
 }
 
@@ -97,7 +118,11 @@ struct MemberList {
 /// Members of a workspace and pending invitations.
 #[utoipa::path(get, path = "/workspaces/{id}/members", tag = "Bots.Business: workspaces", params(("id" = String, Path)),
     responses((status = 200, body = MemberList)))]
-async fn list_members(BbCaller(caller): BbCaller, State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<MemberList>> {
+async fn list_members(
+    BbCaller(caller): BbCaller,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<MemberList>> {
     let (members, invitations) = state.services.members(&caller, &workspace_id(&id)?).await?;
     Ok(Json(MemberList {
         members: members.into_iter().map(Into::into).collect(),

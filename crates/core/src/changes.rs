@@ -1,0 +1,114 @@
+//! Keeping caches true: a change forgets the cached entries it affects on this node and is
+//! published to the other nodes sharing the database, whose listener forgets them too.
+
+use botyard_domain::{BotId, UserId, WorkspaceId};
+
+use crate::Services;
+
+/// Something cached elsewhere may be stale.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    /// A user's credentials or email.
+    User(UserId),
+    /// A workspace's members or roles.
+    Workspace(WorkspaceId),
+    /// A bot (changed or deleted).
+    Bot(BotId),
+}
+
+impl Change {
+    fn payload(&self) -> String {
+        match self {
+            Self::User(id) => format!("user:{id}"),
+            Self::Workspace(id) => format!("workspace:{id}"),
+            Self::Bot(id) => format!("bot:{id}"),
+        }
+    }
+
+    fn parse(payload: &str) -> Option<Self> {
+        let (kind, id) = payload.split_once(':')?;
+        match kind {
+            "user" => id.parse().ok().map(|n| Self::User(UserId(n))),
+            "workspace" => WorkspaceId::parse(id).ok().map(Self::Workspace),
+            "bot" => BotId::parse(id).map(Self::Bot),
+            _ => None,
+        }
+    }
+}
+
+impl Services {
+    /// Forgets what `change` makes stale here, and tells the other nodes.
+    pub(crate) async fn changed(&self, change: Change) {
+        self.forget(&change);
+        if let Err(e) = self.store.publish_change(&change.payload()).await {
+            tracing::warn!(error = %e, ?change, "could not tell other nodes about a change");
+        }
+    }
+
+    fn forget(&self, change: &Change) {
+        match change {
+            Change::User(id) => self.callers.remove_where(|_, caller| caller.user.id == *id),
+            Change::Workspace(ws) => self.roles.remove_where(|(_, w), _| w == ws),
+            Change::Bot(id) => self.bots.remove_where(|_, bot| bot.id == *id),
+        }
+    }
+
+    fn forget_everything(&self) {
+        self.callers.clear();
+        self.roles.clear();
+        self.bots.clear();
+    }
+
+    /// Listens to changes made by other nodes (PostgreSQL only) until the process ends.
+    pub fn spawn_change_listener(&self) -> Option<tokio::task::JoinHandle<()>> {
+        if self.store.backend() != botyard_store::Backend::Postgres {
+            return None;
+        }
+        let services = self.clone();
+        Some(tokio::spawn(async move {
+            loop {
+                let mut listener = match services.store.change_listener().await {
+                    Ok(Some(listener)) => listener,
+                    Ok(None) => return,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot listen to changes of other nodes; retrying");
+                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                        continue;
+                    }
+                };
+                // Anything may have changed while nobody listened.
+                services.forget_everything();
+                loop {
+                    match listener.next().await {
+                        Ok(Some(payload)) => match Change::parse(&payload) {
+                            Some(change) => services.forget(&change),
+                            None => tracing::debug!(payload, "ignoring an unknown change notification"),
+                        },
+                        Ok(None) => services.forget_everything(),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "lost the change notifications; reconnecting");
+                            break;
+                        }
+                    }
+                }
+            }
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payloads_round_trip() {
+        for change in [
+            Change::User(UserId(7)),
+            Change::Workspace(WorkspaceId::generate()),
+            Change::Bot(BotId::generate()),
+        ] {
+            assert_eq!(Change::parse(&change.payload()), Some(change));
+        }
+        assert_eq!(Change::parse("nonsense"), None);
+    }
+}
