@@ -33,22 +33,31 @@ print(f"{float(rps):.0f} | {lat(50):.2f} | {lat(99):.2f} | {errors.group(1) if e
 PY
 }
 
-bench_backend() { # backend database-url
-  local backend=$1 url=$2
+start_server() { # backend database-url [VAR=value ...]
+  local backend=$1 url=$2; shift 2
   rm -rf "$work/data"
-  BOTYARD_LOG__LEVEL=warn BOTYARD_HTTP__RATE_LIMIT_PER_SECOND=10000000 BOTYARD_HTTP__RATE_LIMIT_BURST=10000000 \
+  env BOTYARD_LOG__LEVEL=warn BOTYARD_HTTP__RATE_LIMIT_PER_SECOND=10000000 BOTYARD_HTTP__RATE_LIMIT_BURST=10000000 "$@" \
     "$BIN" serve --listen "127.0.0.1:$PORT" --data-dir "$work/data" ${url:+--database-url "$url"} > "$work/server-$backend.log" 2>&1 &
-  local pid=$!
+  server_pid=$!
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/readyz" > /dev/null && break; sleep 0.1; done
-  local signup key ws bot
+  local signup
   signup=$(curl -sf -X POST "http://127.0.0.1:$PORT/v2/auth" -H 'content-type: application/json' \
-    -d "{\"email\":\"bench-$backend@example.com\",\"password\":\"benchmark password\"}")
+    -d "{\"email\":\"bench-$RANDOM@example.com\",\"password\":\"benchmark password\"}")
   key=$(echo "$signup" | python3 -c 'import json,sys; print(json.load(sys.stdin)["api_key"])')
   ws=$(echo "$signup" | python3 -c 'import json,sys; print(json.load(sys.stdin)["workspace"]["id"])')
   bot=$(curl -sf -X POST "http://127.0.0.1:$PORT/v1/admin/bots" -H "authorization: Bearer $key" -H "x-workspace-id: $ws" \
     -H 'content-type: application/json' \
     -d '{"name":"bench","tags":{"env":"prod"},"configuration":{"schema":{"type":"object","properties":{"n":{"type":"integer"}}},"data":{"n":1}},"events":{"ping":{"schema":{"type":"object"}}}}' \
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["bot"]["id"])')
+}
+
+stop_server() {
+  kill "$server_pid"; wait "$server_pid" 2>/dev/null || true
+}
+
+bench_backend() { # backend database-url
+  local backend=$1 url=$2
+  start_server "$backend" "$url"
   cat > "$work/put.lua" <<LUA
 wrk.method = "PUT"
 wrk.headers["content-type"] = "application/json"
@@ -63,7 +72,10 @@ LUA
   echo "| $backend | GET /healthz (baseline) | $(run_wrk health-$backend "http://127.0.0.1:$PORT/healthz") |"
   echo "| $backend | GET /v1/admin/bots/{id} | $(run_wrk get-$backend "http://127.0.0.1:$PORT/v1/admin/bots/$bot" -H "authorization: Bearer $key" -H "x-workspace-id: $ws") |"
   echo "| $backend | PUT /v1/admin/bots/{id} | $(run_wrk put-$backend "http://127.0.0.1:$PORT/v1/admin/bots/$bot" -s "$work/put.lua") |"
-  kill "$pid"; wait "$pid" 2>/dev/null || true
+  stop_server
+  start_server "$backend" "$url" BOTYARD_CACHE__TTL_SECS=0
+  echo "| $backend | GET /v1/admin/bots/{id}, caches off | $(run_wrk nocache-$backend "http://127.0.0.1:$PORT/v1/admin/bots/$bot" -H "authorization: Bearer $key" -H "x-workspace-id: $ws") |"
+  stop_server
 }
 
 echo "wrk: $THREADS threads, $CONNECTIONS connections, $DURATION per row; $(nproc) cores; $(date -u +%Y-%m-%d)"

@@ -125,6 +125,7 @@ impl BotStore for Store {
         let mut tx = self.write.begin().await.map_err(db)?;
         let row = sqlx::query(select).bind(id.as_str()).fetch_optional(&mut *tx).await.map_err(db)?;
         let mut bot = row.map(|r| rows::bot(&r)).transpose()?.ok_or_else(|| Error::not_found("Bot"))?;
+        let tags_before = bot.definition.tags.clone();
         change(&mut bot)?;
         let definition = to_json(&bot.definition)?;
         sqlx::query(
@@ -147,12 +148,14 @@ impl BotStore for Store {
         .execute(&mut *tx)
         .await
         .map_err(db)?;
-        sqlx::query("DELETE FROM bot_tags WHERE bot_id = $1")
-            .bind(bot.number)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        write_tags(&mut tx, bot.number, &bot).await?;
+        if bot.definition.tags != tags_before {
+            sqlx::query("DELETE FROM bot_tags WHERE bot_id = $1")
+                .bind(bot.number)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            write_tags(&mut tx, bot.number, &bot).await?;
+        }
         tx.commit().await.map_err(db)?;
         Ok(bot)
     }
@@ -236,17 +239,22 @@ impl BotStore for Store {
     }
 }
 
+/// Inserts the bot's tags in one statement.
 async fn write_tags(tx: &mut sqlx::Transaction<'_, Any>, number: i64, bot: &Bot) -> Result<()> {
-    for (key, value) in &bot.definition.tags {
-        sqlx::query("INSERT INTO bot_tags (bot_id, key, value) VALUES ($1, $2, $3)")
-            .bind(number)
-            .bind(key)
-            .bind(value)
-            .execute(&mut **tx)
-            .await
-            .map_err(db)?;
+    if bot.definition.tags.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    let mut sql = SqlBuilder::new("INSERT INTO bot_tags (bot_id, key, value) VALUES ");
+    for (i, (key, value)) in bot.definition.tags.iter().enumerate() {
+        sql.push(if i == 0 { "(" } else { ", (" });
+        sql.bind(number);
+        sql.push(", ");
+        sql.bind(key.clone());
+        sql.push(", ");
+        sql.bind(value.clone());
+        sql.push(")");
+    }
+    sql.execute(&mut **tx).await
 }
 
 fn decode_token(token: &str) -> Result<(i64, i64)> {
@@ -287,5 +295,10 @@ impl SqlBuilder {
 
     pub(crate) async fn fetch_all(self, pool: &sqlx::AnyPool) -> Result<Vec<sqlx::any::AnyRow>> {
         sqlx::query_with(sqlx::AssertSqlSafe(self.sql), self.args).fetch_all(pool).await.map_err(db)
+    }
+
+    pub(crate) async fn execute(self, conn: &mut sqlx::AnyConnection) -> Result<()> {
+        sqlx::query_with(sqlx::AssertSqlSafe(self.sql), self.args).execute(conn).await.map_err(db)?;
+        Ok(())
     }
 }
