@@ -4,9 +4,16 @@
 
 pub mod account;
 pub mod bot;
+pub mod command;
+pub mod conversation;
+pub mod effects;
 pub mod error;
 pub mod ids;
+pub mod keyboard;
+pub mod matching;
 pub mod page;
+pub mod plan;
+pub mod property;
 pub mod time;
 
 pub use error::{Error, ErrorCode, Result};

@@ -14,9 +14,12 @@
 mod accounts;
 mod bots;
 mod changes;
+mod commands;
 mod connect;
+mod conversations;
 mod error;
 mod rows;
+mod runs;
 mod workspaces;
 
 #[cfg(feature = "testing")]
@@ -25,6 +28,9 @@ pub mod testing;
 pub use accounts::{AccountStore, NewAccount, SessionRecord, UserRecord};
 pub use bots::{BotListQuery, BotSortField, BotStore, NewBotRecord};
 pub use changes::ChangeListener;
+pub use commands::CommandStore;
+pub use conversations::{ChatKey, ConversationStore, NewMessage};
+pub use runs::{CommittedRun, RunStore};
 pub use connect::{Backend, StoreOptions};
 pub use workspaces::WorkspaceStore;
 

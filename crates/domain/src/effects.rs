@@ -1,0 +1,101 @@
+//! What a run of bot code changes. A run collects its effects while it executes and they are
+//! written together, in one transaction, only if the run succeeds; a failed run writes only its
+//! error log entry.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::WorkspaceId;
+use crate::property::{PropertyScope, PropertyType};
+use crate::time::Timestamp;
+
+/// Everything one run (or one failed run) writes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunEffects {
+    pub bot: i64,
+    pub workspace: Option<WorkspaceId>,
+    pub messages: Vec<OutgoingMessage>,
+    pub edits: Vec<MessageEdit>,
+    pub properties: Vec<PropertyWrite>,
+    pub groups: Vec<GroupChange>,
+    pub chat_blocks: Vec<(i64, bool)>,
+    pub pending: Vec<PendingChange>,
+    /// Iterations the run used (counted even when it fails).
+    pub iterations: u64,
+    pub error: Option<ErrorEntry>,
+}
+
+impl RunEffects {
+    /// Only what a failed run keeps: its iterations and its error.
+    pub fn failed(&self, error: ErrorEntry) -> Self {
+        Self {
+            bot: self.bot,
+            workspace: self.workspace.clone(),
+            iterations: self.iterations,
+            error: Some(error),
+            ..Self::default()
+        }
+    }
+}
+
+/// A message the bot sends.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutgoingMessage {
+    pub uid: String,
+    pub chat_id: i64,
+    pub payload: Value,
+    pub metadata: Option<Map<String, Value>>,
+    pub at: Timestamp,
+}
+
+/// A change of a message the bot sent earlier (text and/or inline keyboard).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageEdit {
+    pub message_id: i64,
+    pub payload: Value,
+    pub at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PropertyWrite {
+    pub scope: PropertyScope,
+    /// User or chat id; 0 for bot properties.
+    pub owner: i64,
+    pub name: String,
+    /// `None` deletes.
+    pub value: Option<(PropertyType, Value)>,
+    pub at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum GroupChange {
+    Add { user: i64, group: String },
+    Remove { user: i64, group: String },
+    Clear { user: i64 },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum PendingChange {
+    /// The user's next message in this chat goes to `command`.
+    Set { chat: i64, user: i64, command: i64, options: Option<Value>, at: Timestamp },
+    Clear { chat: i64, user: i64 },
+}
+
+/// An entry of a bot's error log.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ErrorEntry {
+    pub command: Option<String>,
+    pub title: String,
+    pub stack_trace: String,
+    pub chat_id: Option<i64>,
+    pub user_id: Option<i64>,
+    pub at: Timestamp,
+}
+
+/// A stored error log entry.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ErrorLog {
+    pub id: i64,
+    pub bot_number: i64,
+    pub entry: ErrorEntry,
+}

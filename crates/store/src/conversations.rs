@@ -1,0 +1,428 @@
+//! End users, chats, their participants and messages.
+
+use botyard_domain::conversation::{BotUser, Channel, Chat, ChatMessage, UserProfile};
+use botyard_domain::{Error, Result, Timestamp};
+use serde_json::{Map, Value};
+use sqlx::any::AnyRow;
+
+use crate::Store;
+use crate::error::{db, json, to_json, unique_or_db};
+use crate::rows::get;
+
+/// A chat to create or find.
+#[derive(Debug, Clone)]
+pub struct ChatKey<'a> {
+    pub bot: i64,
+    pub channel: Channel,
+    pub external_id: &'a str,
+}
+
+/// A message to store.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub uid: String,
+    pub bot: i64,
+    pub chat_id: i64,
+    /// The author; `None` for the bot.
+    pub user_id: Option<i64>,
+    pub payload: Value,
+    pub metadata: Option<Map<String, Value>>,
+    pub at: Timestamp,
+}
+
+#[allow(async_fn_in_trait)] // used through the concrete `Store`, whose futures are `Send`
+pub trait ConversationStore {
+    /// Finds the user or creates them; `true` when created.
+    async fn upsert_user(&self, bot: i64, channel: Channel, external_id: &str, profile: &UserProfile, now: Timestamp) -> Result<(BotUser, bool)>;
+    /// Creates a web chat user with the digest of their key; `AlreadyExists` when the id is taken.
+    async fn create_key_user(&self, bot: i64, external_id: &str, profile: &UserProfile, key_digest: &str, now: Timestamp) -> Result<BotUser>;
+    async fn user_by_key(&self, bot: i64, key_digest: &str) -> Result<Option<BotUser>>;
+    async fn bot_user(&self, bot: i64, id: i64) -> Result<Option<BotUser>>;
+    async fn bot_user_by_external(&self, bot: i64, channel: Channel, external_id: &str) -> Result<Option<BotUser>>;
+    async fn update_bot_user(&self, id: i64, profile: &UserProfile, now: Timestamp) -> Result<()>;
+    async fn delete_bot_user(&self, bot: i64, id: i64) -> Result<bool>;
+    /// Finds the chat or creates it; `true` when created.
+    async fn upsert_chat(&self, key: &ChatKey<'_>, chat_type: &str, title: Option<&str>, owner: Option<i64>, now: Timestamp) -> Result<(Chat, bool)>;
+    /// Creates a chat; `AlreadyExists` when the id is taken.
+    async fn create_chat(&self, key: &ChatKey<'_>, chat_type: &str, owner: Option<i64>, now: Timestamp) -> Result<Chat>;
+    async fn chat(&self, bot: i64, id: i64) -> Result<Option<Chat>>;
+    async fn chat_by_external(&self, key: &ChatKey<'_>) -> Result<Option<Chat>>;
+    /// Chats of the bot, newest activity last, one page (from 1).
+    async fn chats_page(&self, bot: i64, page: u32, per_page: u32) -> Result<Vec<Chat>>;
+    /// Chats the user takes part in, after the chat id `after`.
+    async fn chats_of_user(&self, user: i64, after: i64, limit: u32) -> Result<Vec<Chat>>;
+    async fn set_chat_blocked(&self, bot: i64, id: i64, blocked: bool, now: Timestamp) -> Result<bool>;
+    async fn delete_chat(&self, bot: i64, id: i64) -> Result<bool>;
+    async fn add_participant(&self, chat: i64, user: i64, now: Timestamp) -> Result<()>;
+    async fn remove_participant(&self, chat: i64, user: i64) -> Result<bool>;
+    async fn is_participant(&self, chat: i64, user: i64) -> Result<bool>;
+    async fn participants(&self, chat: i64) -> Result<Vec<BotUser>>;
+    async fn insert_message(&self, message: &NewMessage) -> Result<ChatMessage>;
+    async fn message(&self, bot: i64, uid: &str) -> Result<Option<ChatMessage>>;
+    async fn message_by_id(&self, id: i64) -> Result<Option<ChatMessage>>;
+    /// Messages of a chat in the order they were written, after the message id `after`.
+    async fn messages(&self, chat: i64, after: i64, limit: u32) -> Result<Vec<ChatMessage>>;
+    async fn delete_message(&self, bot: i64, uid: &str) -> Result<bool>;
+}
+
+macro_rules! user_columns {
+    () => {
+        "u.id, u.bot_id, u.channel, u.external_id, u.first_name, u.last_name, u.username, u.created_at, u.updated_at"
+    };
+}
+macro_rules! chat_columns {
+    () => {
+        "c.id, c.bot_id, c.channel, c.external_id, c.chat_type, c.title, c.owner_user_id, c.blocked, c.bot_blocked, \
+         c.created_at, c.updated_at"
+    };
+}
+macro_rules! message_columns {
+    () => {
+        "m.id, m.uid, m.bot_id, m.chat_id, m.user_id, m.payload, m.metadata, m.created_at, m.updated_at"
+    };
+}
+
+impl ConversationStore for Store {
+    async fn upsert_user(&self, bot: i64, channel: Channel, external_id: &str, profile: &UserProfile, now: Timestamp) -> Result<(BotUser, bool)> {
+        if let Some(user) = self.bot_user_by_external(bot, channel, external_id).await? {
+            return Ok((user, false));
+        }
+        let inserted = sqlx::query(
+            "INSERT INTO bot_users (bot_id, channel, external_id, first_name, last_name, username, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT (bot_id, channel, external_id) DO NOTHING RETURNING id",
+        )
+        .bind(bot)
+        .bind(channel.as_str())
+        .bind(external_id)
+        .bind(&profile.first_name)
+        .bind(&profile.last_name)
+        .bind(&profile.username)
+        .bind(now.millis())
+        .fetch_optional(&self.write)
+        .await
+        .map_err(db)?;
+        let user = self
+            .bot_user_by_external(bot, channel, external_id)
+            .await?
+            .ok_or_else(|| Error::internal("an upserted user vanished"))?;
+        Ok((user, inserted.is_some()))
+    }
+
+    async fn create_key_user(&self, bot: i64, external_id: &str, profile: &UserProfile, key_digest: &str, now: Timestamp) -> Result<BotUser> {
+        let row = sqlx::query(
+            "INSERT INTO bot_users (bot_id, channel, external_id, first_name, last_name, username, key_digest, created_at, updated_at) \
+             VALUES ($1, 'web', $2, $3, $4, $5, $6, $7, $7) RETURNING id",
+        )
+        .bind(bot)
+        .bind(external_id)
+        .bind(&profile.first_name)
+        .bind(&profile.last_name)
+        .bind(&profile.username)
+        .bind(key_digest)
+        .bind(now.millis())
+        .fetch_one(&self.write)
+        .await
+        .map_err(|e| unique_or_db(e, "A user with this id already exists"))?;
+        self.bot_user(bot, get(&row, "id")?).await?.ok_or_else(|| Error::internal("a created user vanished"))
+    }
+
+    async fn user_by_key(&self, bot: i64, key_digest: &str) -> Result<Option<BotUser>> {
+        let sql = concat!("SELECT ", user_columns!(), " FROM bot_users u WHERE u.bot_id = $1 AND u.key_digest = $2");
+        let row = sqlx::query(sql).bind(bot).bind(key_digest).fetch_optional(&self.read).await.map_err(db)?;
+        self.user_with_groups(row).await
+    }
+
+    async fn bot_user(&self, bot: i64, id: i64) -> Result<Option<BotUser>> {
+        let sql = concat!("SELECT ", user_columns!(), " FROM bot_users u WHERE u.bot_id = $1 AND u.id = $2");
+        let row = sqlx::query(sql).bind(bot).bind(id).fetch_optional(&self.read).await.map_err(db)?;
+        self.user_with_groups(row).await
+    }
+
+    async fn bot_user_by_external(&self, bot: i64, channel: Channel, external_id: &str) -> Result<Option<BotUser>> {
+        let sql = concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM bot_users u WHERE u.bot_id = $1 AND u.channel = $2 AND u.external_id = $3"
+        );
+        let row = sqlx::query(sql).bind(bot).bind(channel.as_str()).bind(external_id).fetch_optional(&self.read).await.map_err(db)?;
+        self.user_with_groups(row).await
+    }
+
+    async fn update_bot_user(&self, id: i64, profile: &UserProfile, now: Timestamp) -> Result<()> {
+        sqlx::query("UPDATE bot_users SET first_name = $1, last_name = $2, username = $3, updated_at = $4 WHERE id = $5")
+            .bind(&profile.first_name)
+            .bind(&profile.last_name)
+            .bind(&profile.username)
+            .bind(now.millis())
+            .bind(id)
+            .execute(&self.write)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn delete_bot_user(&self, bot: i64, id: i64) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM bot_users WHERE bot_id = $1 AND id = $2").bind(bot).bind(id).execute(&self.write).await.map_err(db)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn upsert_chat(&self, key: &ChatKey<'_>, chat_type: &str, title: Option<&str>, owner: Option<i64>, now: Timestamp) -> Result<(Chat, bool)> {
+        if let Some(chat) = self.chat_by_external(key).await? {
+            return Ok((chat, false));
+        }
+        let inserted = sqlx::query(
+            "INSERT INTO chats (bot_id, channel, external_id, chat_type, title, owner_user_id, blocked, bot_blocked, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 0, 0, $7, $7) ON CONFLICT (bot_id, channel, external_id) DO NOTHING RETURNING id",
+        )
+        .bind(key.bot)
+        .bind(key.channel.as_str())
+        .bind(key.external_id)
+        .bind(chat_type)
+        .bind(title)
+        .bind(owner)
+        .bind(now.millis())
+        .fetch_optional(&self.write)
+        .await
+        .map_err(db)?;
+        let chat = self.chat_by_external(key).await?.ok_or_else(|| Error::internal("an upserted chat vanished"))?;
+        Ok((chat, inserted.is_some()))
+    }
+
+    async fn create_chat(&self, key: &ChatKey<'_>, chat_type: &str, owner: Option<i64>, now: Timestamp) -> Result<Chat> {
+        let row = sqlx::query(
+            "INSERT INTO chats (bot_id, channel, external_id, chat_type, title, owner_user_id, blocked, bot_blocked, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, NULL, $5, 0, 0, $6, $6) RETURNING id",
+        )
+        .bind(key.bot)
+        .bind(key.channel.as_str())
+        .bind(key.external_id)
+        .bind(chat_type)
+        .bind(owner)
+        .bind(now.millis())
+        .fetch_one(&self.write)
+        .await
+        .map_err(|e| unique_or_db(e, "A conversation with this id already exists"))?;
+        self.chat(key.bot, get(&row, "id")?).await?.ok_or_else(|| Error::internal("a created chat vanished"))
+    }
+
+    async fn chat(&self, bot: i64, id: i64) -> Result<Option<Chat>> {
+        let sql = concat!("SELECT ", chat_columns!(), " FROM chats c WHERE c.bot_id = $1 AND c.id = $2");
+        let row = sqlx::query(sql).bind(bot).bind(id).fetch_optional(&self.read).await.map_err(db)?;
+        row.map(|r| chat(&r)).transpose()
+    }
+
+    async fn chat_by_external(&self, key: &ChatKey<'_>) -> Result<Option<Chat>> {
+        let sql = concat!("SELECT ", chat_columns!(), " FROM chats c WHERE c.bot_id = $1 AND c.channel = $2 AND c.external_id = $3");
+        let row = sqlx::query(sql)
+            .bind(key.bot)
+            .bind(key.channel.as_str())
+            .bind(key.external_id)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(db)?;
+        row.map(|r| chat(&r)).transpose()
+    }
+
+    async fn chats_page(&self, bot: i64, page: u32, per_page: u32) -> Result<Vec<Chat>> {
+        let sql = concat!("SELECT ", chat_columns!(), " FROM chats c WHERE c.bot_id = $1 ORDER BY c.id LIMIT $2 OFFSET $3");
+        let offset = i64::from(page.max(1) - 1) * i64::from(per_page);
+        let found = sqlx::query(sql).bind(bot).bind(i64::from(per_page)).bind(offset).fetch_all(&self.read).await.map_err(db)?;
+        found.iter().map(chat).collect()
+    }
+
+    async fn chats_of_user(&self, user: i64, after: i64, limit: u32) -> Result<Vec<Chat>> {
+        let sql = concat!(
+            "SELECT ",
+            chat_columns!(),
+            " FROM chats c JOIN chat_participants p ON p.chat_id = c.id WHERE p.user_id = $1 AND c.id > $2 ORDER BY c.id LIMIT $3"
+        );
+        let found = sqlx::query(sql).bind(user).bind(after).bind(i64::from(limit)).fetch_all(&self.read).await.map_err(db)?;
+        found.iter().map(chat).collect()
+    }
+
+    async fn set_chat_blocked(&self, bot: i64, id: i64, blocked: bool, now: Timestamp) -> Result<bool> {
+        let done = sqlx::query("UPDATE chats SET blocked = $1, updated_at = $2 WHERE bot_id = $3 AND id = $4")
+            .bind(i64::from(blocked))
+            .bind(now.millis())
+            .bind(bot)
+            .bind(id)
+            .execute(&self.write)
+            .await
+            .map_err(db)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn delete_chat(&self, bot: i64, id: i64) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM chats WHERE bot_id = $1 AND id = $2").bind(bot).bind(id).execute(&self.write).await.map_err(db)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn add_participant(&self, chat: i64, user: i64, now: Timestamp) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO chat_participants (chat_id, user_id, created_at) VALUES ($1, $2, $3) ON CONFLICT (chat_id, user_id) DO NOTHING",
+        )
+        .bind(chat)
+        .bind(user)
+        .bind(now.millis())
+        .execute(&self.write)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn remove_participant(&self, chat: i64, user: i64) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM chat_participants WHERE chat_id = $1 AND user_id = $2")
+            .bind(chat)
+            .bind(user)
+            .execute(&self.write)
+            .await
+            .map_err(db)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn is_participant(&self, chat: i64, user: i64) -> Result<bool> {
+        let row = sqlx::query("SELECT 1 AS x FROM chat_participants WHERE chat_id = $1 AND user_id = $2")
+            .bind(chat)
+            .bind(user)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(db)?;
+        Ok(row.is_some())
+    }
+
+    async fn participants(&self, chat: i64) -> Result<Vec<BotUser>> {
+        let sql = concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM bot_users u JOIN chat_participants p ON p.user_id = u.id WHERE p.chat_id = $1 ORDER BY p.created_at, u.id"
+        );
+        let found = sqlx::query(sql).bind(chat).fetch_all(&self.read).await.map_err(db)?;
+        let mut users = Vec::new();
+        for row in found {
+            users.extend(self.user_with_groups(Some(row)).await?);
+        }
+        Ok(users)
+    }
+
+    async fn insert_message(&self, m: &NewMessage) -> Result<ChatMessage> {
+        insert_message(&self.write, m).await
+    }
+
+    async fn message(&self, bot: i64, uid: &str) -> Result<Option<ChatMessage>> {
+        let sql = concat!("SELECT ", message_columns!(), " FROM messages m WHERE m.bot_id = $1 AND m.uid = $2");
+        let row = sqlx::query(sql).bind(bot).bind(uid).fetch_optional(&self.read).await.map_err(db)?;
+        row.map(|r| message(&r)).transpose()
+    }
+
+    async fn message_by_id(&self, id: i64) -> Result<Option<ChatMessage>> {
+        let sql = concat!("SELECT ", message_columns!(), " FROM messages m WHERE m.id = $1");
+        let row = sqlx::query(sql).bind(id).fetch_optional(&self.read).await.map_err(db)?;
+        row.map(|r| message(&r)).transpose()
+    }
+
+    async fn messages(&self, chat: i64, after: i64, limit: u32) -> Result<Vec<ChatMessage>> {
+        let sql = concat!("SELECT ", message_columns!(), " FROM messages m WHERE m.chat_id = $1 AND m.id > $2 ORDER BY m.id LIMIT $3");
+        let found = sqlx::query(sql).bind(chat).bind(after).bind(i64::from(limit)).fetch_all(&self.read).await.map_err(db)?;
+        found.iter().map(message).collect()
+    }
+
+    async fn delete_message(&self, bot: i64, uid: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM messages WHERE bot_id = $1 AND uid = $2").bind(bot).bind(uid).execute(&self.write).await.map_err(db)?;
+        Ok(done.rows_affected() > 0)
+    }
+}
+
+impl Store {
+    async fn user_with_groups(&self, row: Option<AnyRow>) -> Result<Option<BotUser>> {
+        let Some(row) = row else { return Ok(None) };
+        let mut user = bot_user(&row)?;
+        let groups = sqlx::query("SELECT name FROM bot_user_groups WHERE user_id = $1 ORDER BY name")
+            .bind(user.id)
+            .fetch_all(&self.read)
+            .await
+            .map_err(db)?;
+        user.groups = groups.iter().map(|r| get(r, "name")).collect::<Result<_>>()?;
+        Ok(Some(user))
+    }
+}
+
+/// Inserts a message on any executor (a pool or a transaction).
+pub(crate) async fn insert_message<'e, E>(executor: E, m: &NewMessage) -> Result<ChatMessage>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let payload = to_json(&m.payload)?;
+    let metadata = m.metadata.as_ref().map(to_json).transpose()?;
+    let row = sqlx::query(
+        "INSERT INTO messages (uid, bot_id, chat_id, user_id, payload, metadata, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
+    )
+    .bind(&m.uid)
+    .bind(m.bot)
+    .bind(m.chat_id)
+    .bind(m.user_id)
+    .bind(payload)
+    .bind(metadata)
+    .bind(m.at.millis())
+    .fetch_one(executor)
+    .await
+    .map_err(|e| unique_or_db(e, "A message with this id already exists"))?;
+    Ok(ChatMessage {
+        id: get(&row, "id")?,
+        uid: m.uid.clone(),
+        bot_number: m.bot,
+        chat_id: m.chat_id,
+        user_id: m.user_id,
+        payload: m.payload.clone(),
+        metadata: m.metadata.clone(),
+        created_at: m.at,
+        updated_at: m.at,
+    })
+}
+
+fn bot_user(r: &AnyRow) -> Result<BotUser> {
+    Ok(BotUser {
+        id: get(r, "id")?,
+        bot_number: get(r, "bot_id")?,
+        channel: Channel::parse(&get::<String>(r, "channel")?),
+        external_id: get(r, "external_id")?,
+        first_name: get(r, "first_name")?,
+        last_name: get(r, "last_name")?,
+        username: get(r, "username")?,
+        groups: Vec::new(),
+        created_at: Timestamp(get(r, "created_at")?),
+        updated_at: Timestamp(get(r, "updated_at")?),
+    })
+}
+
+fn chat(r: &AnyRow) -> Result<Chat> {
+    Ok(Chat {
+        id: get(r, "id")?,
+        bot_number: get(r, "bot_id")?,
+        channel: Channel::parse(&get::<String>(r, "channel")?),
+        external_id: get(r, "external_id")?,
+        chat_type: get(r, "chat_type")?,
+        title: get(r, "title")?,
+        owner_user: get(r, "owner_user_id")?,
+        blocked: get::<i64>(r, "blocked")? != 0,
+        bot_blocked: get::<i64>(r, "bot_blocked")? != 0,
+        created_at: Timestamp(get(r, "created_at")?),
+        updated_at: Timestamp(get(r, "updated_at")?),
+    })
+}
+
+pub(crate) fn message(r: &AnyRow) -> Result<ChatMessage> {
+    let payload: String = get(r, "payload")?;
+    let metadata: Option<String> = get(r, "metadata")?;
+    Ok(ChatMessage {
+        id: get(r, "id")?,
+        uid: get(r, "uid")?,
+        bot_number: get(r, "bot_id")?,
+        chat_id: get(r, "chat_id")?,
+        user_id: get(r, "user_id")?,
+        payload: json(&payload, "message payload")?,
+        metadata: metadata.map(|m| json(&m, "message metadata")).transpose()?,
+        created_at: Timestamp(get(r, "created_at")?),
+        updated_at: Timestamp(get(r, "updated_at")?),
+    })
+}
