@@ -213,7 +213,9 @@ fn check_name(what: &str, name: &str) -> Result<()> {
         return Err(Error::invalid(format!("{what} can't be blank")));
     }
     if name.chars().count() > COMMAND_MAX_CHARS {
-        return Err(Error::invalid(format!("{what} is too long (maximum is {COMMAND_MAX_CHARS} characters)")));
+        return Err(Error::invalid(format!(
+            "{what} is too long (maximum is {COMMAND_MAX_CHARS} characters)"
+        )));
     }
     if name.chars().any(char::is_control) {
         return Err(Error::invalid(format!("{what} must not contain control characters")));
@@ -253,9 +255,14 @@ mod tests {
         assert_eq!(draft.command, "/start");
         assert_eq!(draft.names().collect::<Vec<_>>(), ["/start", "madat", "help", "/begin"]);
         assert!(CommandDraft::new(CommandFields::default()).is_err());
-        let repeated = CommandFields { command: Some("a".into()), aliases: Some(vec!["a".into()]), ..Default::default() };
+        let repeated = CommandFields {
+            command: Some("a".into()),
+            aliases: Some(vec!["a".into()]),
+            ..Default::default()
+        };
         assert!(CommandDraft::new(repeated).is_err());
-        let bad_retry = CommandFields { command: Some("a".into()), auto_retry_time: Some(Some(0)), ..Default::default() };
+        let bad_retry =
+            CommandFields { command: Some("a".into()), auto_retry_time: Some(Some(0)), ..Default::default() };
         assert!(CommandDraft::new(bad_retry).is_err());
     }
 }

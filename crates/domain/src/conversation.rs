@@ -115,7 +115,10 @@ pub fn check_user_payload(payload: &Value) -> Result<()> {
     let Some(kind) = payload.get("type").and_then(Value::as_str) else {
         return Err(Error::invalid("payload.type is required"));
     };
-    let known = ["text", "markdown", "image", "audio", "video", "file", "location", "card", "carousel", "choice", "dropdown", "bloc"];
+    let known = [
+        "text", "markdown", "image", "audio", "video", "file", "location", "card", "carousel", "choice",
+        "dropdown", "bloc",
+    ];
     if !known.contains(&kind) {
         return Err(Error::invalid(format!("payload.type \"{kind}\" is not supported")));
     }
@@ -125,12 +128,17 @@ pub fn check_user_payload(payload: &Value) -> Result<()> {
             return Err(Error::invalid("payload.text must not be empty"));
         }
         if text.chars().count() > MESSAGE_TEXT_MAX_CHARS {
-            return Err(Error::invalid(format!("payload.text must be at most {MESSAGE_TEXT_MAX_CHARS} characters")));
+            return Err(Error::invalid(format!(
+                "payload.text must be at most {MESSAGE_TEXT_MAX_CHARS} characters"
+            )));
         }
     }
     let size = serde_json::to_string(payload).map(|s| s.len()).unwrap_or(usize::MAX);
     if size > PAYLOAD_MAX_BYTES {
-        return Err(Error::limit(format!("The message payload is larger than {} KB", PAYLOAD_MAX_BYTES / 1024)));
+        return Err(Error::limit(format!(
+            "The message payload is larger than {} KB",
+            PAYLOAD_MAX_BYTES / 1024
+        )));
     }
     Ok(())
 }
@@ -142,7 +150,9 @@ pub fn bot_payload(text: &str, keyboard: Option<&Keyboard>) -> Result<Value> {
         return Err(Error::invalid("Message text can't be blank"));
     }
     if text.chars().count() > MESSAGE_TEXT_MAX_CHARS {
-        return Err(Error::invalid(format!("Message text is too long (maximum is {MESSAGE_TEXT_MAX_CHARS} characters)")));
+        return Err(Error::invalid(format!(
+            "Message text is too long (maximum is {MESSAGE_TEXT_MAX_CHARS} characters)"
+        )));
     }
     let Some(keyboard) = keyboard else { return Ok(json!({"type": "text", "text": text})) };
     let options: Vec<Value> = match keyboard {

@@ -77,8 +77,17 @@ pub enum GroupChange {
 #[derive(Debug, Clone, PartialEq)]
 pub enum PendingChange {
     /// The user's next message in this chat goes to `command`.
-    Set { chat: i64, user: i64, command: i64, options: Option<Value>, at: Timestamp },
-    Clear { chat: i64, user: i64 },
+    Set {
+        chat: i64,
+        user: i64,
+        command: i64,
+        options: Option<Value>,
+        at: Timestamp,
+    },
+    Clear {
+        chat: i64,
+        user: i64,
+    },
 }
 
 /// An entry of a bot's error log.

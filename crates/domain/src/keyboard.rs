@@ -35,7 +35,9 @@ pub enum Keyboard {
 pub fn parse_reply_keyboard(text: &str) -> Result<Option<Keyboard>> {
     let rows: Vec<Vec<String>> = text
         .split('\n')
-        .map(|row| row.split(',').map(str::trim).filter(|b| !b.is_empty()).map(str::to_owned).collect::<Vec<_>>())
+        .map(|row| {
+            row.split(',').map(str::trim).filter(|b| !b.is_empty()).map(str::to_owned).collect::<Vec<_>>()
+        })
         .filter(|row| !row.is_empty())
         .collect();
     if rows.is_empty() {
@@ -51,7 +53,9 @@ pub fn parse_reply_keyboard(text: &str) -> Result<Option<Keyboard>> {
 /// Reads BJS's inline keyboard argument: an array of buttons (one row) or of arrays (rows); each
 /// button `{title, command}` or `{title, url}` (other keys ignored).
 pub fn parse_inline_keyboard(value: &Value) -> Result<Keyboard> {
-    let invalid = || Error::invalid("Inline keyboard must be an array of buttons {title, command|url} or of rows of them");
+    let invalid = || {
+        Error::invalid("Inline keyboard must be an array of buttons {title, command|url} or of rows of them")
+    };
     let items = value.as_array().ok_or_else(invalid)?;
     let nested = items.iter().any(Value::is_array);
     let rows: Vec<&Value> = if nested { items.iter().collect() } else { vec![value] };
@@ -98,13 +102,19 @@ mod tests {
     #[test]
     fn reply_keyboards_split_on_commas_and_newlines() {
         let kb = parse_reply_keyboard("register, about,\n contacts").unwrap().unwrap();
-        assert_eq!(kb, Keyboard::Reply(vec![vec!["register".into(), "about".into()], vec!["contacts".into()]]));
+        assert_eq!(
+            kb,
+            Keyboard::Reply(vec![vec!["register".into(), "about".into()], vec!["contacts".into()]])
+        );
         assert_eq!(parse_reply_keyboard(" \n ").unwrap(), None);
     }
 
     #[test]
     fn inline_keyboards_accept_rows_or_one_row() {
-        let flat = parse_inline_keyboard(&json!([{"title": "A", "command": "/a"}, {"title": "B", "url": "https://x"}])).unwrap();
+        let flat = parse_inline_keyboard(
+            &json!([{"title": "A", "command": "/a"}, {"title": "B", "url": "https://x"}]),
+        )
+        .unwrap();
         let Keyboard::Inline(rows) = flat else { panic!() };
         assert_eq!(rows.len(), 1);
         let nested = parse_inline_keyboard(&json!([[{"title": "A", "command": "touchButton delete", "name": "x"}], [{"title": "B", "command": "/b"}]])).unwrap();

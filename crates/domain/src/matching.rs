@@ -51,10 +51,16 @@ impl<'c> CommandSet<'c> {
     }
 
     /// The command whose name (or alias) is the longest match of the text or its beginning.
-    fn find(&self, text: &str, exact_case: bool, allowed: &dyn Fn(&Command) -> bool) -> Option<(&'c Command, String)> {
+    fn find(
+        &self,
+        text: &str,
+        exact_case: bool,
+        allowed: &dyn Fn(&Command) -> bool,
+    ) -> Option<(&'c Command, String)> {
         let mut best: Option<(&'c Command, usize)> = None;
         for command in self.commands.iter().filter(|c| !c.is_special() && allowed(c)) {
-            let names = std::iter::once(command.command.as_str()).chain(command.aliases.iter().map(|a| a.alias.as_str()));
+            let names = std::iter::once(command.command.as_str())
+                .chain(command.aliases.iter().map(|a| a.alias.as_str()));
             for name in names {
                 if let Some(len) = prefix_len(text, name, exact_case)
                     && best.is_none_or(|(_, l)| len > l)
@@ -102,7 +108,13 @@ mod tests {
             last_csv_import_at: None,
             aliases: aliases
                 .iter()
-                .map(|a| Alias { id: 0, alias: (*a).into(), command_id: id, created_at: Timestamp(0), updated_at: Timestamp(0) })
+                .map(|a| Alias {
+                    id: 0,
+                    alias: (*a).into(),
+                    command_id: id,
+                    created_at: Timestamp(0),
+                    updated_at: Timestamp(0),
+                })
                 .collect(),
             created_at: Timestamp(0),
             updated_at: Timestamp(0),

@@ -20,8 +20,26 @@ pub struct Plan {
 /// The plans a server offers when its operator configures none (modelled on Bots.Business's).
 pub fn default_plans() -> Vec<Plan> {
     vec![
-        Plan { name: "free".into(), title: "Free".into(), iterations_per_month: 1_000_000, max_execution_time_secs: 5, price_cents: 0 },
-        Plan { name: "pro".into(), title: "Pro".into(), iterations_per_month: 20_000_000, max_execution_time_secs: 15, price_cents: 2_900 },
-        Plan { name: "business".into(), title: "Business".into(), iterations_per_month: 200_000_000, max_execution_time_secs: 25, price_cents: 14_900 },
+        Plan {
+            name: "free".into(),
+            title: "Free".into(),
+            iterations_per_month: 1_000_000,
+            max_execution_time_secs: 5,
+            price_cents: 0,
+        },
+        Plan {
+            name: "pro".into(),
+            title: "Pro".into(),
+            iterations_per_month: 20_000_000,
+            max_execution_time_secs: 15,
+            price_cents: 2_900,
+        },
+        Plan {
+            name: "business".into(),
+            title: "Business".into(),
+            iterations_per_month: 200_000_000,
+            max_execution_time_secs: 25,
+            price_cents: 14_900,
+        },
     ]
 }

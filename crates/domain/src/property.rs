@@ -34,7 +34,9 @@ impl PropertyScope {
             "bot" => Ok(Self::Bot),
             "user" => Ok(Self::User),
             "chat" => Ok(Self::Chat),
-            other => Err(Error::invalid(format!("Unknown property scope \"{other}\": expected bot, user or chat"))),
+            other => {
+                Err(Error::invalid(format!("Unknown property scope \"{other}\": expected bot, user or chat")))
+            }
         }
     }
 }
@@ -106,7 +108,11 @@ pub struct Property {
 }
 
 /// Checks a name and converts `value` to `kind` (inferred when absent). `None` deletes.
-pub fn typed_value(name: &str, value: Value, kind: Option<PropertyType>) -> Result<Option<(PropertyType, Value)>> {
+pub fn typed_value(
+    name: &str,
+    value: Value,
+    kind: Option<PropertyType>,
+) -> Result<Option<(PropertyType, Value)>> {
     check_name(name)?;
     if value.is_null() {
         return Ok(None);
@@ -128,23 +134,36 @@ pub fn check_name(name: &str) -> Result<()> {
         return Err(Error::invalid("Property name can't be blank"));
     }
     if name.chars().count() > NAME_MAX_CHARS {
-        return Err(Error::invalid(format!("Property name is too long (maximum is {NAME_MAX_CHARS} characters)")));
+        return Err(Error::invalid(format!(
+            "Property name is too long (maximum is {NAME_MAX_CHARS} characters)"
+        )));
     }
     Ok(())
 }
 
 fn convert(name: &str, value: Value, kind: PropertyType) -> Result<Value> {
-    let mismatch = |v: &Value| Error::invalid(format!("Property \"{name}\": {v} is not a valid {}", kind.as_str()));
+    let mismatch =
+        |v: &Value| Error::invalid(format!("Property \"{name}\": {v} is not a valid {}", kind.as_str()));
     Ok(match kind {
         PropertyType::Integer => match &value {
             Value::Number(n) if n.is_i64() || n.is_u64() => value,
-            Value::Number(n) => n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15).map(|f| Value::from(f as i64)).ok_or_else(|| mismatch(&value))?,
+            Value::Number(n) => n
+                .as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                .map(|f| Value::from(f as i64))
+                .ok_or_else(|| mismatch(&value))?,
             Value::String(s) => s.trim().parse::<i64>().map(Value::from).map_err(|_| mismatch(&value))?,
             _ => return Err(mismatch(&value)),
         },
         PropertyType::Float => match &value {
             Value::Number(_) => value,
-            Value::String(s) => s.trim().parse::<f64>().ok().and_then(|f| serde_json::Number::from_f64(f)).map(Value::Number).ok_or_else(|| mismatch(&value))?,
+            Value::String(s) => s
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .and_then(|f| serde_json::Number::from_f64(f))
+                .map(Value::Number)
+                .ok_or_else(|| mismatch(&value))?,
             _ => return Err(mismatch(&value)),
         },
         PropertyType::Boolean => match &value {
@@ -163,7 +182,10 @@ fn convert(name: &str, value: Value, kind: PropertyType) -> Result<Value> {
         PropertyType::Json => value,
         PropertyType::Datetime => match &value {
             Value::String(s) if Timestamp::parse_rfc3339(s).is_some() => value,
-            Value::Number(n) => n.as_i64().map(|ms| Value::String(Timestamp(ms).to_rfc3339())).ok_or_else(|| mismatch(&value))?,
+            Value::Number(n) => n
+                .as_i64()
+                .map(|ms| Value::String(Timestamp(ms).to_rfc3339()))
+                .ok_or_else(|| mismatch(&value))?,
             _ => return Err(mismatch(&value)),
         },
     })
@@ -180,10 +202,16 @@ mod tests {
         assert_eq!(typed_value("f", json!(1.5), None).unwrap(), Some((PropertyType::Float, json!(1.5))));
         assert_eq!(typed_value("o", json!({"a": 1}), None).unwrap().unwrap().0, PropertyType::Json);
         assert_eq!(typed_value("t", json!("x".repeat(300)), None).unwrap().unwrap().0, PropertyType::Text);
-        assert_eq!(typed_value("n", json!("42"), Some(PropertyType::Integer)).unwrap(), Some((PropertyType::Integer, json!(42))));
+        assert_eq!(
+            typed_value("n", json!("42"), Some(PropertyType::Integer)).unwrap(),
+            Some((PropertyType::Integer, json!(42)))
+        );
         assert!(typed_value("n", json!("x"), Some(PropertyType::Integer)).is_err());
         assert_eq!(typed_value("gone", Value::Null, None).unwrap(), None);
-        assert_eq!(typed_value("big", json!("x".repeat(20_000)), None).unwrap_err().code, crate::ErrorCode::LimitExceeded);
+        assert_eq!(
+            typed_value("big", json!("x".repeat(20_000)), None).unwrap_err().code,
+            crate::ErrorCode::LimitExceeded
+        );
         assert!(typed_value("", json!(1), None).is_err());
     }
 }

@@ -18,9 +18,21 @@ pub trait CommandStore {
     async fn folders(&self, bot: i64) -> Result<Vec<Folder>>;
     async fn delete_folder(&self, bot: i64, id: i64) -> Result<bool>;
     /// Creates a command with its aliases; `AlreadyExists` when a name is taken.
-    async fn create_command(&self, bot: i64, draft: &CommandDraft, now: Timestamp, via_csv: bool) -> Result<Command>;
+    async fn create_command(
+        &self,
+        bot: i64,
+        draft: &CommandDraft,
+        now: Timestamp,
+        via_csv: bool,
+    ) -> Result<Command>;
     /// Replaces a command's fields and aliases.
-    async fn update_command(&self, bot: i64, id: i64, draft: &CommandDraft, now: Timestamp) -> Result<Command>;
+    async fn update_command(
+        &self,
+        bot: i64,
+        id: i64,
+        draft: &CommandDraft,
+        now: Timestamp,
+    ) -> Result<Command>;
     async fn delete_command(&self, bot: i64, id: i64) -> Result<bool>;
     async fn command(&self, bot: i64, id: i64) -> Result<Option<Command>>;
     /// One page of commands, oldest first (pages count from 1).
@@ -50,7 +62,13 @@ impl CommandStore for Store {
         .fetch_one(&self.write)
         .await
         .map_err(db)?;
-        Ok(Folder { id: get(&row, "id")?, bot_number: bot, title: title.to_owned(), created_at: now, updated_at: now })
+        Ok(Folder {
+            id: get(&row, "id")?,
+            bot_number: bot,
+            title: title.to_owned(),
+            created_at: now,
+            updated_at: now,
+        })
     }
 
     async fn folders(&self, bot: i64) -> Result<Vec<Folder>> {
@@ -91,7 +109,13 @@ impl CommandStore for Store {
         Ok(done.rows_affected() > 0)
     }
 
-    async fn create_command(&self, bot: i64, draft: &CommandDraft, now: Timestamp, via_csv: bool) -> Result<Command> {
+    async fn create_command(
+        &self,
+        bot: i64,
+        draft: &CommandDraft,
+        now: Timestamp,
+        via_csv: bool,
+    ) -> Result<Command> {
         let mut tx = self.write.begin().await.map_err(db)?;
         check_folder(&mut tx, bot, draft.folder_id).await?;
         check_names_free(&mut tx, bot, draft, None).await?;
@@ -122,7 +146,13 @@ impl CommandStore for Store {
         self.command(bot, id).await?.ok_or_else(|| Error::internal("a created command vanished"))
     }
 
-    async fn update_command(&self, bot: i64, id: i64, draft: &CommandDraft, now: Timestamp) -> Result<Command> {
+    async fn update_command(
+        &self,
+        bot: i64,
+        id: i64,
+        draft: &CommandDraft,
+        now: Timestamp,
+    ) -> Result<Command> {
         let mut tx = self.write.begin().await.map_err(db)?;
         check_folder(&mut tx, bot, draft.folder_id).await?;
         check_names_free(&mut tx, bot, draft, Some(id)).await?;
@@ -149,7 +179,11 @@ impl CommandStore for Store {
         if done.rows_affected() == 0 {
             return Err(Error::not_found("Command"));
         }
-        sqlx::query("DELETE FROM command_aliases WHERE command_id = $1").bind(id).execute(&mut *tx).await.map_err(db)?;
+        sqlx::query("DELETE FROM command_aliases WHERE command_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
         insert_aliases(&mut tx, bot, id, &draft.aliases, now).await?;
         tx.commit().await.map_err(db)?;
         self.command(bot, id).await?.ok_or_else(|| Error::not_found("Command"))
@@ -166,21 +200,32 @@ impl CommandStore for Store {
     }
 
     async fn command(&self, bot: i64, id: i64) -> Result<Option<Command>> {
-        let sql = concat!("SELECT ", command_columns!(), " FROM commands c WHERE c.bot_id = $1 AND c.id = $2");
+        let sql =
+            concat!("SELECT ", command_columns!(), " FROM commands c WHERE c.bot_id = $1 AND c.id = $2");
         let found = sqlx::query(sql).bind(bot).bind(id).fetch_all(&self.read).await.map_err(db)?;
         Ok(self.with_aliases(&found).await?.pop())
     }
 
     async fn commands_page(&self, bot: i64, page: u32, per_page: u32) -> Result<Vec<Command>> {
-        let sql = concat!("SELECT ", command_columns!(), " FROM commands c WHERE c.bot_id = $1 ORDER BY c.id LIMIT $2 OFFSET $3");
+        let sql = concat!(
+            "SELECT ",
+            command_columns!(),
+            " FROM commands c WHERE c.bot_id = $1 ORDER BY c.id LIMIT $2 OFFSET $3"
+        );
         let offset = i64::from(page.max(1) - 1) * i64::from(per_page);
-        let found =
-            sqlx::query(sql).bind(bot).bind(i64::from(per_page)).bind(offset).fetch_all(&self.read).await.map_err(db)?;
+        let found = sqlx::query(sql)
+            .bind(bot)
+            .bind(i64::from(per_page))
+            .bind(offset)
+            .fetch_all(&self.read)
+            .await
+            .map_err(db)?;
         self.with_aliases(&found).await
     }
 
     async fn all_commands(&self, bot: i64) -> Result<Vec<Command>> {
-        let sql = concat!("SELECT ", command_columns!(), " FROM commands c WHERE c.bot_id = $1 ORDER BY c.id");
+        let sql =
+            concat!("SELECT ", command_columns!(), " FROM commands c WHERE c.bot_id = $1 ORDER BY c.id");
         let found = sqlx::query(sql).bind(bot).fetch_all(&self.read).await.map_err(db)?;
         self.with_aliases(&found).await
     }
@@ -275,13 +320,21 @@ async fn check_names_free(
         .await
         .map_err(db)?;
         if taken.is_some() {
-            return Err(Error::already_exists(format!("\"{name}\" is already a command or an alias of this bot")));
+            return Err(Error::already_exists(format!(
+                "\"{name}\" is already a command or an alias of this bot"
+            )));
         }
     }
     Ok(())
 }
 
-async fn insert_aliases(tx: &mut sqlx::Transaction<'_, Any>, bot: i64, command: i64, aliases: &[String], now: Timestamp) -> Result<()> {
+async fn insert_aliases(
+    tx: &mut sqlx::Transaction<'_, Any>,
+    bot: i64,
+    command: i64,
+    aliases: &[String],
+    now: Timestamp,
+) -> Result<()> {
     for alias in aliases {
         sqlx::query(
             "INSERT INTO command_aliases (bot_id, command_id, alias, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)",

@@ -33,18 +33,50 @@ pub struct NewMessage {
 #[allow(async_fn_in_trait)] // used through the concrete `Store`, whose futures are `Send`
 pub trait ConversationStore {
     /// Finds the user or creates them; `true` when created.
-    async fn upsert_user(&self, bot: i64, channel: Channel, external_id: &str, profile: &UserProfile, now: Timestamp) -> Result<(BotUser, bool)>;
+    async fn upsert_user(
+        &self,
+        bot: i64,
+        channel: Channel,
+        external_id: &str,
+        profile: &UserProfile,
+        now: Timestamp,
+    ) -> Result<(BotUser, bool)>;
     /// Creates a web chat user with the digest of their key; `AlreadyExists` when the id is taken.
-    async fn create_key_user(&self, bot: i64, external_id: &str, profile: &UserProfile, key_digest: &str, now: Timestamp) -> Result<BotUser>;
+    async fn create_key_user(
+        &self,
+        bot: i64,
+        external_id: &str,
+        profile: &UserProfile,
+        key_digest: &str,
+        now: Timestamp,
+    ) -> Result<BotUser>;
     async fn user_by_key(&self, bot: i64, key_digest: &str) -> Result<Option<BotUser>>;
     async fn bot_user(&self, bot: i64, id: i64) -> Result<Option<BotUser>>;
-    async fn bot_user_by_external(&self, bot: i64, channel: Channel, external_id: &str) -> Result<Option<BotUser>>;
+    async fn bot_user_by_external(
+        &self,
+        bot: i64,
+        channel: Channel,
+        external_id: &str,
+    ) -> Result<Option<BotUser>>;
     async fn update_bot_user(&self, id: i64, profile: &UserProfile, now: Timestamp) -> Result<()>;
     async fn delete_bot_user(&self, bot: i64, id: i64) -> Result<bool>;
     /// Finds the chat or creates it; `true` when created.
-    async fn upsert_chat(&self, key: &ChatKey<'_>, chat_type: &str, title: Option<&str>, owner: Option<i64>, now: Timestamp) -> Result<(Chat, bool)>;
+    async fn upsert_chat(
+        &self,
+        key: &ChatKey<'_>,
+        chat_type: &str,
+        title: Option<&str>,
+        owner: Option<i64>,
+        now: Timestamp,
+    ) -> Result<(Chat, bool)>;
     /// Creates a chat; `AlreadyExists` when the id is taken.
-    async fn create_chat(&self, key: &ChatKey<'_>, chat_type: &str, owner: Option<i64>, now: Timestamp) -> Result<Chat>;
+    async fn create_chat(
+        &self,
+        key: &ChatKey<'_>,
+        chat_type: &str,
+        owner: Option<i64>,
+        now: Timestamp,
+    ) -> Result<Chat>;
     async fn chat(&self, bot: i64, id: i64) -> Result<Option<Chat>>;
     async fn chat_by_external(&self, key: &ChatKey<'_>) -> Result<Option<Chat>>;
     /// Chats of the bot, newest activity last, one page (from 1).
@@ -83,7 +115,14 @@ macro_rules! message_columns {
 }
 
 impl ConversationStore for Store {
-    async fn upsert_user(&self, bot: i64, channel: Channel, external_id: &str, profile: &UserProfile, now: Timestamp) -> Result<(BotUser, bool)> {
+    async fn upsert_user(
+        &self,
+        bot: i64,
+        channel: Channel,
+        external_id: &str,
+        profile: &UserProfile,
+        now: Timestamp,
+    ) -> Result<(BotUser, bool)> {
         if let Some(user) = self.bot_user_by_external(bot, channel, external_id).await? {
             return Ok((user, false));
         }
@@ -108,7 +147,14 @@ impl ConversationStore for Store {
         Ok((user, inserted.is_some()))
     }
 
-    async fn create_key_user(&self, bot: i64, external_id: &str, profile: &UserProfile, key_digest: &str, now: Timestamp) -> Result<BotUser> {
+    async fn create_key_user(
+        &self,
+        bot: i64,
+        external_id: &str,
+        profile: &UserProfile,
+        key_digest: &str,
+        now: Timestamp,
+    ) -> Result<BotUser> {
         let row = sqlx::query(
             "INSERT INTO bot_users (bot_id, channel, external_id, first_name, last_name, username, key_digest, created_at, updated_at) \
              VALUES ($1, 'web', $2, $3, $4, $5, $6, $7, $7) RETURNING id",
@@ -127,7 +173,11 @@ impl ConversationStore for Store {
     }
 
     async fn user_by_key(&self, bot: i64, key_digest: &str) -> Result<Option<BotUser>> {
-        let sql = concat!("SELECT ", user_columns!(), " FROM bot_users u WHERE u.bot_id = $1 AND u.key_digest = $2");
+        let sql = concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM bot_users u WHERE u.bot_id = $1 AND u.key_digest = $2"
+        );
         let row = sqlx::query(sql).bind(bot).bind(key_digest).fetch_optional(&self.read).await.map_err(db)?;
         self.user_with_groups(row).await
     }
@@ -138,13 +188,24 @@ impl ConversationStore for Store {
         self.user_with_groups(row).await
     }
 
-    async fn bot_user_by_external(&self, bot: i64, channel: Channel, external_id: &str) -> Result<Option<BotUser>> {
+    async fn bot_user_by_external(
+        &self,
+        bot: i64,
+        channel: Channel,
+        external_id: &str,
+    ) -> Result<Option<BotUser>> {
         let sql = concat!(
             "SELECT ",
             user_columns!(),
             " FROM bot_users u WHERE u.bot_id = $1 AND u.channel = $2 AND u.external_id = $3"
         );
-        let row = sqlx::query(sql).bind(bot).bind(channel.as_str()).bind(external_id).fetch_optional(&self.read).await.map_err(db)?;
+        let row = sqlx::query(sql)
+            .bind(bot)
+            .bind(channel.as_str())
+            .bind(external_id)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(db)?;
         self.user_with_groups(row).await
     }
 
@@ -162,11 +223,23 @@ impl ConversationStore for Store {
     }
 
     async fn delete_bot_user(&self, bot: i64, id: i64) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM bot_users WHERE bot_id = $1 AND id = $2").bind(bot).bind(id).execute(&self.write).await.map_err(db)?;
+        let done = sqlx::query("DELETE FROM bot_users WHERE bot_id = $1 AND id = $2")
+            .bind(bot)
+            .bind(id)
+            .execute(&self.write)
+            .await
+            .map_err(db)?;
         Ok(done.rows_affected() > 0)
     }
 
-    async fn upsert_chat(&self, key: &ChatKey<'_>, chat_type: &str, title: Option<&str>, owner: Option<i64>, now: Timestamp) -> Result<(Chat, bool)> {
+    async fn upsert_chat(
+        &self,
+        key: &ChatKey<'_>,
+        chat_type: &str,
+        title: Option<&str>,
+        owner: Option<i64>,
+        now: Timestamp,
+    ) -> Result<(Chat, bool)> {
         if let Some(chat) = self.chat_by_external(key).await? {
             return Ok((chat, false));
         }
@@ -184,11 +257,18 @@ impl ConversationStore for Store {
         .fetch_optional(&self.write)
         .await
         .map_err(db)?;
-        let chat = self.chat_by_external(key).await?.ok_or_else(|| Error::internal("an upserted chat vanished"))?;
+        let chat =
+            self.chat_by_external(key).await?.ok_or_else(|| Error::internal("an upserted chat vanished"))?;
         Ok((chat, inserted.is_some()))
     }
 
-    async fn create_chat(&self, key: &ChatKey<'_>, chat_type: &str, owner: Option<i64>, now: Timestamp) -> Result<Chat> {
+    async fn create_chat(
+        &self,
+        key: &ChatKey<'_>,
+        chat_type: &str,
+        owner: Option<i64>,
+        now: Timestamp,
+    ) -> Result<Chat> {
         let row = sqlx::query(
             "INSERT INTO chats (bot_id, channel, external_id, chat_type, title, owner_user_id, blocked, bot_blocked, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, NULL, $5, 0, 0, $6, $6) RETURNING id",
@@ -212,7 +292,11 @@ impl ConversationStore for Store {
     }
 
     async fn chat_by_external(&self, key: &ChatKey<'_>) -> Result<Option<Chat>> {
-        let sql = concat!("SELECT ", chat_columns!(), " FROM chats c WHERE c.bot_id = $1 AND c.channel = $2 AND c.external_id = $3");
+        let sql = concat!(
+            "SELECT ",
+            chat_columns!(),
+            " FROM chats c WHERE c.bot_id = $1 AND c.channel = $2 AND c.external_id = $3"
+        );
         let row = sqlx::query(sql)
             .bind(key.bot)
             .bind(key.channel.as_str())
@@ -224,9 +308,19 @@ impl ConversationStore for Store {
     }
 
     async fn chats_page(&self, bot: i64, page: u32, per_page: u32) -> Result<Vec<Chat>> {
-        let sql = concat!("SELECT ", chat_columns!(), " FROM chats c WHERE c.bot_id = $1 ORDER BY c.id LIMIT $2 OFFSET $3");
+        let sql = concat!(
+            "SELECT ",
+            chat_columns!(),
+            " FROM chats c WHERE c.bot_id = $1 ORDER BY c.id LIMIT $2 OFFSET $3"
+        );
         let offset = i64::from(page.max(1) - 1) * i64::from(per_page);
-        let found = sqlx::query(sql).bind(bot).bind(i64::from(per_page)).bind(offset).fetch_all(&self.read).await.map_err(db)?;
+        let found = sqlx::query(sql)
+            .bind(bot)
+            .bind(i64::from(per_page))
+            .bind(offset)
+            .fetch_all(&self.read)
+            .await
+            .map_err(db)?;
         found.iter().map(chat).collect()
     }
 
@@ -236,24 +330,36 @@ impl ConversationStore for Store {
             chat_columns!(),
             " FROM chats c JOIN chat_participants p ON p.chat_id = c.id WHERE p.user_id = $1 AND c.id > $2 ORDER BY c.id LIMIT $3"
         );
-        let found = sqlx::query(sql).bind(user).bind(after).bind(i64::from(limit)).fetch_all(&self.read).await.map_err(db)?;
+        let found = sqlx::query(sql)
+            .bind(user)
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(&self.read)
+            .await
+            .map_err(db)?;
         found.iter().map(chat).collect()
     }
 
     async fn set_chat_blocked(&self, bot: i64, id: i64, blocked: bool, now: Timestamp) -> Result<bool> {
-        let done = sqlx::query("UPDATE chats SET blocked = $1, updated_at = $2 WHERE bot_id = $3 AND id = $4")
-            .bind(i64::from(blocked))
-            .bind(now.millis())
+        let done =
+            sqlx::query("UPDATE chats SET blocked = $1, updated_at = $2 WHERE bot_id = $3 AND id = $4")
+                .bind(i64::from(blocked))
+                .bind(now.millis())
+                .bind(bot)
+                .bind(id)
+                .execute(&self.write)
+                .await
+                .map_err(db)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn delete_chat(&self, bot: i64, id: i64) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM chats WHERE bot_id = $1 AND id = $2")
             .bind(bot)
             .bind(id)
             .execute(&self.write)
             .await
             .map_err(db)?;
-        Ok(done.rows_affected() > 0)
-    }
-
-    async fn delete_chat(&self, bot: i64, id: i64) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM chats WHERE bot_id = $1 AND id = $2").bind(bot).bind(id).execute(&self.write).await.map_err(db)?;
         Ok(done.rows_affected() > 0)
     }
 
@@ -309,7 +415,8 @@ impl ConversationStore for Store {
     }
 
     async fn message(&self, bot: i64, uid: &str) -> Result<Option<ChatMessage>> {
-        let sql = concat!("SELECT ", message_columns!(), " FROM messages m WHERE m.bot_id = $1 AND m.uid = $2");
+        let sql =
+            concat!("SELECT ", message_columns!(), " FROM messages m WHERE m.bot_id = $1 AND m.uid = $2");
         let row = sqlx::query(sql).bind(bot).bind(uid).fetch_optional(&self.read).await.map_err(db)?;
         row.map(|r| message(&r)).transpose()
     }
@@ -321,13 +428,28 @@ impl ConversationStore for Store {
     }
 
     async fn messages(&self, chat: i64, after: i64, limit: u32) -> Result<Vec<ChatMessage>> {
-        let sql = concat!("SELECT ", message_columns!(), " FROM messages m WHERE m.chat_id = $1 AND m.id > $2 ORDER BY m.id LIMIT $3");
-        let found = sqlx::query(sql).bind(chat).bind(after).bind(i64::from(limit)).fetch_all(&self.read).await.map_err(db)?;
+        let sql = concat!(
+            "SELECT ",
+            message_columns!(),
+            " FROM messages m WHERE m.chat_id = $1 AND m.id > $2 ORDER BY m.id LIMIT $3"
+        );
+        let found = sqlx::query(sql)
+            .bind(chat)
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(&self.read)
+            .await
+            .map_err(db)?;
         found.iter().map(message).collect()
     }
 
     async fn delete_message(&self, bot: i64, uid: &str) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM messages WHERE bot_id = $1 AND uid = $2").bind(bot).bind(uid).execute(&self.write).await.map_err(db)?;
+        let done = sqlx::query("DELETE FROM messages WHERE bot_id = $1 AND uid = $2")
+            .bind(bot)
+            .bind(uid)
+            .execute(&self.write)
+            .await
+            .map_err(db)?;
         Ok(done.rows_affected() > 0)
     }
 }

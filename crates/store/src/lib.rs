@@ -29,9 +29,9 @@ pub use accounts::{AccountStore, NewAccount, SessionRecord, UserRecord};
 pub use bots::{BotListQuery, BotSortField, BotStore, NewBotRecord};
 pub use changes::ChangeListener;
 pub use commands::CommandStore;
+pub use connect::{Backend, StoreOptions};
 pub use conversations::{ChatKey, ConversationStore, NewMessage};
 pub use runs::{CommittedRun, RunStore};
-pub use connect::{Backend, StoreOptions};
 pub use workspaces::WorkspaceStore;
 
 use botyard_domain::Result;

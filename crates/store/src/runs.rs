@@ -25,14 +25,32 @@ pub struct CommittedRun {
 
 #[allow(async_fn_in_trait)] // used through the concrete `Store`, whose futures are `Send`
 pub trait RunStore {
-    async fn property(&self, bot: i64, scope: PropertyScope, owner: i64, name: &str) -> Result<Option<Property>>;
+    async fn property(
+        &self,
+        bot: i64,
+        scope: PropertyScope,
+        owner: i64,
+        name: &str,
+    ) -> Result<Option<Property>>;
     /// Properties of the bot (optionally of one scope), one page (from 1).
-    async fn properties_page(&self, bot: i64, scope: Option<PropertyScope>, page: u32, per_page: u32) -> Result<Vec<Property>>;
+    async fn properties_page(
+        &self,
+        bot: i64,
+        scope: Option<PropertyScope>,
+        page: u32,
+        per_page: u32,
+    ) -> Result<Vec<Property>>;
     async fn delete_property(&self, bot: i64, id: i64) -> Result<bool>;
     /// The command waiting for this user's reply in this chat, with its options.
     async fn pending_reply(&self, bot: i64, chat: i64, user: i64) -> Result<Option<(i64, Option<Value>)>>;
     /// Error log entries, newest first, one page (from 1), optionally since a time.
-    async fn error_logs(&self, bot: i64, since: Option<Timestamp>, page: u32, per_page: u32) -> Result<Vec<ErrorLog>>;
+    async fn error_logs(
+        &self,
+        bot: i64,
+        since: Option<Timestamp>,
+        page: u32,
+        per_page: u32,
+    ) -> Result<Vec<ErrorLog>>;
     async fn clear_error_logs(&self, bot: i64) -> Result<u64>;
     async fn insert_error(&self, bot: i64, entry: &ErrorEntry) -> Result<()>;
     /// Iterations the workspace used in the month (`YYYY-MM`).
@@ -42,7 +60,13 @@ pub trait RunStore {
 }
 
 impl RunStore for Store {
-    async fn property(&self, bot: i64, scope: PropertyScope, owner: i64, name: &str) -> Result<Option<Property>> {
+    async fn property(
+        &self,
+        bot: i64,
+        scope: PropertyScope,
+        owner: i64,
+        name: &str,
+    ) -> Result<Option<Property>> {
         let row = sqlx::query(
             "SELECT id, scope, owner_id, name, kind, value, updated_at FROM properties \
              WHERE bot_id = $1 AND scope = $2 AND owner_id = $3 AND name = $4",
@@ -57,7 +81,13 @@ impl RunStore for Store {
         row.map(|r| property(&r)).transpose()
     }
 
-    async fn properties_page(&self, bot: i64, scope: Option<PropertyScope>, page: u32, per_page: u32) -> Result<Vec<Property>> {
+    async fn properties_page(
+        &self,
+        bot: i64,
+        scope: Option<PropertyScope>,
+        page: u32,
+        per_page: u32,
+    ) -> Result<Vec<Property>> {
         let offset = i64::from(page.max(1) - 1) * i64::from(per_page);
         let found = sqlx::query(
             "SELECT id, scope, owner_id, name, kind, value, updated_at FROM properties \
@@ -74,7 +104,12 @@ impl RunStore for Store {
     }
 
     async fn delete_property(&self, bot: i64, id: i64) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM properties WHERE bot_id = $1 AND id = $2").bind(bot).bind(id).execute(&self.write).await.map_err(db)?;
+        let done = sqlx::query("DELETE FROM properties WHERE bot_id = $1 AND id = $2")
+            .bind(bot)
+            .bind(id)
+            .execute(&self.write)
+            .await
+            .map_err(db)?;
         Ok(done.rows_affected() > 0)
     }
 
@@ -93,7 +128,13 @@ impl RunStore for Store {
         .transpose()
     }
 
-    async fn error_logs(&self, bot: i64, since: Option<Timestamp>, page: u32, per_page: u32) -> Result<Vec<ErrorLog>> {
+    async fn error_logs(
+        &self,
+        bot: i64,
+        since: Option<Timestamp>,
+        page: u32,
+        per_page: u32,
+    ) -> Result<Vec<ErrorLog>> {
         let offset = i64::from(page.max(1) - 1) * i64::from(per_page);
         let found = sqlx::query(
             "SELECT id, bot_id, command, title, stack_trace, chat_id, user_id, created_at FROM error_logs \
@@ -126,7 +167,11 @@ impl RunStore for Store {
     }
 
     async fn clear_error_logs(&self, bot: i64) -> Result<u64> {
-        let done = sqlx::query("DELETE FROM error_logs WHERE bot_id = $1").bind(bot).execute(&self.write).await.map_err(db)?;
+        let done = sqlx::query("DELETE FROM error_logs WHERE bot_id = $1")
+            .bind(bot)
+            .execute(&self.write)
+            .await
+            .map_err(db)?;
         Ok(done.rows_affected())
     }
 
@@ -136,12 +181,13 @@ impl RunStore for Store {
     }
 
     async fn usage(&self, workspace: &WorkspaceId, month: &str) -> Result<i64> {
-        let row = sqlx::query("SELECT iterations FROM iteration_usage WHERE workspace_id = $1 AND month = $2")
-            .bind(workspace.as_str())
-            .bind(month)
-            .fetch_optional(&self.read)
-            .await
-            .map_err(db)?;
+        let row =
+            sqlx::query("SELECT iterations FROM iteration_usage WHERE workspace_id = $1 AND month = $2")
+                .bind(workspace.as_str())
+                .bind(month)
+                .fetch_optional(&self.read)
+                .await
+                .map_err(db)?;
         row.map(|r| get(&r, "iterations")).transpose().map(|n| n.unwrap_or(0))
     }
 
@@ -225,14 +271,16 @@ async fn commit_run(tx: &mut sqlx::Transaction<'_, Any>, run: &RunEffects) -> Re
                 .map_err(db)?;
             }
             None => {
-                sqlx::query("DELETE FROM properties WHERE bot_id = $1 AND scope = $2 AND owner_id = $3 AND name = $4")
-                    .bind(run.bot)
-                    .bind(p.scope.as_str())
-                    .bind(p.owner)
-                    .bind(&p.name)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(db)?;
+                sqlx::query(
+                    "DELETE FROM properties WHERE bot_id = $1 AND scope = $2 AND owner_id = $3 AND name = $4",
+                )
+                .bind(run.bot)
+                .bind(p.scope.as_str())
+                .bind(p.owner)
+                .bind(&p.name)
+                .execute(&mut **tx)
+                .await
+                .map_err(db)?;
             }
         }
     }
@@ -278,13 +326,15 @@ async fn commit_run(tx: &mut sqlx::Transaction<'_, Any>, run: &RunEffects) -> Re
                 .map_err(db)?;
             }
             PendingChange::Clear { chat, user } => {
-                sqlx::query("DELETE FROM pending_replies WHERE bot_id = $1 AND chat_id = $2 AND user_id = $3")
-                    .bind(run.bot)
-                    .bind(*chat)
-                    .bind(*user)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(db)?;
+                sqlx::query(
+                    "DELETE FROM pending_replies WHERE bot_id = $1 AND chat_id = $2 AND user_id = $3",
+                )
+                .bind(run.bot)
+                .bind(*chat)
+                .bind(*user)
+                .execute(&mut **tx)
+                .await
+                .map_err(db)?;
             }
         }
     }

@@ -1,0 +1,214 @@
+//! One executor's QuickJS runtime and how a run uses it.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use rquickjs::context::EvalOptions;
+use rquickjs::context::intrinsic::{Date, Eval, Json, MapSet, Proxy, RegExp, RegExpCompiler};
+use rquickjs::{Context, Ctx, Exception, Function, Object, Runtime};
+use serde_json::{Value, json};
+
+use crate::{Body, FailureKind, Host, HostAnswer, Outcome, Program, SandboxConfig, ScriptError};
+
+const PRELUDE: &str = include_str!("prelude.js");
+/// How often (in runs) the engine collects cyclic garbage.
+const GC_EVERY: u64 = 32;
+
+/// The intrinsics BJS needs: no promises, typed arrays or weak references.
+type Intrinsics = (Eval, Json, Date, RegExpCompiler, RegExp, MapSet, Proxy);
+
+pub struct Engine {
+    config: SandboxConfig,
+    runtime: Runtime,
+    base: Instant,
+    /// Nanoseconds after `base` when the current run must stop.
+    deadline: Arc<AtomicU64>,
+    runs: u64,
+}
+
+impl Engine {
+    pub fn new(config: &SandboxConfig) -> Self {
+        let base = Instant::now();
+        let deadline = Arc::new(AtomicU64::new(u64::MAX));
+        let runtime = new_runtime(config, base, deadline.clone());
+        Self { config: config.clone(), runtime, base, deadline, runs: 0 }
+    }
+
+    /// Replaces the QuickJS runtime (after a run exhausted memory or panicked).
+    pub fn reset(&mut self) {
+        self.runtime = new_runtime(&self.config, self.base, self.deadline.clone());
+    }
+
+    pub fn run<H: Host>(&mut self, program: Program, host: H) -> (Outcome, H) {
+        let started = Instant::now();
+        let deadline = started + program.time_limit;
+        self.deadline.store(deadline.duration_since(self.base).as_nanos() as u64, Ordering::Release);
+        let host = Rc::new(RefCell::new(Some(host)));
+        let outcome = match Context::custom::<Intrinsics>(&self.runtime) {
+            Ok(context) => context.with(|ctx| execute(&ctx, &program, host.clone())),
+            Err(e) => Outcome::Failed(ScriptError {
+                kind: FailureKind::Internal,
+                message: e.to_string(),
+                stack: String::new(),
+            }),
+        };
+        self.deadline.store(u64::MAX, Ordering::Release);
+        let outcome = match outcome {
+            Outcome::Failed(mut error)
+                if Instant::now() >= deadline && error.kind != FailureKind::OutOfMemory =>
+            {
+                error.kind = FailureKind::Timeout;
+                error.message =
+                    format!("Command execution timed out after {} ms", program.time_limit.as_millis());
+                Outcome::Failed(error)
+            }
+            other => other,
+        };
+        self.runs += 1;
+        if matches!(&outcome, Outcome::Failed(e) if e.kind == FailureKind::OutOfMemory) {
+            self.reset();
+        } else if self.runs % GC_EVERY == 0 {
+            self.runtime.run_gc();
+        }
+        let host = host.borrow_mut().take().expect("the host is returned once");
+        (outcome, host)
+    }
+
+    pub fn bare_context_call(&mut self, n: u32) -> Duration {
+        let started = Instant::now();
+        for _ in 0..n {
+            if let Ok(context) = Context::full(&self.runtime) {
+                context.with(|ctx| {
+                    let _: rquickjs::Result<i32> = ctx.eval("(function () { return 1 + 1; })()");
+                });
+            }
+        }
+        started.elapsed() / n.max(1)
+    }
+}
+
+fn new_runtime(config: &SandboxConfig, base: Instant, deadline: Arc<AtomicU64>) -> Runtime {
+    let runtime = Runtime::new().expect("QuickJS starts");
+    runtime.set_memory_limit(config.memory_bytes);
+    runtime.set_max_stack_size(config.stack_bytes);
+    runtime.set_gc_threshold(config.memory_bytes / 4);
+    runtime.set_interrupt_handler(Some(Box::new(move || {
+        base.elapsed().as_nanos() as u64 > deadline.load(Ordering::Acquire)
+    })));
+    runtime
+}
+
+fn sloppy() -> EvalOptions {
+    let mut options = EvalOptions::default();
+    options.global = true;
+    options.strict = false;
+    options
+}
+
+fn execute<H: Host>(ctx: &Ctx<'_>, program: &Program, host: Rc<RefCell<Option<H>>>) -> Outcome {
+    match try_execute(ctx, program, host) {
+        Ok(step) => Outcome::Completed { step },
+        Err(e) => Outcome::Failed(script_error(ctx, e)),
+    }
+}
+
+fn try_execute<H: Host>(
+    ctx: &Ctx<'_>,
+    program: &Program,
+    host: Rc<RefCell<Option<H>>>,
+) -> rquickjs::Result<String> {
+    let globals = ctx.globals();
+    let bridge = Function::new(
+        ctx.clone(),
+        move |ctx: Ctx<'_>, name: String, args: String| -> rquickjs::Result<String> {
+            let args: Vec<Value> = serde_json::from_str(&args).unwrap_or_default();
+            let answer = {
+                let mut slot = host.borrow_mut();
+                let Some(host) = slot.as_mut() else {
+                    return Err(Exception::throw_message(&ctx, "the run has ended"));
+                };
+                host.call(&name, args)
+            };
+            match answer {
+                Ok(HostAnswer::Value(v)) => Ok(json!({ "v": v }).to_string()),
+                Ok(HostAnswer::Undefined) => Ok("{}".to_owned()),
+                Ok(HostAnswer::Run { code, globals }) => {
+                    Ok(json!({"run": {"code": code, "globals": globals}}).to_string())
+                }
+                Err(message) => Err(Exception::throw_message(&ctx, &message)),
+            }
+        },
+    )?;
+    globals.set("__host", bridge)?;
+    for (name, value) in &program.globals {
+        globals.set(name.as_str(), ctx.json_parse(value.to_string())?)?;
+    }
+    ctx.eval_with_options::<(), _>(PRELUDE, sloppy())?;
+    for (name, code) in &program.libs {
+        globals.set("__libName", name.as_str())?;
+        ctx.eval_with_options::<(), _>(format!("(function () {{\n{code}\n}})();"), sloppy())?;
+    }
+    globals.set("__libName", rquickjs::Null)?;
+    if let Some(code) = &program.bot_code {
+        ctx.eval_with_options::<(), _>(code.as_str(), sloppy())?;
+    }
+    let dispatch: Function = globals.get("__dispatch")?;
+    let (event, data) = match &program.event {
+        Some((name, data)) => (Some(name.as_str()), data.clone()),
+        None => (None, Value::Null),
+    };
+    let body = match &program.body {
+        Body::Nothing => json!({"kind": "nothing"}),
+        Body::Command { code } => json!({"kind": "command", "code": code}),
+        Body::Unmatched { word, code } => json!({"kind": "unmatched", "word": word, "code": code}),
+    };
+    let body: Object = ctx.json_parse(body.to_string())?.into_object().ok_or(rquickjs::Error::Unknown)?;
+    dispatch.call((event, ctx.json_parse(data.to_string())?, body))
+}
+
+fn script_error(ctx: &Ctx<'_>, error: rquickjs::Error) -> ScriptError {
+    if !matches!(error, rquickjs::Error::Exception) {
+        return ScriptError { kind: FailureKind::Internal, message: error.to_string(), stack: String::new() };
+    }
+    let thrown = ctx.catch();
+    let (message, stack) = match thrown.as_object() {
+        Some(object) => {
+            let name: Option<String> = object.get("name").ok();
+            let message: Option<String> = object.get("message").ok();
+            let stack: Option<String> = object.get("stack").ok();
+            let message = match (name, message) {
+                (Some(name), Some(message)) if !name.is_empty() && name != "Error" => {
+                    format!("{name}: {message}")
+                }
+                (_, Some(message)) => message,
+                _ => ctx
+                    .json_stringify(thrown.clone())
+                    .ok()
+                    .flatten()
+                    .and_then(|s| s.to_string().ok())
+                    .unwrap_or_default(),
+            };
+            (message, stack.unwrap_or_default())
+        }
+        None => {
+            let text = thrown.as_string().and_then(|s| s.to_string().ok());
+            let text = text.or_else(|| {
+                ctx.json_stringify(thrown.clone()).ok().flatten().and_then(|s| s.to_string().ok())
+            });
+            (text.unwrap_or_else(|| "an exception".into()), String::new())
+        }
+    };
+    let kind = if message.contains("interrupted") {
+        FailureKind::Timeout
+    } else if message.contains("out of memory") {
+        FailureKind::OutOfMemory
+    } else if message.contains("Maximum call stack size exceeded") || message.contains("stack overflow") {
+        FailureKind::StackOverflow
+    } else {
+        FailureKind::Exception
+    };
+    ScriptError { kind, message, stack }
+}

@@ -1,0 +1,147 @@
+//! The sandbox runs BJS-style scripts and contains scripts that misbehave.
+
+use std::time::{Duration, Instant};
+
+use botyard_sandbox::*;
+use serde_json::{Map, Value, json};
+
+/// A host that records calls and answers a few.
+#[derive(Default)]
+struct Recorder {
+    calls: Vec<(String, Vec<Value>)>,
+}
+
+impl Host for Recorder {
+    fn call(&mut self, name: &str, args: Vec<Value>) -> Result<HostAnswer, String> {
+        self.calls.push((name.to_owned(), args.clone()));
+        match name {
+            "Bot.getProperty" => Ok(HostAnswer::Value(json!(41))),
+            "Bot.fail" => Err("the host refused".into()),
+            "Bot.runCommand" => Ok(HostAnswer::Run {
+                code: "Bot.sendMessage('nested ' + params); return 7;".into(),
+                globals: [("params".to_owned(), json!("p2"))].into_iter().collect(),
+            }),
+            _ => Ok(HostAnswer::Undefined),
+        }
+    }
+}
+
+fn program(code: &str) -> Program {
+    let mut globals = Map::new();
+    globals.insert("message".into(), json!("/start ref"));
+    globals.insert("params".into(), json!("ref"));
+    Program {
+        globals,
+        libs: Vec::new(),
+        bot_code: None,
+        event: None,
+        body: Body::Command { code: code.into() },
+        time_limit: Duration::from_millis(500),
+    }
+}
+
+fn sandbox() -> Sandbox {
+    Sandbox::new(SandboxConfig { executors: 2, memory_bytes: 16 * 1024 * 1024, stack_bytes: 256 * 1024 })
+}
+
+fn sent(host: &Recorder) -> Vec<Value> {
+    host.calls.iter().filter(|(n, _)| n == "Bot.sendMessage").map(|(_, a)| a[0].clone()).collect()
+}
+
+#[tokio::test]
+async fn runs_sloppy_scripts_against_the_host() {
+    let sb = sandbox();
+    let code = "undeclared = 1; var n = Bot.getProperty('n') + undeclared; Bot.sendMessage('n=' + n + ' ' + params);\n\
+                if (n > 0) { return; }\nBot.sendMessage('not reached');";
+    let (outcome, host) = sb.run(program(code), Recorder::default()).await.unwrap();
+    assert_eq!(outcome, Outcome::Completed { step: "command".into() });
+    assert_eq!(sent(&host), [json!("n=42 ref")]);
+
+    let (outcome, host) = sb
+        .run(
+            program("var r = Bot.runCommand('/other'); Bot.sendMessage('back ' + r + ' ' + params);"),
+            Recorder::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome, Outcome::Completed { step: "command".into() });
+    assert_eq!(
+        sent(&host),
+        [json!("nested p2"), json!("back 7 ref")],
+        "globals are restored after a nested run"
+    );
+
+    let (outcome, host) = sb
+        .run(
+            program("try { Bot.fail() } catch (e) { Bot.sendMessage('caught: ' + e.message) } Bot.fail()"),
+            Recorder::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(sent(&host), [json!("caught: the host refused")]);
+    let Outcome::Failed(error) = outcome else { panic!("{outcome:?}") };
+    assert_eq!((error.kind, error.message.as_str()), (FailureKind::Exception, "the host refused"));
+
+    let (outcome, _) = sb.run(program("throw new TypeError('bad type')"), Recorder::default()).await.unwrap();
+    let Outcome::Failed(error) = outcome else { panic!() };
+    assert_eq!(error.message, "TypeError: bad type");
+}
+
+#[tokio::test]
+async fn handlers_libraries_and_unmatched_messages() {
+    let sb = sandbox();
+    let mut p = program("Bot.sendMessage('command')");
+    p.libs = vec![("Greeter".into(), "publish({ hello: function (n) { return 'hello ' + n } }); on('hi', function () { Bot.sendMessage('hooked') });".into())];
+    p.bot_code = Some("function shout(s) { return s.toUpperCase() }\non('message', function (m) { Bot.sendMessage(shout(Libs.Greeter.hello(m))); return m !== 'stop'; });".into());
+    p.event = Some(("message".into(), json!("you")));
+    let (outcome, host) = sb.run(p.clone(), Recorder::default()).await.unwrap();
+    assert_eq!(outcome, Outcome::Completed { step: "command".into() });
+    assert_eq!(sent(&host), [json!("HELLO YOU"), json!("command")]);
+
+    p.event = Some(("message".into(), json!("stop")));
+    let (outcome, host) = sb.run(p.clone(), Recorder::default()).await.unwrap();
+    assert_eq!(outcome, Outcome::Completed { step: "stopped".into() });
+    assert_eq!(sent(&host).len(), 1);
+
+    p.event = None;
+    p.body = Body::Unmatched { word: "hi".into(), code: Some("Bot.sendMessage('master')".into()) };
+    let (_, host) = sb.run(p.clone(), Recorder::default()).await.unwrap();
+    assert_eq!(sent(&host), [json!("hooked")]);
+    p.body = Body::Unmatched { word: "other".into(), code: Some("Bot.sendMessage('master')".into()) };
+    let (outcome, host) = sb.run(p, Recorder::default()).await.unwrap();
+    assert_eq!(outcome, Outcome::Completed { step: "master".into() });
+    assert_eq!(sent(&host), [json!("master")]);
+}
+
+#[tokio::test]
+async fn misbehaving_scripts_end_with_an_error_and_the_sandbox_goes_on() {
+    let sb = sandbox();
+    let started = Instant::now();
+    let (outcome, _) = sb
+        .run(program("try { while (true) {} } catch (e) { while (true) {} }"), Recorder::default())
+        .await
+        .unwrap();
+    let Outcome::Failed(error) = outcome else { panic!() };
+    assert_eq!(error.kind, FailureKind::Timeout, "{error:?}");
+    assert!(started.elapsed() < Duration::from_secs(2));
+
+    let (outcome, _) = sb
+        .run(program("var a = []; while (true) { a.push(new Array(100000).fill(1)) }"), Recorder::default())
+        .await
+        .unwrap();
+    let Outcome::Failed(error) = outcome else { panic!() };
+    assert_eq!(error.kind, FailureKind::OutOfMemory, "{error:?}");
+
+    let (outcome, _) =
+        sb.run(program("function f(n) { return f(n + 1) + 1 } f(0)"), Recorder::default()).await.unwrap();
+    let Outcome::Failed(error) = outcome else { panic!() };
+    assert_eq!(error.kind, FailureKind::StackOverflow, "{error:?}");
+
+    for _ in 0..4 {
+        let (outcome, host) =
+            sb.run(program("Bot.sendMessage('still fine')"), Recorder::default()).await.unwrap();
+        assert_eq!(outcome, Outcome::Completed { step: "command".into() });
+        assert_eq!(sent(&host), [json!("still fine")]);
+    }
+    assert!(sb.bare_context_call(3).await > Duration::ZERO);
+}
