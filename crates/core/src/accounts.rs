@@ -39,7 +39,6 @@ pub struct SignIn {
 }
 
 const BAD_CREDENTIALS: &str = "Invalid login credentials. Please try again.";
-const DEFAULT_PLAN: &str = "free";
 
 impl Services {
     /// Creates an account with a personal workspace. When sign-up is disabled, only emails with a
@@ -65,7 +64,7 @@ impl Services {
             id: WorkspaceId::generate(),
             name: format!("{}'s workspace", email.split('@').next().unwrap_or("My")),
             personal_of: None,
-            plan: DEFAULT_PLAN.into(),
+            plan: self.plan("").name,
             created_at: now,
         };
         let user = self

@@ -3,7 +3,7 @@
 
 use botyard_domain::{BotId, UserId, WorkspaceId};
 
-use crate::Services;
+use crate::{ChangeHook, Services};
 
 /// Something cached elsewhere may be stale.
 #[derive(Debug, Clone, PartialEq)]
@@ -14,6 +14,8 @@ pub enum Change {
     Workspace(WorkspaceId),
     /// A bot (changed or deleted).
     Bot(BotId),
+    /// The commands of a bot (by number).
+    Commands(i64),
 }
 
 impl Change {
@@ -22,6 +24,7 @@ impl Change {
             Self::User(id) => format!("user:{id}"),
             Self::Workspace(id) => format!("workspace:{id}"),
             Self::Bot(id) => format!("bot:{id}"),
+            Self::Commands(bot) => format!("commands:{bot}"),
         }
     }
 
@@ -31,6 +34,7 @@ impl Change {
             "user" => id.parse().ok().map(|n| Self::User(UserId(n))),
             "workspace" => WorkspaceId::parse(id).ok().map(Self::Workspace),
             "bot" => BotId::parse(id).map(Self::Bot),
+            "commands" => id.parse().ok().map(Self::Commands),
             _ => None,
         }
     }
@@ -50,6 +54,7 @@ impl Services {
             Change::User(id) => self.callers.remove_where(|_, caller| caller.user.id == *id),
             Change::Workspace(ws) => self.roles.remove_where(|(_, w), _| w == ws),
             Change::Bot(id) => self.bots.remove_where(|_, bot| bot.id == *id),
+            Change::Commands(bot) => self.commands.remove_where(|b, _| b == bot),
         }
     }
 
@@ -57,6 +62,19 @@ impl Services {
         self.callers.clear();
         self.roles.clear();
         self.bots.clear();
+        self.commands.clear();
+    }
+
+    /// Publishes a payload of another component (the runtime's message fan-out) to every node.
+    pub async fn publish(&self, payload: &str) {
+        if let Err(e) = self.store.publish_change(payload).await {
+            tracing::warn!(error = %e, "could not tell other nodes about a change");
+        }
+    }
+
+    /// Registers a function told about every payload other nodes publish.
+    pub fn on_change(&self, hook: ChangeHook) {
+        self.change_hooks.write().unwrap_or_else(|e| e.into_inner()).push(hook);
     }
 
     /// Listens to changes made by other nodes (PostgreSQL only) until the process ends.
@@ -82,7 +100,12 @@ impl Services {
                     match listener.next().await {
                         Ok(Some(payload)) => match Change::parse(&payload) {
                             Some(change) => services.forget(&change),
-                            None => tracing::debug!(payload, "ignoring an unknown change notification"),
+                            None => {
+                                let hooks = services.change_hooks.read().unwrap_or_else(|e| e.into_inner()).clone();
+                                for hook in hooks {
+                                    hook(&payload);
+                                }
+                            }
                         },
                         Ok(None) => services.forget_everything(),
                         Err(e) => {
@@ -106,6 +129,7 @@ mod tests {
             Change::User(UserId(7)),
             Change::Workspace(WorkspaceId::generate()),
             Change::Bot(BotId::generate()),
+            Change::Commands(12),
         ] {
             assert_eq!(Change::parse(&change.payload()), Some(change));
         }

@@ -8,6 +8,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use botyard_domain::plan::Plan;
 use serde::{Deserialize, Serialize};
 use toml::{Table, Value};
 
@@ -28,6 +29,39 @@ pub struct Config {
     pub http: HttpConfig,
     pub database: DatabaseConfig,
     pub cache: CacheConfig,
+    pub sandbox: SandboxSettings,
+    /// The plans workspaces can be on; the first is the plan of new workspaces.
+    pub plans: Vec<Plan>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SandboxSettings {
+    /// Executor threads running bot code (0: one per CPU, at least 2).
+    pub executors: usize,
+    /// Memory limit of each executor, in MiB.
+    pub memory_mib: usize,
+    /// Stack limit of a run, in KiB.
+    pub stack_kib: usize,
+    /// Wall-time limit of a run when the bot sets none (`maxExecutionTime`), in seconds.
+    pub default_time_limit_secs: u32,
+    /// The longest any run may take, whatever the bot or its plan says, in seconds.
+    pub max_time_limit_secs: u32,
+    /// How many commands one run may start with `Bot.runCommand` and `Bot.run`.
+    pub max_subcommands: u32,
+}
+
+impl Default for SandboxSettings {
+    fn default() -> Self {
+        Self {
+            executors: 0,
+            memory_mib: 32,
+            stack_kib: 256,
+            default_time_limit_secs: 5,
+            max_time_limit_secs: 25,
+            max_subcommands: 50,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -100,6 +134,8 @@ impl Default for Config {
             http: HttpConfig::default(),
             database: DatabaseConfig::default(),
             cache: CacheConfig::default(),
+            sandbox: SandboxSettings::default(),
+            plans: botyard_domain::plan::default_plans(),
         }
     }
 }
@@ -194,6 +230,15 @@ impl Config {
         }
         if self.auth.session_ttl_hours == 0 {
             return Err("auth.session_ttl_hours must be at least 1".into());
+        }
+        if self.plans.is_empty() {
+            return Err("plans must list at least one plan".into());
+        }
+        if self.sandbox.memory_mib < 4 || self.sandbox.stack_kib < 64 {
+            return Err("sandbox.memory_mib must be at least 4 and sandbox.stack_kib at least 64".into());
+        }
+        if self.sandbox.default_time_limit_secs == 0 || self.sandbox.max_time_limit_secs == 0 {
+            return Err("sandbox time limits must be at least 1 second".into());
         }
         if self.database.max_connections == 0 {
             return Err("database.max_connections must be at least 1".into());

@@ -6,8 +6,11 @@ pub mod accounts;
 pub mod bots;
 pub mod cache;
 pub mod changes;
+pub mod commands;
 pub mod config;
+pub mod conversations;
 pub mod credentials;
+pub mod plans;
 pub mod throttle;
 pub mod workspaces;
 
@@ -16,6 +19,7 @@ use std::time::Duration;
 
 use botyard_domain::account::Role;
 use botyard_domain::bot::Bot;
+use botyard_domain::command::Command;
 use botyard_domain::{BotRef, Result, UserId, WorkspaceId};
 use botyard_store::{Store, StoreOptions};
 
@@ -35,7 +39,14 @@ pub struct Services {
     roles: Arc<cache::TtlCache<(UserId, WorkspaceId), Role>>,
     /// Bots by number and by id.
     bots: Arc<cache::TtlCache<BotRef, Bot>>,
+    /// Every command of a bot, by bot number.
+    commands: Arc<cache::TtlCache<i64, Arc<Vec<Command>>>>,
+    /// Called with every change notification from other nodes (the runtime's message fan-out).
+    change_hooks: Arc<std::sync::RwLock<Vec<ChangeHook>>>,
 }
+
+/// A function told about change notifications other nodes publish.
+pub type ChangeHook = Arc<dyn Fn(&str) + Send + Sync>;
 
 impl Services {
     /// Opens the database named by the configuration and prepares the services.
@@ -61,6 +72,8 @@ impl Services {
             callers: Arc::new(cache::TtlCache::new(ttl, 100_000)),
             roles: Arc::new(cache::TtlCache::new(ttl, 100_000)),
             bots: Arc::new(cache::TtlCache::new(ttl, config.cache.bots)),
+            commands: Arc::new(cache::TtlCache::new(ttl, config.cache.bots)),
+            change_hooks: Arc::default(),
             config: Arc::new(config),
         }
     }

@@ -31,7 +31,7 @@ impl Services {
             id: WorkspaceId::generate(),
             name: account::check_workspace_name(name)?,
             personal_of: None,
-            plan: "free".into(),
+            plan: self.plan("").name,
             created_at: Timestamp::now(),
         };
         self.store.create_workspace(&workspace, caller.user.id).await?;

@@ -50,6 +50,17 @@ impl<'c> CommandSet<'c> {
         Route::Unmatched { master: self.named("*") }
     }
 
+    /// The command a text names (as `Bot.runCommand` does), whatever the user's groups: exact
+    /// case first, then any case; with the rest of the text as `params`.
+    pub fn lookup(&self, text: &str) -> Option<(&'c Command, String)> {
+        let text = text.trim();
+        if let Some(special) = self.commands.iter().find(|c| c.is_special() && c.command == text) {
+            return Some((special, String::new()));
+        }
+        let any = |_: &Command| true;
+        self.find(text, true, &any).or_else(|| self.find(text, false, &any))
+    }
+
     /// The command whose name (or alias) is the longest match of the text or its beginning.
     fn find(
         &self,

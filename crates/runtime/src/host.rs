@@ -1,0 +1,513 @@
+//! The BJS API: what a script's calls (`Bot.sendMessage`, `User.setProperty`, …) do. Calls
+//! arrive on the sandbox's executor thread; reads go to the database (blocking that thread), writes
+//! become effects that are committed only if the run succeeds.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use botyard_core::Services;
+use botyard_domain::bot::Bot;
+use botyard_domain::command::Command;
+use botyard_domain::conversation::{self, BotUser, Chat, ChatMessage};
+use botyard_domain::effects::{GroupChange, MessageEdit, OutgoingMessage, PendingChange, PropertyWrite, RunEffects};
+use botyard_domain::keyboard::{self, Keyboard};
+use botyard_domain::matching::CommandSet;
+use botyard_domain::property::{self, PropertyScope, PropertyType};
+use botyard_domain::{Error, Timestamp};
+use botyard_sandbox::{Host, HostAnswer};
+use botyard_store::{ConversationStore, RunStore};
+use serde_json::{Map, Value, json};
+use tokio::runtime::Handle;
+
+use crate::program;
+
+/// What a run knows about where it runs.
+pub struct RunContext {
+    pub handle: Handle,
+    pub services: Services,
+    pub bot: Bot,
+    pub chat: Option<Chat>,
+    pub user: Option<BotUser>,
+    pub commands: Arc<Vec<Command>>,
+    /// The bot message whose inline button was pressed, if any.
+    pub clicked: Option<ChatMessage>,
+    pub max_subcommands: u32,
+    /// Iterations the workspace may still use this month.
+    pub quota_left: u64,
+}
+
+/// A command started with `Bot.run` (no delay), to run after this one.
+#[derive(Debug, Clone)]
+pub struct FollowUp {
+    pub text: String,
+    pub options: Value,
+    pub chat: Option<i64>,
+}
+
+type PropertyKey = (PropertyScope, i64, String);
+
+pub struct BjsHost {
+    ctx: RunContext,
+    pub effects: RunEffects,
+    /// Properties read or written during the run (`None`: absent or deleted).
+    properties: HashMap<PropertyKey, Option<Value>>,
+    groups: Vec<String>,
+    pub follow_ups: Vec<FollowUp>,
+    subcommands: u32,
+}
+
+type Answer = Result<HostAnswer, String>;
+
+fn fail(e: Error) -> String {
+    e.message
+}
+
+impl BjsHost {
+    pub fn new(ctx: RunContext, effects: RunEffects) -> Self {
+        let groups = ctx.user.as_ref().map(|u| u.groups.clone()).unwrap_or_default();
+        Self { ctx, effects, properties: HashMap::new(), groups, follow_ups: Vec::new(), subcommands: 0 }
+    }
+
+    fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        self.ctx.handle.block_on(future)
+    }
+
+    fn chat(&self) -> Result<&Chat, String> {
+        self.ctx.chat.as_ref().ok_or_else(|| "There is no chat in this run; pass chat_id".to_owned())
+    }
+
+    fn user(&self) -> Result<&BotUser, String> {
+        self.ctx.user.as_ref().ok_or_else(|| "There is no user in this run".to_owned())
+    }
+
+    fn commands(&self) -> CommandSet<'_> {
+        CommandSet::new(&self.ctx.commands)
+    }
+
+    // ---- messages ----
+
+    fn send(&mut self, chat: Option<i64>, text: &str, keyboard: Option<&Keyboard>) -> Answer {
+        let chat_id = match chat {
+            Some(id) => self.own_chat(id)?,
+            None => self.chat()?.id,
+        };
+        let text = self.substitute(text)?;
+        let payload = conversation::bot_payload(&text, keyboard).map_err(fail)?;
+        let uid = crate::new_message_uid();
+        self.effects.messages.push(OutgoingMessage { uid: uid.clone(), chat_id, payload, metadata: None, at: Timestamp::now() });
+        Ok(HostAnswer::Value(json!({"message_id": uid})))
+    }
+
+    /// The id of a chat of this bot named by a script.
+    fn own_chat(&self, id: i64) -> Result<i64, String> {
+        if self.ctx.chat.as_ref().is_some_and(|c| c.id == id) {
+            return Ok(id);
+        }
+        let found = self.block_on(self.ctx.services.store.chat(self.ctx.bot.number, id)).map_err(fail)?;
+        found.map(|c| c.id).ok_or_else(|| format!("Chat {id} does not exist"))
+    }
+
+    /// Replaces `<Name>` with the user's (or else the bot's) property `Name`.
+    fn substitute(&mut self, text: &str) -> Result<String, String> {
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(start) = rest.find('<') {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 1..];
+            let Some(end) = after.find('>') else {
+                out.push_str(&rest[start..]);
+                return Ok(out);
+            };
+            let name = &after[..end];
+            let plausible = !name.is_empty() && name.len() <= 100 && !name.contains(['<', '\n']);
+            let value = if plausible { self.substitution(name)? } else { None };
+            match value {
+                Some(v) => out.push_str(&value_text(&v)),
+                None => {
+                    out.push('<');
+                    out.push_str(name);
+                    out.push('>');
+                }
+            }
+            rest = &after[end + 1..];
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+
+    fn substitution(&mut self, name: &str) -> Result<Option<Value>, String> {
+        if let Some(user) = self.ctx.user.as_ref().map(|u| u.id)
+            && let Some(v) = self.read(PropertyScope::User, user, name)?
+        {
+            return Ok(Some(v));
+        }
+        self.read(PropertyScope::Bot, 0, name)
+    }
+
+    /// A message of this bot by its id: sent earlier in this run, or stored.
+    fn find_message(&self, id: &Value) -> Result<Target, String> {
+        let raw = match id {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            Value::Null => {
+                return self.ctx.clicked.clone().map(Target::Stored).ok_or_else(|| "message_id is required".to_owned());
+            }
+            other => return Err(format!("Invalid message_id {other}")),
+        };
+        if let Some(i) = self.effects.messages.iter().position(|m| m.uid == raw) {
+            return Ok(Target::Pending(i));
+        }
+        let store = &self.ctx.services.store;
+        let found = match raw.parse::<i64>() {
+            Ok(n) => self.block_on(store.message_by_id(n)).map_err(fail)?,
+            Err(_) => self.block_on(store.message(self.ctx.bot.number, &raw)).map_err(fail)?,
+        };
+        match found {
+            Some(m) if m.bot_number == self.ctx.bot.number && m.from_bot() => Ok(Target::Stored(m)),
+            _ => Err(format!("Message {raw} is not a message of this bot")),
+        }
+    }
+
+    fn edit(&mut self, target: Target, text: Option<String>, keyboard: Option<Keyboard>) -> Answer {
+        let current = match &target {
+            Target::Pending(i) => self.effects.messages[*i].payload.clone(),
+            Target::Stored(m) => m.payload.clone(),
+        };
+        let text = match text {
+            Some(t) => self.substitute(&t)?,
+            None => conversation::payload_text(&current).unwrap_or_default().to_owned(),
+        };
+        let keyboard = keyboard.or_else(|| conversation::payload_keyboard(&current));
+        let payload = conversation::bot_payload(&text, keyboard.as_ref()).map_err(fail)?;
+        match target {
+            Target::Pending(i) => self.effects.messages[i].payload = payload,
+            Target::Stored(m) => self.effects.edits.push(MessageEdit { message_id: m.id, payload, at: Timestamp::now() }),
+        }
+        Ok(HostAnswer::Value(Value::Bool(true)))
+    }
+
+    // ---- properties ----
+
+    fn read(&mut self, scope: PropertyScope, owner: i64, name: &str) -> Result<Option<Value>, String> {
+        let key = (scope, owner, name.to_owned());
+        if let Some(v) = self.properties.get(&key) {
+            return Ok(v.clone());
+        }
+        let found = self.block_on(self.ctx.services.store.property(self.ctx.bot.number, scope, owner, name)).map_err(fail)?;
+        let value = found.map(|p| p.value);
+        self.properties.insert(key, value.clone());
+        Ok(value)
+    }
+
+    fn write(&mut self, scope: PropertyScope, owner: i64, name: &str, value: Value, kind: Option<PropertyType>) -> Answer {
+        let typed = property::typed_value(name, value, kind).map_err(fail)?;
+        self.properties.insert((scope, owner, name.to_owned()), typed.as_ref().map(|(_, v)| v.clone()));
+        self.effects.properties.retain(|p| !(p.scope == scope && p.owner == owner && p.name == name));
+        self.effects.properties.push(PropertyWrite { scope, owner, name: name.to_owned(), value: typed, at: Timestamp::now() });
+        Ok(HostAnswer::Undefined)
+    }
+
+    /// `set…(name, value, type)` or `set…({name, value, type, user_id})`.
+    fn set_property(&mut self, scope: PropertyScope, owner: i64, args: &[Value]) -> Answer {
+        let (name, value, kind, owner) = match args.first() {
+            Some(Value::Object(spec)) => {
+                let (scope_owner, _) = self.spec_owner(scope, owner, spec)?;
+                (str_field(spec, "name")?, spec.get("value").cloned().unwrap_or(Value::Null), spec.get("type"), scope_owner)
+            }
+            _ => (arg_text(args, 0, "name")?, args.get(1).cloned().unwrap_or(Value::Null), args.get(2), owner),
+        };
+        let kind = kind.and_then(Value::as_str).map(PropertyType::parse).transpose().map_err(fail)?;
+        let scope = if owner != 0 && scope == PropertyScope::Bot { PropertyScope::User } else { scope };
+        self.write(scope, owner, &name, value, kind)
+    }
+
+    /// `get…(name, default)` or `get…({name, default | default_value, user_id})`.
+    fn get_property(&mut self, scope: PropertyScope, owner: i64, args: &[Value]) -> Answer {
+        let (name, default, owner) = match args.first() {
+            Some(Value::Object(spec)) => {
+                if spec.contains_key("other_bot_id") || spec.contains_key("bot_id") {
+                    return Err("Reading properties of other bots is not supported".into());
+                }
+                let (owner, _) = self.spec_owner(scope, owner, spec)?;
+                let default = spec.get("default").or_else(|| spec.get("default_value")).cloned();
+                (str_field(spec, "name")?, default, owner)
+            }
+            _ => (arg_text(args, 0, "name")?, args.get(1).cloned(), owner),
+        };
+        let scope = if owner != 0 && scope == PropertyScope::Bot { PropertyScope::User } else { scope };
+        match self.read(scope, owner, &name)? {
+            Some(v) => Ok(HostAnswer::Value(v)),
+            None => Ok(default.map_or(HostAnswer::Undefined, HostAnswer::Value)),
+        }
+    }
+
+    fn delete_property(&mut self, scope: PropertyScope, owner: i64, args: &[Value]) -> Answer {
+        let (name, owner) = match args.first() {
+            Some(Value::Object(spec)) => {
+                let (owner, _) = self.spec_owner(scope, owner, spec)?;
+                (str_field(spec, "name")?, owner)
+            }
+            _ => (arg_text(args, 0, "name")?, owner),
+        };
+        let scope = if owner != 0 && scope == PropertyScope::Bot { PropertyScope::User } else { scope };
+        self.write(scope, owner, &name, Value::Null, None)
+    }
+
+    /// The owner named by a `{user_id}` in an object argument (a user of this bot).
+    fn spec_owner(&self, scope: PropertyScope, owner: i64, spec: &Map<String, Value>) -> Result<(i64, bool), String> {
+        match spec.get("user_id").and_then(Value::as_i64) {
+            Some(id) if scope != PropertyScope::Chat => {
+                let user = self.block_on(self.ctx.services.store.bot_user(self.ctx.bot.number, id)).map_err(fail)?;
+                user.map(|u| (u.id, true)).ok_or_else(|| format!("User {id} is not a user of this bot"))
+            }
+            _ => Ok((owner, false)),
+        }
+    }
+
+    fn user_owner(&self) -> Result<i64, String> {
+        self.user().map(|u| u.id)
+    }
+
+    // ---- commands ----
+
+    fn run_command(&mut self, args: &[Value]) -> Answer {
+        let text = arg_text(args, 0, "command")?;
+        let options = args.get(1).cloned().unwrap_or(Value::Null);
+        self.count_subcommand(true)?;
+        let set = self.commands();
+        let (command, params) = set.lookup(&text).ok_or_else(|| format!("Command not found: {text}"))?;
+        let code = program::command_code(&set, command, false);
+        let mut globals = Map::new();
+        globals.insert("params".into(), Value::String(params));
+        globals.insert("options".into(), options);
+        globals.insert("command".into(), program::command_json(command));
+        Ok(HostAnswer::Run { code, globals })
+    }
+
+    fn count_subcommand(&mut self, iteration: bool) -> Result<(), String> {
+        self.subcommands += 1;
+        if self.subcommands > self.ctx.max_subcommands {
+            return Err(format!("Too many sub commands (at most {} per run)", self.ctx.max_subcommands));
+        }
+        if iteration {
+            if self.effects.iterations + 1 > self.ctx.quota_left {
+                return Err("The iteration quota of this bot's plan is used up".into());
+            }
+            self.effects.iterations += 1;
+        }
+        Ok(())
+    }
+
+    fn run_later(&mut self, args: &[Value]) -> Answer {
+        let spec = match args.first() {
+            Some(Value::Object(spec)) => spec.clone(),
+            Some(Value::String(command)) => [("command".to_owned(), Value::String(command.clone()))].into_iter().collect(),
+            _ => return Err("Bot.run needs {command, options, run_after, label, chat_id}".into()),
+        };
+        if spec.get("run_after").and_then(Value::as_f64).is_some_and(|s| s > 0.0) {
+            return Err("Bot.run with run_after (delayed runs) is not available on this server yet".into());
+        }
+        let text = str_field(&spec, "command")?;
+        let ignore_missing = spec.get("ignoreMissingCommand").and_then(Value::as_bool).unwrap_or(false);
+        if self.commands().lookup(&text).is_none() && !ignore_missing {
+            return Err(format!("Command not found: {text}"));
+        }
+        self.count_subcommand(false)?;
+        let chat = match spec.get("chat_id").and_then(Value::as_i64) {
+            Some(id) => Some(self.own_chat(id)?),
+            None => None,
+        };
+        self.follow_ups.push(FollowUp { text, options: spec.get("options").cloned().unwrap_or(Value::Null), chat });
+        Ok(HostAnswer::Undefined)
+    }
+
+    fn answer(&mut self, args: &[Value]) -> Answer {
+        let id = args.first().and_then(Value::as_i64).unwrap_or_default();
+        let Some(command) = self.commands().by_id(id).cloned() else { return Ok(HostAnswer::Undefined) };
+        if command.answer.trim().is_empty() {
+            return Ok(HostAnswer::Undefined);
+        }
+        let keyboard = keyboard::parse_reply_keyboard(&command.keyboard).map_err(fail)?;
+        self.send(None, &command.answer, keyboard.as_ref())
+    }
+
+    fn await_reply(&mut self, args: &[Value]) -> Answer {
+        let command = args.first().and_then(Value::as_i64).unwrap_or_default();
+        let options = args.get(1).cloned().filter(|o| !o.is_null());
+        let (chat, user) = (self.chat()?.id, self.user_owner()?);
+        self.effects.pending.retain(|p| !matches!(p, PendingChange::Set { chat: c, user: u, .. } | PendingChange::Clear { chat: c, user: u } if *c == chat && *u == user));
+        self.effects.pending.push(PendingChange::Set { chat, user, command, options, at: Timestamp::now() });
+        Ok(HostAnswer::Undefined)
+    }
+
+    // ---- groups ----
+
+    fn group_change(&mut self, change: GroupChange) -> Answer {
+        match &change {
+            GroupChange::Add { group, .. } => {
+                if group.trim().is_empty() || group.chars().count() > 200 {
+                    return Err("Group names must be 1 to 200 characters".into());
+                }
+                if !self.groups.contains(group) {
+                    self.groups.push(group.clone());
+                }
+            }
+            GroupChange::Remove { group, .. } => self.groups.retain(|g| g != group),
+            GroupChange::Clear { .. } => self.groups.clear(),
+        }
+        self.effects.groups.push(change);
+        Ok(HostAnswer::Undefined)
+    }
+}
+
+enum Target {
+    /// A message sent earlier in this run (index in the effects).
+    Pending(usize),
+    Stored(ChatMessage),
+}
+
+impl Host for BjsHost {
+    fn call(&mut self, name: &str, args: Vec<Value>) -> Answer {
+        let chat_owner = || self.ctx.chat.as_ref().map(|c| c.id).ok_or_else(|| "There is no chat in this run".to_owned());
+        match name {
+            "Command.answer" => self.answer(&args),
+            "Command.awaitReply" => self.await_reply(&args),
+            "Bot.sendMessage" => {
+                let (text, chat) = text_and_chat(&args)?;
+                self.send(chat, &text, None)
+            }
+            "Bot.sendMessageToChatWithId" => {
+                let chat = args.first().and_then(Value::as_i64).ok_or("chat id is required")?;
+                self.send(Some(chat), &arg_text(&args, 1, "text")?, None)
+            }
+            "Bot.sendKeyboard" => {
+                let keyboard = reply_keyboard(args.first())?;
+                let text = arg_text(&args, 1, "text").map_err(|_| "Message is required".to_owned())?;
+                self.send(None, &text, keyboard.as_ref())
+            }
+            "Bot.sendInlineKeyboard" => {
+                let keyboard = keyboard::parse_inline_keyboard(args.first().unwrap_or(&Value::Null)).map_err(fail)?;
+                let text = arg_text(&args, 1, "text").map_err(|_| "Message is required".to_owned())?;
+                self.send(None, &text, Some(&keyboard))
+            }
+            "Bot.editMessage" => {
+                let text = arg_text(&args, 0, "text")?;
+                let target = self.find_message(args.get(1).unwrap_or(&Value::Null))?;
+                self.edit(target, Some(text), None)
+            }
+            "Bot.editInlineKeyboard" => {
+                let keyboard = keyboard::parse_inline_keyboard(args.first().unwrap_or(&Value::Null)).map_err(fail)?;
+                let target = self.find_message(args.get(1).unwrap_or(&Value::Null))?;
+                self.edit(target, None, Some(keyboard))
+            }
+            "Bot.inspect" => {
+                let text = serde_json::to_string_pretty(args.first().unwrap_or(&Value::Null)).unwrap_or_default();
+                self.send(None, &text, None)
+            }
+            "Bot.runCommand" => self.run_command(&args),
+            "Bot.run" => self.run_later(&args),
+            "Bot.clearRunAfter" => Ok(HostAnswer::Undefined),
+            "Bot.setProperty" | "Bot.setProp" => self.set_property(PropertyScope::Bot, 0, &args),
+            "Bot.getProperty" | "Bot.getProp" => self.get_property(PropertyScope::Bot, 0, &args),
+            "Bot.deleteProp" | "Bot.deleteProperty" => self.delete_property(PropertyScope::Bot, 0, &args),
+            "Bot.blockChat" | "Bot.unblockChat" => {
+                let chat = match args.first().and_then(Value::as_i64) {
+                    Some(id) => self.own_chat(id)?,
+                    None => chat_owner()?,
+                };
+                self.effects.chat_blocks.push((chat, name == "Bot.blockChat"));
+                Ok(HostAnswer::Undefined)
+            }
+            "User.setProperty" | "User.setProp" => self.set_property(PropertyScope::User, self.user_owner()?, &args),
+            "User.getProperty" | "User.getProp" => self.get_property(PropertyScope::User, self.user_owner()?, &args),
+            "User.deleteProp" | "User.deleteProperty" => self.delete_property(PropertyScope::User, self.user_owner()?, &args),
+            "User.addToGroup" => {
+                let group = arg_text(&args, 0, "group")?;
+                self.group_change(GroupChange::Add { user: self.user_owner()?, group })
+            }
+            "User.removeFromGroup" => {
+                let group = arg_text(&args, 0, "group")?;
+                self.group_change(GroupChange::Remove { user: self.user_owner()?, group })
+            }
+            "User.removeGroup" => self.group_change(GroupChange::Clear { user: self.user_owner()? }),
+            "User.getGroups" => {
+                self.user_owner()?;
+                Ok(HostAnswer::Value(json!(self.groups)))
+            }
+            "User.getGroup" => {
+                self.user_owner()?;
+                Ok(self.groups.first().map_or(HostAnswer::Value(Value::Null), |g| HostAnswer::Value(json!(g))))
+            }
+            "Chat.setProperty" | "Chat.setProp" => self.set_property(PropertyScope::Chat, chat_owner()?, &args),
+            "Chat.getProperty" | "Chat.getProp" => self.get_property(PropertyScope::Chat, chat_owner()?, &args),
+            "Chat.deleteProp" | "Chat.deleteProperty" => self.delete_property(PropertyScope::Chat, chat_owner()?, &args),
+            other => Err(not_available(other)),
+        }
+    }
+}
+
+fn not_available(name: &str) -> String {
+    let (object, _) = name.split_once('.').unwrap_or((name, ""));
+    let why = match (object, name) {
+        ("Api", _) => Some("calls to the Telegram Bot API come with the Telegram channel"),
+        ("HTTP", _) => Some("HTTP requests from scripts come with background jobs"),
+        ("AdminPanel", _) => Some("admin panels come with bot import and export"),
+        (_, "Bot.runAll") => Some("broadcasts come with the Telegram channel"),
+        (_, "Bot.importCSV" | "Bot.exportGit" | "Bot.importGit") => Some("imports and exports come with background jobs"),
+        _ => None,
+    };
+    match why {
+        Some(why) => format!("{name} is not available on this server yet: {why}"),
+        None => format!("{name} is not a function"),
+    }
+}
+
+/// Text as BJS prints values.
+fn value_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+fn arg_text(args: &[Value], i: usize, what: &str) -> Result<String, String> {
+    match args.get(i) {
+        None | Some(Value::Null) => Err(format!("{what} is required")),
+        Some(v) => Ok(value_text(v)),
+    }
+}
+
+fn str_field(spec: &Map<String, Value>, key: &str) -> Result<String, String> {
+    match spec.get(key) {
+        None | Some(Value::Null) => Err(format!("{key} is required")),
+        Some(v) => Ok(value_text(v)),
+    }
+}
+
+/// `sendMessage(text)` or `sendMessage({text, chat_id})`.
+fn text_and_chat(args: &[Value]) -> Result<(String, Option<i64>), String> {
+    match args.first() {
+        Some(Value::Object(spec)) => Ok((str_field(spec, "text")?, spec.get("chat_id").and_then(Value::as_i64))),
+        _ => Ok((arg_text(args, 0, "text").map_err(|_| "Message text can't be blank".to_owned())?, None)),
+    }
+}
+
+/// A reply keyboard given as Bots.Business text (`"A, B\nC"`) or as rows of strings.
+fn reply_keyboard(value: Option<&Value>) -> Result<Option<Keyboard>, String> {
+    match value {
+        Some(Value::String(text)) => keyboard::parse_reply_keyboard(text).map_err(fail),
+        Some(Value::Array(items)) => {
+            let rows: Vec<String> = items
+                .iter()
+                .map(|row| match row {
+                    Value::Array(buttons) => buttons.iter().map(value_text).collect::<Vec<_>>().join(","),
+                    other => value_text(other),
+                })
+                .collect();
+            let text = if items.iter().any(Value::is_array) { rows.join("\n") } else { rows.join(",") };
+            keyboard::parse_reply_keyboard(&text).map_err(fail)
+        }
+        _ => Err("Keyboard buttons are required".into()),
+    }
+}

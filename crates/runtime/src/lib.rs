@@ -1,0 +1,194 @@
+//! botyard's bot runtime. Channels hand it what users send ([`Incoming`]); it processes the
+//! things of one chat one after the other, in arrival order, and different chats concurrently, as
+//! far as the sandbox's executors allow:
+//!
+//! 1. route the message to a command (Bots.Business's order: pending reply, command or alias,
+//!    master `*`), or to the bot's event handlers;
+//! 2. run the code in the sandbox ([`botyard_sandbox`]), whose API calls the [`host`] turns into
+//!    effects — messages, edits, property writes, groups, pending replies;
+//! 3. commit the effects in one transaction (the [`committer`] groups concurrent runs), or on
+//!    failure only the error log entry, then answer with the `!` command or a default message;
+//! 4. deliver the messages written to the chat's listeners ([`hub`]), on this node directly and on
+//!    others through change notifications.
+
+pub mod committer;
+pub mod host;
+pub mod hub;
+pub mod incoming;
+pub mod meter;
+pub mod program;
+pub mod run;
+pub mod web;
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+
+use botyard_core::Services;
+use botyard_domain::conversation::ChatMessage;
+use botyard_sandbox::{Sandbox, SandboxConfig};
+use botyard_store::{CommittedRun, ConversationStore};
+
+use committer::Committer;
+use hub::{ChatEvent, Hub};
+pub use incoming::{Incoming, IncomingKind};
+use meter::Meter;
+
+/// The runtime; cheap to clone.
+#[derive(Clone)]
+pub struct Runtime {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    services: Services,
+    sandbox: Sandbox,
+    committer: Committer,
+    meter: Meter,
+    hub: Hub,
+    /// This process's id in notifications to other nodes.
+    node: String,
+    /// What waits to be processed, per chat; a chat is present while it is being worked on.
+    queues: Mutex<HashMap<i64, VecDeque<Incoming>>>,
+}
+
+impl Runtime {
+    /// Starts the sandbox's executors and the committer. Call inside a Tokio runtime.
+    pub fn start(services: Services) -> Self {
+        let settings = &services.config.sandbox;
+        let executors = if settings.executors == 0 {
+            std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).max(2)
+        } else {
+            settings.executors
+        };
+        let sandbox = Sandbox::new(SandboxConfig {
+            executors,
+            memory_bytes: settings.memory_mib * 1024 * 1024,
+            stack_bytes: settings.stack_kib * 1024,
+        });
+        let runtime = Self {
+            inner: Arc::new(Inner {
+                committer: Committer::start(services.store.clone()),
+                sandbox,
+                meter: Meter::default(),
+                hub: Hub::default(),
+                node: uuid::Uuid::new_v4().simple().to_string()[..12].to_owned(),
+                queues: Mutex::new(HashMap::new()),
+                services,
+            }),
+        };
+        let weak = Arc::downgrade(&runtime.inner);
+        runtime.inner.services.on_change(Arc::new(move |payload: &str| {
+            if let Some(inner) = weak.upgrade() {
+                Runtime { inner }.notified(payload);
+            }
+        }));
+        runtime
+    }
+
+    pub fn services(&self) -> &Services {
+        &self.inner.services
+    }
+
+    pub fn hub(&self) -> &Hub {
+        &self.inner.hub
+    }
+
+    pub fn sandbox(&self) -> &Sandbox {
+        &self.inner.sandbox
+    }
+
+    pub(crate) fn committer(&self) -> &Committer {
+        &self.inner.committer
+    }
+
+    pub(crate) fn meter(&self) -> &Meter {
+        &self.inner.meter
+    }
+
+    /// Queues something to process after what its chat already has waiting.
+    pub fn submit(&self, incoming: Incoming) {
+        let chat = incoming.chat.id;
+        {
+            let mut queues = self.inner.queues.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(queue) = queues.get_mut(&chat) {
+                queue.push_back(incoming);
+                return;
+            }
+            queues.insert(chat, VecDeque::new());
+        }
+        let runtime = self.clone();
+        tokio::spawn(async move { runtime.work_on(chat, incoming).await });
+    }
+
+    /// Processes a chat's queue until it is empty.
+    async fn work_on(&self, chat: i64, first: Incoming) {
+        let mut next = Some(first);
+        while let Some(incoming) = next {
+            let follow_ups = run::process(self, incoming).await;
+            let mut queues = self.inner.queues.lock().unwrap_or_else(|e| e.into_inner());
+            let queue = queues.entry(chat).or_default();
+            for follow_up in follow_ups.into_iter().rev() {
+                queue.push_front(follow_up);
+            }
+            next = queue.pop_front();
+            if next.is_none() {
+                queues.remove(&chat);
+            }
+        }
+    }
+
+    /// Whether nothing is waiting or being processed (tests, graceful stop).
+    pub fn is_idle(&self) -> bool {
+        self.inner.queues.lock().unwrap_or_else(|e| e.into_inner()).is_empty()
+    }
+
+    /// Sends what a commit wrote to the chats' listeners, here and on other nodes.
+    pub(crate) async fn deliver(&self, done: CommittedRun) {
+        let events = done
+            .messages
+            .into_iter()
+            .map(|m| ChatEvent::Created(Arc::new(m)))
+            .chain(done.edited.into_iter().map(|m| ChatEvent::Updated(Arc::new(m))));
+        for event in events {
+            self.publish(event).await;
+        }
+    }
+
+    /// Sends one chat event to listeners here and on other nodes.
+    pub async fn publish(&self, event: ChatEvent) {
+        let chat = match &event {
+            ChatEvent::Created(m) | ChatEvent::Updated(m) => m.chat_id,
+            ChatEvent::Deleted { chat_id, .. } => *chat_id,
+        };
+        let note = hub::notification(&self.inner.node, &event);
+        self.inner.hub.send(chat, event);
+        self.inner.services.publish(&note).await;
+    }
+
+    /// A chat event from another node: load the message and send it to listeners here.
+    fn notified(&self, payload: &str) {
+        let Some(note) = hub::parse_notification(payload) else { return };
+        if note.node == self.inner.node || !self.inner.hub.has_listeners(note.chat) {
+            return;
+        }
+        let runtime = self.clone();
+        tokio::spawn(async move {
+            let event = match note.kind.as_str() {
+                "deleted" => Some(ChatEvent::Deleted { uid: note.target, chat_id: note.chat, user_id: None }),
+                kind => {
+                    let id = note.target.parse().unwrap_or_default();
+                    let found: Option<ChatMessage> = runtime.services().store.message_by_id(id).await.ok().flatten();
+                    found.map(|m| if kind == "created" { ChatEvent::Created(Arc::new(m)) } else { ChatEvent::Updated(Arc::new(m)) })
+                }
+            };
+            if let Some(event) = event {
+                runtime.inner.hub.send(note.chat, event);
+            }
+        });
+    }
+}
+
+/// A new message id: `msg_` and a time-ordered UUID.
+pub fn new_message_uid() -> String {
+    format!("msg_{}", uuid::Uuid::now_v7().simple())
+}

@@ -1,0 +1,278 @@
+//! Processing one incoming thing: route it, run the code in the sandbox, commit the effects (or
+//! only the error), deliver the replies, and return the commands started with `Bot.run`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use botyard_domain::bot::Bot;
+use botyard_domain::command::Command;
+use botyard_domain::effects::{ErrorEntry, OutgoingMessage, PendingChange, RunEffects};
+use botyard_domain::matching::{CommandSet, Route};
+use botyard_domain::{BotRef, ErrorCode, Result, Timestamp, conversation};
+use botyard_sandbox::{Body, FailureKind, Outcome, Program};
+use botyard_store::RunStore;
+use serde_json::{Map, Value, json};
+
+use crate::host::{BjsHost, RunContext};
+use crate::incoming::{Incoming, IncomingKind};
+use crate::program::{bot_json, chat_json, command_code, command_json, user_json};
+use crate::{Runtime, new_message_uid};
+
+/// What the user sees when a command fails and the bot has no `!` command.
+pub const DEFAULT_ERROR_MESSAGE: &str = "Sorry, something went wrong. The bot's owner can find the details in its error log.";
+
+/// Processes one incoming thing; returns what `Bot.run` started, to process next in the same chat.
+pub async fn process(rt: &Runtime, incoming: Incoming) -> Vec<Incoming> {
+    match try_process(rt, &incoming).await {
+        Ok(next) => next,
+        Err(e) => {
+            tracing::error!(bot = incoming.bot, chat = incoming.chat.id, error = %e, "could not process an incoming message");
+            Vec::new()
+        }
+    }
+}
+
+/// A planned run: what executes and how it is accounted.
+struct Plan {
+    program: Program,
+    effects: RunEffects,
+    command: Option<Command>,
+}
+
+async fn try_process(rt: &Runtime, incoming: &Incoming) -> Result<Vec<Incoming>> {
+    let services = rt.services();
+    let Some(bot) = services.find_bot(&BotRef::Number(incoming.bot)).await? else { return Ok(Vec::new()) };
+    if !bot.accepts_messages() || incoming.chat.blocked {
+        tracing::debug!(bot = bot.number, chat = incoming.chat.id, "not processed: the bot is stopped or the chat is blocked");
+        return Ok(Vec::new());
+    }
+    let allowance = match rt.meter().check(services, &bot.workspace_id, 1).await {
+        Ok(allowance) => allowance,
+        Err(e) if e.code == ErrorCode::QuotaExceeded => {
+            let entry = error_entry(incoming, None, e.message.clone(), String::new());
+            services.store.insert_error(bot.number, &entry).await?;
+            return Ok(Vec::new());
+        }
+        Err(e) => return Err(e),
+    };
+    let commands = services.bot_commands(bot.number).await?;
+    let quota_left = allowance.plan.iterations_per_month.saturating_sub(allowance.used);
+    let limits = &services.config.sandbox;
+    let time_limit = Duration::from_secs(u64::from(bot.execution_time_limit_secs(
+        limits.default_time_limit_secs.min(allowance.plan.max_execution_time_secs),
+        limits.max_time_limit_secs.min(allowance.plan.max_execution_time_secs.max(1)),
+    )));
+    let plan = plan(rt, &bot, &commands, incoming, time_limit).await?;
+    let command_name = plan.command.as_ref().map(|c| c.command.clone());
+    let context = RunContext {
+        handle: tokio::runtime::Handle::current(),
+        services: services.clone(),
+        bot: bot.clone(),
+        chat: Some(incoming.chat.clone()),
+        user: incoming.user.clone(),
+        commands: commands.clone(),
+        clicked: match &incoming.kind {
+            IncomingKind::Button { message, .. } => message.clone(),
+            _ => None,
+        },
+        max_subcommands: limits.max_subcommands,
+        quota_left,
+    };
+    let base = plan.effects.clone();
+    let Some((outcome, host)) = rt.sandbox().run(plan.program, BjsHost::new(context, plan.effects)).await else {
+        let entry = error_entry(incoming, command_name, "The sandbox failed while running this command".into(), String::new());
+        commit(rt, &bot, base.failed(entry)).await?;
+        return Ok(Vec::new());
+    };
+    match outcome {
+        Outcome::Completed { .. } => {
+            let follow_ups = host.follow_ups.clone();
+            commit(rt, &bot, host.effects).await?;
+            Ok(follow_ups
+                .into_iter()
+                .map(|f| Incoming {
+                    bot: incoming.bot,
+                    chat: incoming.chat.clone(),
+                    user: incoming.user.clone(),
+                    chat_created: false,
+                    user_created: false,
+                    kind: IncomingKind::Command { text: f.text, options: f.options },
+                })
+                .collect())
+        }
+        Outcome::Failed(error) => {
+            let kind = match error.kind {
+                FailureKind::Timeout => "timeout",
+                FailureKind::OutOfMemory => "memory",
+                FailureKind::StackOverflow => "stack",
+                FailureKind::Exception => "exception",
+                FailureKind::Internal => "internal",
+            };
+            tracing::info!(bot = bot.number, command = command_name.as_deref().unwrap_or(""), kind, "a run failed: {}", error.message);
+            let entry = error_entry(incoming, command_name.clone(), error.message.clone(), error.stack.clone());
+            commit(rt, &bot, host.effects.failed(entry)).await?;
+            let set = CommandSet::new(&commands);
+            match set.named("!") {
+                Some(handler) if command_name.as_deref() != Some("!") => {
+                    run_error_command(rt, &bot, &commands, handler, incoming, &error.message, &error.stack, quota_left).await?;
+                }
+                _ => {
+                    let payload = conversation::bot_payload(DEFAULT_ERROR_MESSAGE, None)?;
+                    let message = OutgoingMessage { uid: new_message_uid(), chat_id: incoming.chat.id, payload, metadata: None, at: Timestamp::now() };
+                    let effects = RunEffects { bot: bot.number, messages: vec![message], ..RunEffects::default() };
+                    commit(rt, &bot, effects).await?;
+                }
+            }
+            Ok(Vec::new())
+        }
+    }
+}
+
+/// Routes the incoming thing and prepares its run.
+async fn plan(rt: &Runtime, bot: &Bot, commands: &Arc<Vec<Command>>, incoming: &Incoming, time_limit: Duration) -> Result<Plan> {
+    let set = CommandSet::new(commands);
+    let mut globals = base_globals(bot, incoming);
+    let mut effects = RunEffects { bot: bot.number, workspace: Some(bot.workspace_id.clone()), iterations: 1, ..RunEffects::default() };
+    let bot_code = Some(bot.definition.code.clone()).filter(|c| !c.trim().is_empty());
+    let mut event = None;
+    let mut command = None;
+    let body = match &incoming.kind {
+        IncomingKind::Event { name, payload } => {
+            event = Some((name.clone(), payload.clone()));
+            Body::Nothing
+        }
+        kind => {
+            let text = kind.text().unwrap_or_default().to_owned();
+            globals.insert("message".into(), Value::String(text.clone()));
+            let mut pending = None;
+            if let (IncomingKind::Message { .. }, Some(user)) = (kind, &incoming.user) {
+                pending = rt.services().store.pending_reply(bot.number, incoming.chat.id, user.id).await?;
+            }
+            if let IncomingKind::Command { options, .. } = kind {
+                globals.insert("options".into(), options.clone());
+            }
+            if matches!(kind, IncomingKind::Message { .. }) {
+                event = Some(("message".to_owned(), Value::String(text.clone())));
+            }
+            let groups = incoming.user.as_ref().map(|u| u.groups.clone()).unwrap_or_default();
+            match set.route(&text, pending.as_ref().map(|(id, _)| *id), &groups) {
+                Route::Reply(c) => {
+                    if let (Some(user), Some((_, options))) = (&incoming.user, &pending) {
+                        effects.pending.push(PendingChange::Clear { chat: incoming.chat.id, user: user.id });
+                        globals.insert("options".into(), options.clone().unwrap_or(Value::Null));
+                    }
+                    globals.insert("command".into(), command_json(c));
+                    command = Some(c.clone());
+                    Body::Command { code: command_code(&set, c, true) }
+                }
+                Route::Command { command: c, params } => {
+                    globals.insert("params".into(), Value::String(params));
+                    globals.insert("command".into(), command_json(c));
+                    command = Some(c.clone());
+                    Body::Command { code: command_code(&set, c, false) }
+                }
+                Route::Unmatched { master } => {
+                    if let Some(m) = master {
+                        globals.insert("command".into(), command_json(m));
+                        command = Some(m.clone());
+                    }
+                    let word = text.split_whitespace().next().unwrap_or("").to_owned();
+                    Body::Unmatched { word, code: master.map(|m| command_code(&set, m, false)) }
+                }
+            }
+        }
+    };
+    let program = Program { globals, libs: Vec::new(), bot_code, event, body, time_limit };
+    Ok(Plan { program, effects, command })
+}
+
+/// The globals every run has.
+fn base_globals(bot: &Bot, incoming: &Incoming) -> Map<String, Value> {
+    let mut globals = Map::new();
+    globals.insert("message".into(), Value::Null);
+    globals.insert("params".into(), Value::String(String::new()));
+    globals.insert("options".into(), Value::Null);
+    globals.insert("command".into(), Value::Null);
+    globals.insert("bot".into(), bot_json(bot));
+    globals.insert("chat".into(), chat_json(&incoming.chat, incoming.chat_created));
+    globals.insert("user".into(), incoming.user.as_ref().map_or(Value::Null, |u| user_json(u, incoming.user_created)));
+    let request = match &incoming.kind {
+        IncomingKind::Message { message, text } => json!({"message_id": message.uid, "text": text}),
+        IncomingKind::Button { data, message } => json!({"data": data, "message": {"message_id": message.as_ref().map(|m| m.uid.clone())}}),
+        IncomingKind::Event { name, payload } => json!({"type": name, "payload": payload}),
+        IncomingKind::Command { .. } => Value::Null,
+    };
+    globals.insert("tgUpdate".into(), request.clone());
+    globals.insert("request".into(), request);
+    globals.insert("completed_commands_count".into(), json!(0));
+    globals
+}
+
+/// Runs the bot's `!` command after a failure; its own failure is only logged.
+#[allow(clippy::too_many_arguments)]
+async fn run_error_command(
+    rt: &Runtime,
+    bot: &Bot,
+    commands: &Arc<Vec<Command>>,
+    handler: &Command,
+    incoming: &Incoming,
+    message: &str,
+    stack: &str,
+    quota_left: u64,
+) -> Result<()> {
+    let set = CommandSet::new(commands);
+    let mut globals = base_globals(bot, incoming);
+    globals.insert("message".into(), json!(incoming.kind.text()));
+    globals.insert("params".into(), json!(message));
+    globals.insert("options".into(), json!({"error": {"message": message, "stack": stack}}));
+    globals.insert("command".into(), command_json(handler));
+    let limits = &rt.services().config.sandbox;
+    let program = Program {
+        globals,
+        libs: Vec::new(),
+        bot_code: None,
+        event: None,
+        body: Body::Command { code: command_code(&set, handler, false) },
+        time_limit: Duration::from_secs(u64::from(limits.default_time_limit_secs)),
+    };
+    let context = RunContext {
+        handle: tokio::runtime::Handle::current(),
+        services: rt.services().clone(),
+        bot: bot.clone(),
+        chat: Some(incoming.chat.clone()),
+        user: incoming.user.clone(),
+        commands: commands.clone(),
+        clicked: None,
+        max_subcommands: limits.max_subcommands,
+        quota_left,
+    };
+    let effects = RunEffects { bot: bot.number, workspace: Some(bot.workspace_id.clone()), ..RunEffects::default() };
+    match rt.sandbox().run(program, BjsHost::new(context, effects)).await {
+        Some((Outcome::Completed { .. }, host)) => commit(rt, bot, host.effects).await,
+        Some((Outcome::Failed(error), host)) => {
+            let entry = error_entry(incoming, Some("!".into()), format!("The ! command failed too: {}", error.message), error.stack);
+            commit(rt, bot, host.effects.failed(entry)).await
+        }
+        None => Ok(()),
+    }
+}
+
+fn error_entry(incoming: &Incoming, command: Option<String>, title: String, stack_trace: String) -> ErrorEntry {
+    ErrorEntry {
+        command,
+        title,
+        stack_trace,
+        chat_id: Some(incoming.chat.id),
+        user_id: incoming.user.as_ref().map(|u| u.id),
+        at: Timestamp::now(),
+    }
+}
+
+/// Commits effects and delivers what they wrote.
+async fn commit(rt: &Runtime, bot: &Bot, effects: RunEffects) -> Result<()> {
+    let iterations = effects.iterations;
+    let done = rt.committer().commit(effects).await?;
+    rt.meter().add(&bot.workspace_id, iterations);
+    rt.deliver(done).await;
+    Ok(())
+}
