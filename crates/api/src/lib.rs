@@ -1,5 +1,6 @@
-//! botyard's HTTP API. Each dialect (Botpress under `/v1`, Bots.Business under `/v2`) is a
-//! module tree of routes and wire types over the same [`Services`]; [`app`] mounts them under
+//! botyard's HTTP API. Each dialect (Botpress under `/v1`, Bots.Business under `/v2`, the
+//! Botpress Chat API and the web chat page under `/chat/{webhookId}`) is a module tree of routes
+//! and wire types over the same [`Services`] and [`Runtime`]; [`app`] mounts them under
 //! their prefixes with the shared layers: request ids and tracing, body limits, CORS, rate
 //! limiting, and JSON fallbacks in each dialect's envelope. `GET /openapi.json` describes every
 //! route, generated from the handlers' annotations.
@@ -16,6 +17,7 @@ use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use botyard_core::Services;
+use botyard_runtime::Runtime;
 use http::{HeaderName, HeaderValue, Method};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
@@ -27,11 +29,13 @@ use common::dialect::Dialect;
 use common::rate_limit::{RateLimiter, limit};
 use dialects::botpress::{self, Botpress};
 use dialects::bots_business::{self, BotsBusiness};
+use dialects::chat;
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
     pub services: Services,
+    pub runtime: Runtime,
 }
 
 /// The whole HTTP application.
@@ -48,9 +52,15 @@ pub fn app(state: AppState) -> Router {
     let bb_routes = bb_routes
         .fallback(bots_business::not_found)
         .method_not_allowed_fallback(bots_business::method_not_allowed)
-        .layer(from_fn_with_state(limiter, limit::<BotsBusiness>));
+        .layer(from_fn_with_state(limiter.clone(), limit::<BotsBusiness>));
 
-    let doc = openapi(vec![("/v1", bp_doc), ("/v2", bb_doc)]);
+    let (chat_routes, chat_doc) = chat::router().split_for_parts();
+    let chat_routes = chat_routes
+        .fallback(chat::not_found)
+        .method_not_allowed_fallback(botpress::method_not_allowed)
+        .layer(from_fn_with_state(limiter.clone(), limit::<Botpress>));
+
+    let doc = openapi(vec![("/v1", bp_doc), ("/v2", bb_doc), ("/chat/{webhook}", chat_doc)]);
     let request_id = HeaderName::from_static("x-request-id");
 
     Router::new()
@@ -59,6 +69,7 @@ pub fn app(state: AppState) -> Router {
         .route("/openapi.json", get(move || std::future::ready(axum::Json(doc.clone()))))
         .nest("/v1", bp_routes)
         .nest("/v2", bb_routes)
+        .nest("/chat/{webhook}", chat_routes)
         .fallback(root_not_found)
         .layer(DefaultBodyLimit::max(config.http.body_limit_bytes))
         .layer(cors(&config.http.cors_origins))

@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use anyhow::{Context, anyhow};
 use botyard_api::{AppState, app};
 use botyard_core::{Config, Services};
+use botyard_runtime::Runtime;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -86,14 +87,29 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let background = Background::start(&services);
-    let router = app(AppState { services: services.clone() });
+    let runtime = Runtime::start(services.clone());
+    let router = app(AppState { services: services.clone(), runtime: runtime.clone() });
+    let stopping = runtime.clone();
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            // End the open event streams, or the graceful stop would wait for them forever.
+            stopping.stop();
+        })
         .await
         .context("serving HTTP")?;
+    drain(&runtime).await;
     drop(background);
     services.store.close().await;
     Ok(())
+}
+
+/// Lets the runs in progress finish (for up to ten seconds) before the database closes.
+async fn drain(runtime: &Runtime) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !runtime.is_idle() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }
 
 /// Runs the server in the foreground until SIGINT or SIGTERM.

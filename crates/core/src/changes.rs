@@ -101,7 +101,8 @@ impl Services {
                         Ok(Some(payload)) => match Change::parse(&payload) {
                             Some(change) => services.forget(&change),
                             None => {
-                                let hooks = services.change_hooks.read().unwrap_or_else(|e| e.into_inner()).clone();
+                                let hooks =
+                                    services.change_hooks.read().unwrap_or_else(|e| e.into_inner()).clone();
                                 for hook in hooks {
                                     hook(&payload);
                                 }

@@ -46,7 +46,12 @@ impl Services {
         self.store.command(access.bot.number, id).await?.ok_or_else(|| Error::not_found("Command"))
     }
 
-    pub async fn update_command(&self, access: &BotAccess, id: i64, fields: CommandFields) -> Result<Command> {
+    pub async fn update_command(
+        &self,
+        access: &BotAccess,
+        id: i64,
+        fields: CommandFields,
+    ) -> Result<Command> {
         access.role.require_write()?;
         let current = self.command(access, id).await?;
         let draft = CommandDraft::of(&current).change(fields)?;

@@ -24,17 +24,32 @@ impl Services {
         self.store.chat(access.bot.number, chat).await?.ok_or_else(|| Error::not_found("Chat"))
     }
 
-    pub async fn properties(&self, access: &BotAccess, scope: Option<PropertyScope>, page: u32) -> Result<Vec<Property>> {
+    pub async fn properties(
+        &self,
+        access: &BotAccess,
+        scope: Option<PropertyScope>,
+        page: u32,
+    ) -> Result<Vec<Property>> {
         self.store.properties_page(access.bot.number, scope, page.max(1), PER_PAGE).await
     }
 
     pub async fn delete_property(&self, access: &BotAccess, id: i64) -> Result<()> {
         access.role.require_write()?;
-        if self.store.delete_property(access.bot.number, id).await? { Ok(()) } else { Err(Error::not_found("Property")) }
+        if self.store.delete_property(access.bot.number, id).await? {
+            Ok(())
+        } else {
+            Err(Error::not_found("Property"))
+        }
     }
 
     /// The error log, newest first; `since` limits it to entries from then on.
-    pub async fn error_logs(&self, access: &BotAccess, since: Option<Timestamp>, page: u32, per_page: u32) -> Result<Vec<ErrorLog>> {
+    pub async fn error_logs(
+        &self,
+        access: &BotAccess,
+        since: Option<Timestamp>,
+        page: u32,
+        per_page: u32,
+    ) -> Result<Vec<ErrorLog>> {
         self.store.error_logs(access.bot.number, since, page.max(1), per_page).await
     }
 

@@ -24,9 +24,12 @@ impl Services {
     /// The plan called `name`, or the first plan when there is none by that name.
     pub fn plan(&self, name: &str) -> Plan {
         let plans = &self.config.plans;
-        plans.iter().find(|p| p.name == name).or(plans.first()).cloned().unwrap_or_else(|| {
-            botyard_domain::plan::default_plans().remove(0)
-        })
+        plans
+            .iter()
+            .find(|p| p.name == name)
+            .or(plans.first())
+            .cloned()
+            .unwrap_or_else(|| botyard_domain::plan::default_plans().remove(0))
     }
 
     /// The workspace's plan and this month's usage (the caller must belong to it).
@@ -39,7 +42,12 @@ impl Services {
     pub async fn workspace_usage(&self, workspace: &WorkspaceId, plan: &str) -> Result<Usage> {
         let month = Timestamp::now().month_key();
         let used = self.store.usage(workspace, &month).await?;
-        Ok(Usage { workspace: workspace.clone(), plan: self.plan(plan), month, used: u64::try_from(used).unwrap_or(0) })
+        Ok(Usage {
+            workspace: workspace.clone(),
+            plan: self.plan(plan),
+            month,
+            used: u64::try_from(used).unwrap_or(0),
+        })
     }
 
     /// The plan name of a workspace, without access checks (the runtime).

@@ -43,6 +43,9 @@ pub struct BotUser {
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub username: Option<String>,
+    pub picture_url: Option<String>,
+    /// Free text about the user (the Chat API's `profile`).
+    pub profile: Option<String>,
     pub groups: Vec<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -54,6 +57,26 @@ pub struct UserProfile {
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub username: Option<String>,
+    pub picture_url: Option<String>,
+    pub profile: Option<String>,
+}
+
+impl UserProfile {
+    /// Checks the lengths of what a client sent.
+    pub fn check(&self) -> Result<()> {
+        for (what, value, max) in [
+            ("name", &self.first_name, 200),
+            ("last name", &self.last_name, 200),
+            ("username", &self.username, 200),
+            ("pictureUrl", &self.picture_url, 2048),
+            ("profile", &self.profile, 1000),
+        ] {
+            if value.as_ref().is_some_and(|v| v.chars().count() > max) {
+                return Err(Error::invalid(format!("{what} must be at most {max} characters")));
+            }
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -161,7 +161,7 @@ fn convert(name: &str, value: Value, kind: PropertyType) -> Result<Value> {
                 .trim()
                 .parse::<f64>()
                 .ok()
-                .and_then(|f| serde_json::Number::from_f64(f))
+                .and_then(serde_json::Number::from_f64)
                 .map(Value::Number)
                 .ok_or_else(|| mismatch(&value))?,
             _ => return Err(mismatch(&value)),

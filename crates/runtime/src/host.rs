@@ -9,7 +9,9 @@ use botyard_core::Services;
 use botyard_domain::bot::Bot;
 use botyard_domain::command::Command;
 use botyard_domain::conversation::{self, BotUser, Chat, ChatMessage};
-use botyard_domain::effects::{GroupChange, MessageEdit, OutgoingMessage, PendingChange, PropertyWrite, RunEffects};
+use botyard_domain::effects::{
+    GroupChange, MessageEdit, OutgoingMessage, PendingChange, PropertyWrite, RunEffects,
+};
 use botyard_domain::keyboard::{self, Keyboard};
 use botyard_domain::matching::CommandSet;
 use botyard_domain::property::{self, PropertyScope, PropertyType};
@@ -94,7 +96,13 @@ impl BjsHost {
         let text = self.substitute(text)?;
         let payload = conversation::bot_payload(&text, keyboard).map_err(fail)?;
         let uid = crate::new_message_uid();
-        self.effects.messages.push(OutgoingMessage { uid: uid.clone(), chat_id, payload, metadata: None, at: Timestamp::now() });
+        self.effects.messages.push(OutgoingMessage {
+            uid: uid.clone(),
+            chat_id,
+            payload,
+            metadata: None,
+            at: Timestamp::now(),
+        });
         Ok(HostAnswer::Value(json!({"message_id": uid})))
     }
 
@@ -150,7 +158,12 @@ impl BjsHost {
             Value::String(s) => s.clone(),
             Value::Number(n) => n.to_string(),
             Value::Null => {
-                return self.ctx.clicked.clone().map(Target::Stored).ok_or_else(|| "message_id is required".to_owned());
+                return self
+                    .ctx
+                    .clicked
+                    .clone()
+                    .map(|m| Target::Stored(Box::new(m)))
+                    .ok_or_else(|| "message_id is required".to_owned());
             }
             other => return Err(format!("Invalid message_id {other}")),
         };
@@ -163,7 +176,7 @@ impl BjsHost {
             Err(_) => self.block_on(store.message(self.ctx.bot.number, &raw)).map_err(fail)?,
         };
         match found {
-            Some(m) if m.bot_number == self.ctx.bot.number && m.from_bot() => Ok(Target::Stored(m)),
+            Some(m) if m.bot_number == self.ctx.bot.number && m.from_bot() => Ok(Target::Stored(Box::new(m))),
             _ => Err(format!("Message {raw} is not a message of this bot")),
         }
     }
@@ -181,7 +194,9 @@ impl BjsHost {
         let payload = conversation::bot_payload(&text, keyboard.as_ref()).map_err(fail)?;
         match target {
             Target::Pending(i) => self.effects.messages[i].payload = payload,
-            Target::Stored(m) => self.effects.edits.push(MessageEdit { message_id: m.id, payload, at: Timestamp::now() }),
+            Target::Stored(m) => {
+                self.effects.edits.push(MessageEdit { message_id: m.id, payload, at: Timestamp::now() })
+            }
         }
         Ok(HostAnswer::Value(Value::Bool(true)))
     }
@@ -193,17 +208,32 @@ impl BjsHost {
         if let Some(v) = self.properties.get(&key) {
             return Ok(v.clone());
         }
-        let found = self.block_on(self.ctx.services.store.property(self.ctx.bot.number, scope, owner, name)).map_err(fail)?;
+        let found = self
+            .block_on(self.ctx.services.store.property(self.ctx.bot.number, scope, owner, name))
+            .map_err(fail)?;
         let value = found.map(|p| p.value);
         self.properties.insert(key, value.clone());
         Ok(value)
     }
 
-    fn write(&mut self, scope: PropertyScope, owner: i64, name: &str, value: Value, kind: Option<PropertyType>) -> Answer {
+    fn write(
+        &mut self,
+        scope: PropertyScope,
+        owner: i64,
+        name: &str,
+        value: Value,
+        kind: Option<PropertyType>,
+    ) -> Answer {
         let typed = property::typed_value(name, value, kind).map_err(fail)?;
         self.properties.insert((scope, owner, name.to_owned()), typed.as_ref().map(|(_, v)| v.clone()));
         self.effects.properties.retain(|p| !(p.scope == scope && p.owner == owner && p.name == name));
-        self.effects.properties.push(PropertyWrite { scope, owner, name: name.to_owned(), value: typed, at: Timestamp::now() });
+        self.effects.properties.push(PropertyWrite {
+            scope,
+            owner,
+            name: name.to_owned(),
+            value: typed,
+            at: Timestamp::now(),
+        });
         Ok(HostAnswer::Undefined)
     }
 
@@ -212,9 +242,16 @@ impl BjsHost {
         let (name, value, kind, owner) = match args.first() {
             Some(Value::Object(spec)) => {
                 let (scope_owner, _) = self.spec_owner(scope, owner, spec)?;
-                (str_field(spec, "name")?, spec.get("value").cloned().unwrap_or(Value::Null), spec.get("type"), scope_owner)
+                (
+                    str_field(spec, "name")?,
+                    spec.get("value").cloned().unwrap_or(Value::Null),
+                    spec.get("type"),
+                    scope_owner,
+                )
             }
-            _ => (arg_text(args, 0, "name")?, args.get(1).cloned().unwrap_or(Value::Null), args.get(2), owner),
+            _ => {
+                (arg_text(args, 0, "name")?, args.get(1).cloned().unwrap_or(Value::Null), args.get(2), owner)
+            }
         };
         let kind = kind.and_then(Value::as_str).map(PropertyType::parse).transpose().map_err(fail)?;
         let scope = if owner != 0 && scope == PropertyScope::Bot { PropertyScope::User } else { scope };
@@ -254,10 +291,16 @@ impl BjsHost {
     }
 
     /// The owner named by a `{user_id}` in an object argument (a user of this bot).
-    fn spec_owner(&self, scope: PropertyScope, owner: i64, spec: &Map<String, Value>) -> Result<(i64, bool), String> {
+    fn spec_owner(
+        &self,
+        scope: PropertyScope,
+        owner: i64,
+        spec: &Map<String, Value>,
+    ) -> Result<(i64, bool), String> {
         match spec.get("user_id").and_then(Value::as_i64) {
             Some(id) if scope != PropertyScope::Chat => {
-                let user = self.block_on(self.ctx.services.store.bot_user(self.ctx.bot.number, id)).map_err(fail)?;
+                let user =
+                    self.block_on(self.ctx.services.store.bot_user(self.ctx.bot.number, id)).map_err(fail)?;
                 user.map(|u| (u.id, true)).ok_or_else(|| format!("User {id} is not a user of this bot"))
             }
             _ => Ok((owner, false)),
@@ -301,7 +344,9 @@ impl BjsHost {
     fn run_later(&mut self, args: &[Value]) -> Answer {
         let spec = match args.first() {
             Some(Value::Object(spec)) => spec.clone(),
-            Some(Value::String(command)) => [("command".to_owned(), Value::String(command.clone()))].into_iter().collect(),
+            Some(Value::String(command)) => {
+                [("command".to_owned(), Value::String(command.clone()))].into_iter().collect()
+            }
             _ => return Err("Bot.run needs {command, options, run_after, label, chat_id}".into()),
         };
         if spec.get("run_after").and_then(Value::as_f64).is_some_and(|s| s > 0.0) {
@@ -317,7 +362,11 @@ impl BjsHost {
             Some(id) => Some(self.own_chat(id)?),
             None => None,
         };
-        self.follow_ups.push(FollowUp { text, options: spec.get("options").cloned().unwrap_or(Value::Null), chat });
+        self.follow_ups.push(FollowUp {
+            text,
+            options: spec.get("options").cloned().unwrap_or(Value::Null),
+            chat,
+        });
         Ok(HostAnswer::Undefined)
     }
 
@@ -363,12 +412,13 @@ impl BjsHost {
 enum Target {
     /// A message sent earlier in this run (index in the effects).
     Pending(usize),
-    Stored(ChatMessage),
+    Stored(Box<ChatMessage>),
 }
 
 impl Host for BjsHost {
     fn call(&mut self, name: &str, args: Vec<Value>) -> Answer {
-        let chat_owner = || self.ctx.chat.as_ref().map(|c| c.id).ok_or_else(|| "There is no chat in this run".to_owned());
+        let chat_owner =
+            || self.ctx.chat.as_ref().map(|c| c.id).ok_or_else(|| "There is no chat in this run".to_owned());
         match name {
             "Command.answer" => self.answer(&args),
             "Command.awaitReply" => self.await_reply(&args),
@@ -386,7 +436,8 @@ impl Host for BjsHost {
                 self.send(None, &text, keyboard.as_ref())
             }
             "Bot.sendInlineKeyboard" => {
-                let keyboard = keyboard::parse_inline_keyboard(args.first().unwrap_or(&Value::Null)).map_err(fail)?;
+                let keyboard =
+                    keyboard::parse_inline_keyboard(args.first().unwrap_or(&Value::Null)).map_err(fail)?;
                 let text = arg_text(&args, 1, "text").map_err(|_| "Message is required".to_owned())?;
                 self.send(None, &text, Some(&keyboard))
             }
@@ -396,12 +447,14 @@ impl Host for BjsHost {
                 self.edit(target, Some(text), None)
             }
             "Bot.editInlineKeyboard" => {
-                let keyboard = keyboard::parse_inline_keyboard(args.first().unwrap_or(&Value::Null)).map_err(fail)?;
+                let keyboard =
+                    keyboard::parse_inline_keyboard(args.first().unwrap_or(&Value::Null)).map_err(fail)?;
                 let target = self.find_message(args.get(1).unwrap_or(&Value::Null))?;
                 self.edit(target, None, Some(keyboard))
             }
             "Bot.inspect" => {
-                let text = serde_json::to_string_pretty(args.first().unwrap_or(&Value::Null)).unwrap_or_default();
+                let text =
+                    serde_json::to_string_pretty(args.first().unwrap_or(&Value::Null)).unwrap_or_default();
                 self.send(None, &text, None)
             }
             "Bot.runCommand" => self.run_command(&args),
@@ -418,9 +471,15 @@ impl Host for BjsHost {
                 self.effects.chat_blocks.push((chat, name == "Bot.blockChat"));
                 Ok(HostAnswer::Undefined)
             }
-            "User.setProperty" | "User.setProp" => self.set_property(PropertyScope::User, self.user_owner()?, &args),
-            "User.getProperty" | "User.getProp" => self.get_property(PropertyScope::User, self.user_owner()?, &args),
-            "User.deleteProp" | "User.deleteProperty" => self.delete_property(PropertyScope::User, self.user_owner()?, &args),
+            "User.setProperty" | "User.setProp" => {
+                self.set_property(PropertyScope::User, self.user_owner()?, &args)
+            }
+            "User.getProperty" | "User.getProp" => {
+                self.get_property(PropertyScope::User, self.user_owner()?, &args)
+            }
+            "User.deleteProp" | "User.deleteProperty" => {
+                self.delete_property(PropertyScope::User, self.user_owner()?, &args)
+            }
             "User.addToGroup" => {
                 let group = arg_text(&args, 0, "group")?;
                 self.group_change(GroupChange::Add { user: self.user_owner()?, group })
@@ -436,11 +495,20 @@ impl Host for BjsHost {
             }
             "User.getGroup" => {
                 self.user_owner()?;
-                Ok(self.groups.first().map_or(HostAnswer::Value(Value::Null), |g| HostAnswer::Value(json!(g))))
+                Ok(self
+                    .groups
+                    .first()
+                    .map_or(HostAnswer::Value(Value::Null), |g| HostAnswer::Value(json!(g))))
             }
-            "Chat.setProperty" | "Chat.setProp" => self.set_property(PropertyScope::Chat, chat_owner()?, &args),
-            "Chat.getProperty" | "Chat.getProp" => self.get_property(PropertyScope::Chat, chat_owner()?, &args),
-            "Chat.deleteProp" | "Chat.deleteProperty" => self.delete_property(PropertyScope::Chat, chat_owner()?, &args),
+            "Chat.setProperty" | "Chat.setProp" => {
+                self.set_property(PropertyScope::Chat, chat_owner()?, &args)
+            }
+            "Chat.getProperty" | "Chat.getProp" => {
+                self.get_property(PropertyScope::Chat, chat_owner()?, &args)
+            }
+            "Chat.deleteProp" | "Chat.deleteProperty" => {
+                self.delete_property(PropertyScope::Chat, chat_owner()?, &args)
+            }
             other => Err(not_available(other)),
         }
     }
@@ -453,7 +521,9 @@ fn not_available(name: &str) -> String {
         ("HTTP", _) => Some("HTTP requests from scripts come with background jobs"),
         ("AdminPanel", _) => Some("admin panels come with bot import and export"),
         (_, "Bot.runAll") => Some("broadcasts come with the Telegram channel"),
-        (_, "Bot.importCSV" | "Bot.exportGit" | "Bot.importGit") => Some("imports and exports come with background jobs"),
+        (_, "Bot.importCSV" | "Bot.exportGit" | "Bot.importGit") => {
+            Some("imports and exports come with background jobs")
+        }
         _ => None,
     };
     match why {
@@ -488,7 +558,9 @@ fn str_field(spec: &Map<String, Value>, key: &str) -> Result<String, String> {
 /// `sendMessage(text)` or `sendMessage({text, chat_id})`.
 fn text_and_chat(args: &[Value]) -> Result<(String, Option<i64>), String> {
     match args.first() {
-        Some(Value::Object(spec)) => Ok((str_field(spec, "text")?, spec.get("chat_id").and_then(Value::as_i64))),
+        Some(Value::Object(spec)) => {
+            Ok((str_field(spec, "text")?, spec.get("chat_id").and_then(Value::as_i64)))
+        }
         _ => Ok((arg_text(args, 0, "text").map_err(|_| "Message text can't be blank".to_owned())?, None)),
     }
 }

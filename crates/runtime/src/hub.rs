@@ -59,7 +59,9 @@ impl Hub {
 /// The notification other nodes receive for an event: `chat:<node>:<kind>:<chat>:<message id or uid>`.
 pub fn notification(node: &str, event: &ChatEvent) -> String {
     match event {
-        ChatEvent::Created(m) | ChatEvent::Updated(m) => format!("chat:{node}:{}:{}:{}", event.kind(), m.chat_id, m.id),
+        ChatEvent::Created(m) | ChatEvent::Updated(m) => {
+            format!("chat:{node}:{}:{}:{}", event.kind(), m.chat_id, m.id)
+        }
         ChatEvent::Deleted { uid, chat_id, .. } => format!("chat:{node}:deleted:{chat_id}:{uid}"),
     }
 }

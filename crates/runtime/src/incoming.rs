@@ -32,7 +32,9 @@ impl IncomingKind {
     /// The text commands are matched against.
     pub fn text(&self) -> Option<&str> {
         match self {
-            Self::Message { text, .. } | Self::Button { data: text, .. } | Self::Command { text, .. } => Some(text),
+            Self::Message { text, .. } | Self::Button { data: text, .. } | Self::Command { text, .. } => {
+                Some(text)
+            }
             Self::Event { .. } => None,
         }
     }

@@ -49,6 +49,8 @@ struct Inner {
     node: String,
     /// What waits to be processed, per chat; a chat is present while it is being worked on.
     queues: Mutex<HashMap<i64, VecDeque<Incoming>>>,
+    /// Cancelled when the server stops, so long-lived streams end.
+    stopping: tokio_util::sync::CancellationToken,
 }
 
 impl Runtime {
@@ -73,6 +75,7 @@ impl Runtime {
                 hub: Hub::default(),
                 node: uuid::Uuid::new_v4().simple().to_string()[..12].to_owned(),
                 queues: Mutex::new(HashMap::new()),
+                stopping: tokio_util::sync::CancellationToken::new(),
                 services,
             }),
         };
@@ -83,6 +86,16 @@ impl Runtime {
             }
         }));
         runtime
+    }
+
+    /// Ends long-lived streams (the server is stopping).
+    pub fn stop(&self) {
+        self.inner.stopping.cancel();
+    }
+
+    /// Completes when the server stops.
+    pub fn stopping(&self) -> tokio_util::sync::CancellationToken {
+        self.inner.stopping.clone()
     }
 
     pub fn services(&self) -> &Services {
@@ -177,8 +190,15 @@ impl Runtime {
                 "deleted" => Some(ChatEvent::Deleted { uid: note.target, chat_id: note.chat, user_id: None }),
                 kind => {
                     let id = note.target.parse().unwrap_or_default();
-                    let found: Option<ChatMessage> = runtime.services().store.message_by_id(id).await.ok().flatten();
-                    found.map(|m| if kind == "created" { ChatEvent::Created(Arc::new(m)) } else { ChatEvent::Updated(Arc::new(m)) })
+                    let found: Option<ChatMessage> =
+                        runtime.services().store.message_by_id(id).await.ok().flatten();
+                    found.map(|m| {
+                        if kind == "created" {
+                            ChatEvent::Created(Arc::new(m))
+                        } else {
+                            ChatEvent::Updated(Arc::new(m))
+                        }
+                    })
                 }
             };
             if let Some(event) = event {

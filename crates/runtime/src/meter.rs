@@ -33,7 +33,12 @@ pub struct Allowance {
 
 impl Meter {
     /// The plan and usage of a workspace; `QuotaExceeded` when `needed` more iterations do not fit.
-    pub async fn check(&self, services: &Services, workspace: &WorkspaceId, needed: u64) -> Result<Allowance> {
+    pub async fn check(
+        &self,
+        services: &Services,
+        workspace: &WorkspaceId,
+        needed: u64,
+    ) -> Result<Allowance> {
         let month = Timestamp::now().month_key();
         let cached = {
             let map = self.workspaces.lock().unwrap_or_else(|e| e.into_inner());
@@ -49,7 +54,12 @@ impl Meter {
                 let mut map = self.workspaces.lock().unwrap_or_else(|e| e.into_inner());
                 map.insert(
                     workspace.clone(),
-                    Entry { month: usage.month, plan: usage.plan.clone(), used: usage.used, read_at: Instant::now() },
+                    Entry {
+                        month: usage.month,
+                        plan: usage.plan.clone(),
+                        used: usage.used,
+                        read_at: Instant::now(),
+                    },
                 );
                 Allowance { plan: usage.plan, used: usage.used }
             }

@@ -19,7 +19,8 @@ use crate::program::{bot_json, chat_json, command_code, command_json, user_json}
 use crate::{Runtime, new_message_uid};
 
 /// What the user sees when a command fails and the bot has no `!` command.
-pub const DEFAULT_ERROR_MESSAGE: &str = "Sorry, something went wrong. The bot's owner can find the details in its error log.";
+pub const DEFAULT_ERROR_MESSAGE: &str =
+    "Sorry, something went wrong. The bot's owner can find the details in its error log.";
 
 /// Processes one incoming thing; returns what `Bot.run` started, to process next in the same chat.
 pub async fn process(rt: &Runtime, incoming: Incoming) -> Vec<Incoming> {
@@ -43,7 +44,11 @@ async fn try_process(rt: &Runtime, incoming: &Incoming) -> Result<Vec<Incoming>>
     let services = rt.services();
     let Some(bot) = services.find_bot(&BotRef::Number(incoming.bot)).await? else { return Ok(Vec::new()) };
     if !bot.accepts_messages() || incoming.chat.blocked {
-        tracing::debug!(bot = bot.number, chat = incoming.chat.id, "not processed: the bot is stopped or the chat is blocked");
+        tracing::debug!(
+            bot = bot.number,
+            chat = incoming.chat.id,
+            "not processed: the bot is stopped or the chat is blocked"
+        );
         return Ok(Vec::new());
     }
     let allowance = match rt.meter().check(services, &bot.workspace_id, 1).await {
@@ -79,8 +84,14 @@ async fn try_process(rt: &Runtime, incoming: &Incoming) -> Result<Vec<Incoming>>
         quota_left,
     };
     let base = plan.effects.clone();
-    let Some((outcome, host)) = rt.sandbox().run(plan.program, BjsHost::new(context, plan.effects)).await else {
-        let entry = error_entry(incoming, command_name, "The sandbox failed while running this command".into(), String::new());
+    let Some((outcome, host)) = rt.sandbox().run(plan.program, BjsHost::new(context, plan.effects)).await
+    else {
+        let entry = error_entry(
+            incoming,
+            command_name,
+            "The sandbox failed while running this command".into(),
+            String::new(),
+        );
         commit(rt, &bot, base.failed(entry)).await?;
         return Ok(Vec::new());
     };
@@ -108,18 +119,42 @@ async fn try_process(rt: &Runtime, incoming: &Incoming) -> Result<Vec<Incoming>>
                 FailureKind::Exception => "exception",
                 FailureKind::Internal => "internal",
             };
-            tracing::info!(bot = bot.number, command = command_name.as_deref().unwrap_or(""), kind, "a run failed: {}", error.message);
-            let entry = error_entry(incoming, command_name.clone(), error.message.clone(), error.stack.clone());
+            tracing::info!(
+                bot = bot.number,
+                command = command_name.as_deref().unwrap_or(""),
+                kind,
+                "a run failed: {}",
+                error.message
+            );
+            let entry =
+                error_entry(incoming, command_name.clone(), error.message.clone(), error.stack.clone());
             commit(rt, &bot, host.effects.failed(entry)).await?;
             let set = CommandSet::new(&commands);
             match set.named("!") {
                 Some(handler) if command_name.as_deref() != Some("!") => {
-                    run_error_command(rt, &bot, &commands, handler, incoming, &error.message, &error.stack, quota_left).await?;
+                    run_error_command(
+                        rt,
+                        &bot,
+                        &commands,
+                        handler,
+                        incoming,
+                        &error.message,
+                        &error.stack,
+                        quota_left,
+                    )
+                    .await?;
                 }
                 _ => {
                     let payload = conversation::bot_payload(DEFAULT_ERROR_MESSAGE, None)?;
-                    let message = OutgoingMessage { uid: new_message_uid(), chat_id: incoming.chat.id, payload, metadata: None, at: Timestamp::now() };
-                    let effects = RunEffects { bot: bot.number, messages: vec![message], ..RunEffects::default() };
+                    let message = OutgoingMessage {
+                        uid: new_message_uid(),
+                        chat_id: incoming.chat.id,
+                        payload,
+                        metadata: None,
+                        at: Timestamp::now(),
+                    };
+                    let effects =
+                        RunEffects { bot: bot.number, messages: vec![message], ..RunEffects::default() };
                     commit(rt, &bot, effects).await?;
                 }
             }
@@ -129,10 +164,21 @@ async fn try_process(rt: &Runtime, incoming: &Incoming) -> Result<Vec<Incoming>>
 }
 
 /// Routes the incoming thing and prepares its run.
-async fn plan(rt: &Runtime, bot: &Bot, commands: &Arc<Vec<Command>>, incoming: &Incoming, time_limit: Duration) -> Result<Plan> {
+async fn plan(
+    rt: &Runtime,
+    bot: &Bot,
+    commands: &Arc<Vec<Command>>,
+    incoming: &Incoming,
+    time_limit: Duration,
+) -> Result<Plan> {
     let set = CommandSet::new(commands);
     let mut globals = base_globals(bot, incoming);
-    let mut effects = RunEffects { bot: bot.number, workspace: Some(bot.workspace_id.clone()), iterations: 1, ..RunEffects::default() };
+    let mut effects = RunEffects {
+        bot: bot.number,
+        workspace: Some(bot.workspace_id.clone()),
+        iterations: 1,
+        ..RunEffects::default()
+    };
     let bot_code = Some(bot.definition.code.clone()).filter(|c| !c.trim().is_empty());
     let mut event = None;
     let mut command = None;
@@ -195,10 +241,15 @@ fn base_globals(bot: &Bot, incoming: &Incoming) -> Map<String, Value> {
     globals.insert("command".into(), Value::Null);
     globals.insert("bot".into(), bot_json(bot));
     globals.insert("chat".into(), chat_json(&incoming.chat, incoming.chat_created));
-    globals.insert("user".into(), incoming.user.as_ref().map_or(Value::Null, |u| user_json(u, incoming.user_created)));
+    globals.insert(
+        "user".into(),
+        incoming.user.as_ref().map_or(Value::Null, |u| user_json(u, incoming.user_created)),
+    );
     let request = match &incoming.kind {
         IncomingKind::Message { message, text } => json!({"message_id": message.uid, "text": text}),
-        IncomingKind::Button { data, message } => json!({"data": data, "message": {"message_id": message.as_ref().map(|m| m.uid.clone())}}),
+        IncomingKind::Button { data, message } => {
+            json!({"data": data, "message": {"message_id": message.as_ref().map(|m| m.uid.clone())}})
+        }
         IncomingKind::Event { name, payload } => json!({"type": name, "payload": payload}),
         IncomingKind::Command { .. } => Value::Null,
     };
@@ -246,18 +297,29 @@ async fn run_error_command(
         max_subcommands: limits.max_subcommands,
         quota_left,
     };
-    let effects = RunEffects { bot: bot.number, workspace: Some(bot.workspace_id.clone()), ..RunEffects::default() };
+    let effects =
+        RunEffects { bot: bot.number, workspace: Some(bot.workspace_id.clone()), ..RunEffects::default() };
     match rt.sandbox().run(program, BjsHost::new(context, effects)).await {
         Some((Outcome::Completed { .. }, host)) => commit(rt, bot, host.effects).await,
         Some((Outcome::Failed(error), host)) => {
-            let entry = error_entry(incoming, Some("!".into()), format!("The ! command failed too: {}", error.message), error.stack);
+            let entry = error_entry(
+                incoming,
+                Some("!".into()),
+                format!("The ! command failed too: {}", error.message),
+                error.stack,
+            );
             commit(rt, bot, host.effects.failed(entry)).await
         }
         None => Ok(()),
     }
 }
 
-fn error_entry(incoming: &Incoming, command: Option<String>, title: String, stack_trace: String) -> ErrorEntry {
+fn error_entry(
+    incoming: &Incoming,
+    command: Option<String>,
+    title: String,
+    stack_trace: String,
+) -> ErrorEntry {
     ErrorEntry {
         command,
         title,

@@ -27,7 +27,9 @@ fn check_id(what: &str, id: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(Error::invalid(format!("Invalid {what} id \"{id}\": use 1 to {ID_MAX_CHARS} letters, digits, - and _")))
+        Err(Error::invalid(format!(
+            "Invalid {what} id \"{id}\": use 1 to {ID_MAX_CHARS} letters, digits, - and _"
+        )))
     }
 }
 
@@ -42,7 +44,12 @@ impl Runtime {
     }
 
     /// Creates a user and the key they authenticate with (shown once).
-    pub async fn web_create_user(&self, bot: &Bot, id: Option<&str>, profile: &UserProfile) -> Result<(BotUser, String)> {
+    pub async fn web_create_user(
+        &self,
+        bot: &Bot,
+        id: Option<&str>,
+        profile: &UserProfile,
+    ) -> Result<(BotUser, String)> {
         let id = match id {
             Some(id) => {
                 check_id("user", id)?;
@@ -132,7 +139,13 @@ impl Runtime {
     }
 
     /// Adds another user of the bot to the conversation.
-    pub async fn web_add_participant(&self, bot: &Bot, user: &BotUser, conversation: &str, participant: &str) -> Result<BotUser> {
+    pub async fn web_add_participant(
+        &self,
+        bot: &Bot,
+        user: &BotUser,
+        conversation: &str,
+        participant: &str,
+    ) -> Result<BotUser> {
         let chat = self.web_conversation(bot, user, conversation).await?;
         let store = &self.services().store;
         let other = store
@@ -143,7 +156,13 @@ impl Runtime {
         Ok(other)
     }
 
-    pub async fn web_remove_participant(&self, bot: &Bot, user: &BotUser, conversation: &str, participant: &str) -> Result<()> {
+    pub async fn web_remove_participant(
+        &self,
+        bot: &Bot,
+        user: &BotUser,
+        conversation: &str,
+        participant: &str,
+    ) -> Result<()> {
         let chat = self.web_conversation(bot, user, conversation).await?;
         let store = &self.services().store;
         let other = store
@@ -159,13 +178,27 @@ impl Runtime {
         Ok(())
     }
 
-    pub async fn web_participant(&self, bot: &Bot, user: &BotUser, conversation: &str, participant: &str) -> Result<BotUser> {
+    pub async fn web_participant(
+        &self,
+        bot: &Bot,
+        user: &BotUser,
+        conversation: &str,
+        participant: &str,
+    ) -> Result<BotUser> {
         let chat = self.web_conversation(bot, user, conversation).await?;
         let found = self.services().store.participants(chat.id).await?;
-        found.into_iter().find(|u| u.external_id == participant).ok_or_else(|| Error::not_found("Participant"))
+        found
+            .into_iter()
+            .find(|u| u.external_id == participant)
+            .ok_or_else(|| Error::not_found("Participant"))
     }
 
-    pub async fn web_participants(&self, bot: &Bot, user: &BotUser, conversation: &str) -> Result<Vec<BotUser>> {
+    pub async fn web_participants(
+        &self,
+        bot: &Bot,
+        user: &BotUser,
+        conversation: &str,
+    ) -> Result<Vec<BotUser>> {
         let chat = self.web_conversation(bot, user, conversation).await?;
         self.services().store.participants(chat.id).await
     }
@@ -199,37 +232,64 @@ impl Runtime {
         self.publish(ChatEvent::Created(Arc::new(message.clone()))).await;
         if processes {
             let kind = IncomingKind::Message { text, message: message.clone() };
-            self.submit(Incoming { bot: bot.number, chat, user: Some(user.clone()), chat_created: false, user_created: false, kind });
+            self.submit(Incoming {
+                bot: bot.number,
+                chat,
+                user: Some(user.clone()),
+                chat_created: false,
+                user_created: false,
+                kind,
+            });
         }
         Ok(message)
     }
 
     /// Hands an event to the bot: a press of an inline button (`{type: "callback", data,
     /// messageId}`) runs its command; any other type runs the bot's `on(type)` handlers.
-    pub async fn web_create_event(&self, bot: &Bot, user: &BotUser, conversation: &str, payload: Value) -> Result<()> {
+    pub async fn web_create_event(
+        &self,
+        bot: &Bot,
+        user: &BotUser,
+        conversation: &str,
+        payload: Value,
+    ) -> Result<()> {
         let chat = self.web_conversation(bot, user, conversation).await?;
         let name = payload.get("type").and_then(Value::as_str).unwrap_or("event").to_owned();
         if name.is_empty() || name.len() > 200 {
             return Err(Error::invalid("payload.type must be 1 to 200 characters"));
         }
-        if serde_json::to_string(&payload).map(|s| s.len()).unwrap_or(usize::MAX) > conversation::PAYLOAD_MAX_BYTES {
+        if serde_json::to_string(&payload).map(|s| s.len()).unwrap_or(usize::MAX)
+            > conversation::PAYLOAD_MAX_BYTES
+        {
             return Err(Error::limit("The event payload is larger than 128 KB"));
         }
-        if !(bot.accepts_messages() && !chat.blocked) {
+        if !bot.accepts_messages() || chat.blocked {
             return Ok(());
         }
         self.refuse_over_quota(bot, &chat, user).await?;
         let kind = if name == "callback" {
-            let data = payload.get("data").and_then(Value::as_str).ok_or_else(|| Error::invalid("A callback needs data"))?;
+            let data = payload
+                .get("data")
+                .and_then(Value::as_str)
+                .ok_or_else(|| Error::invalid("A callback needs data"))?;
             let message = match payload.get("messageId").and_then(Value::as_str) {
-                Some(uid) => self.services().store.message(bot.number, uid).await?.filter(|m| m.chat_id == chat.id),
+                Some(uid) => {
+                    self.services().store.message(bot.number, uid).await?.filter(|m| m.chat_id == chat.id)
+                }
                 None => None,
             };
             IncomingKind::Button { data: data.to_owned(), message }
         } else {
             IncomingKind::Event { name, payload }
         };
-        self.submit(Incoming { bot: bot.number, chat, user: Some(user.clone()), chat_created: false, user_created: false, kind });
+        self.submit(Incoming {
+            bot: bot.number,
+            chat,
+            user: Some(user.clone()),
+            chat_created: false,
+            user_created: false,
+            kind,
+        });
         Ok(())
     }
 
@@ -261,7 +321,13 @@ impl Runtime {
         Ok(message)
     }
 
-    pub async fn web_messages(&self, bot: &Bot, user: &BotUser, conversation: &str, after: i64) -> Result<Vec<ChatMessage>> {
+    pub async fn web_messages(
+        &self,
+        bot: &Bot,
+        user: &BotUser,
+        conversation: &str,
+        after: i64,
+    ) -> Result<Vec<ChatMessage>> {
         let chat = self.web_conversation(bot, user, conversation).await?;
         self.services().store.messages(chat.id, after, PAGE).await
     }
@@ -272,8 +338,19 @@ impl Runtime {
             return Err(Error::forbidden("You can only delete your own messages"));
         }
         self.services().store.delete_message(bot.number, uid).await?;
-        self.publish(ChatEvent::Deleted { uid: uid.to_owned(), chat_id: message.chat_id, user_id: message.user_id }).await;
+        self.publish(ChatEvent::Deleted {
+            uid: uid.to_owned(),
+            chat_id: message.chat_id,
+            user_id: message.user_id,
+        })
+        .await;
         Ok(())
+    }
+
+    /// The id of the conversation a message belongs to, for the Chat API.
+    pub async fn web_conversation_of(&self, bot: &Bot, message: &ChatMessage) -> Result<String> {
+        let chat = self.services().store.chat(bot.number, message.chat_id).await?;
+        Ok(chat.map(|c| c.external_id).unwrap_or_default())
     }
 
     /// The external id of a message's author, for the Chat API (`userId`): the bot's id for bot
@@ -281,7 +358,13 @@ impl Runtime {
     pub async fn web_author(&self, bot: &Bot, message: &ChatMessage) -> Result<String> {
         match message.user_id {
             None => Ok(bot.id.to_string()),
-            Some(id) => Ok(self.services().store.bot_user(bot.number, id).await?.map(|u| u.external_id).unwrap_or_default()),
+            Some(id) => Ok(self
+                .services()
+                .store
+                .bot_user(bot.number, id)
+                .await?
+                .map(|u| u.external_id)
+                .unwrap_or_default()),
         }
     }
 }

@@ -70,7 +70,7 @@ impl Engine {
         self.runs += 1;
         if matches!(&outcome, Outcome::Failed(e) if e.kind == FailureKind::OutOfMemory) {
             self.reset();
-        } else if self.runs % GC_EVERY == 0 {
+        } else if self.runs.is_multiple_of(GC_EVERY) {
             self.runtime.run_gc();
         }
         let host = host.borrow_mut().take().expect("the host is returned once");

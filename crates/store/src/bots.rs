@@ -254,7 +254,7 @@ async fn write_tags(tx: &mut sqlx::Transaction<'_, Any>, number: i64, bot: &Bot)
         sql.bind(value.clone());
         sql.push(")");
     }
-    sql.execute(&mut **tx).await
+    sql.execute(tx).await
 }
 
 fn decode_token(token: &str) -> Result<(i64, i64)> {

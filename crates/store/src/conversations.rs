@@ -99,7 +99,8 @@ pub trait ConversationStore {
 
 macro_rules! user_columns {
     () => {
-        "u.id, u.bot_id, u.channel, u.external_id, u.first_name, u.last_name, u.username, u.created_at, u.updated_at"
+        "u.id, u.bot_id, u.channel, u.external_id, u.first_name, u.last_name, u.username, u.picture_url, u.profile, \
+         u.created_at, u.updated_at"
     };
 }
 macro_rules! chat_columns {
@@ -127,8 +128,9 @@ impl ConversationStore for Store {
             return Ok((user, false));
         }
         let inserted = sqlx::query(
-            "INSERT INTO bot_users (bot_id, channel, external_id, first_name, last_name, username, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT (bot_id, channel, external_id) DO NOTHING RETURNING id",
+            "INSERT INTO bot_users (bot_id, channel, external_id, first_name, last_name, username, picture_url, profile, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) \
+             ON CONFLICT (bot_id, channel, external_id) DO NOTHING RETURNING id",
         )
         .bind(bot)
         .bind(channel.as_str())
@@ -136,6 +138,8 @@ impl ConversationStore for Store {
         .bind(&profile.first_name)
         .bind(&profile.last_name)
         .bind(&profile.username)
+        .bind(&profile.picture_url)
+        .bind(&profile.profile)
         .bind(now.millis())
         .fetch_optional(&self.write)
         .await
@@ -156,14 +160,16 @@ impl ConversationStore for Store {
         now: Timestamp,
     ) -> Result<BotUser> {
         let row = sqlx::query(
-            "INSERT INTO bot_users (bot_id, channel, external_id, first_name, last_name, username, key_digest, created_at, updated_at) \
-             VALUES ($1, 'web', $2, $3, $4, $5, $6, $7, $7) RETURNING id",
+            "INSERT INTO bot_users (bot_id, channel, external_id, first_name, last_name, username, picture_url, profile, \
+             key_digest, created_at, updated_at) VALUES ($1, 'web', $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id",
         )
         .bind(bot)
         .bind(external_id)
         .bind(&profile.first_name)
         .bind(&profile.last_name)
         .bind(&profile.username)
+        .bind(&profile.picture_url)
+        .bind(&profile.profile)
         .bind(key_digest)
         .bind(now.millis())
         .fetch_one(&self.write)
@@ -210,10 +216,15 @@ impl ConversationStore for Store {
     }
 
     async fn update_bot_user(&self, id: i64, profile: &UserProfile, now: Timestamp) -> Result<()> {
-        sqlx::query("UPDATE bot_users SET first_name = $1, last_name = $2, username = $3, updated_at = $4 WHERE id = $5")
+        sqlx::query(
+            "UPDATE bot_users SET first_name = $1, last_name = $2, username = $3, picture_url = $4, profile = $5, \
+             updated_at = $6 WHERE id = $7",
+        )
             .bind(&profile.first_name)
             .bind(&profile.last_name)
             .bind(&profile.username)
+            .bind(&profile.picture_url)
+            .bind(&profile.profile)
             .bind(now.millis())
             .bind(id)
             .execute(&self.write)
@@ -511,6 +522,8 @@ fn bot_user(r: &AnyRow) -> Result<BotUser> {
         first_name: get(r, "first_name")?,
         last_name: get(r, "last_name")?,
         username: get(r, "username")?,
+        picture_url: get(r, "picture_url")?,
+        profile: get(r, "profile")?,
         groups: Vec::new(),
         created_at: Timestamp(get(r, "created_at")?),
         updated_at: Timestamp(get(r, "updated_at")?),

@@ -339,7 +339,7 @@ async fn commit_run(tx: &mut sqlx::Transaction<'_, Any>, run: &RunEffects) -> Re
         }
     }
     if let Some(entry) = &run.error {
-        insert_error(&mut **tx, run.bot, entry).await?;
+        insert_error(tx, run.bot, entry).await?;
     }
     Ok(done)
 }

@@ -109,3 +109,21 @@ pub fn bearer(parts: &Parts) -> Option<&str> {
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
 }
+
+/// Tells an absent field (`None`) from one set to `null` (`Some(None)`), with
+/// `#[serde(default, deserialize_with = "nullable")]`.
+pub fn nullable<'de, T: serde::Deserialize<'de>, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
+}
+
+/// The `page` query parameter (from 1; absent means 1).
+pub fn query_page(pairs: &QueryPairs) -> Result<u32, Error> {
+    match pairs.get("page") {
+        None | Some("") => Ok(1),
+        Some(raw) => raw.parse::<u32>().map(|p| p.max(1)).map_err(|_| {
+            Error::new(ErrorCode::InvalidQuery, format!("page must be a positive number, not \"{raw}\""))
+        }),
+    }
+}

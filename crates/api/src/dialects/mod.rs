@@ -2,3 +2,4 @@
 
 pub mod botpress;
 pub mod bots_business;
+pub mod chat;

@@ -49,6 +49,8 @@ CREATE TABLE bot_users (
     first_name TEXT,
     last_name TEXT,
     username TEXT,
+    picture_url TEXT,
+    profile TEXT,
     key_digest TEXT UNIQUE,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL,

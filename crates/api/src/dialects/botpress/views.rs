@@ -8,7 +8,9 @@ use botyard_domain::bot::{
     IntegrationInstance, MapPatch, Media, PluginInstance, RecurringEvent, RecurringEventSpec,
     StateDefinition, Subscriptions, TagDefinition, TagDefinitions,
 };
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
+
+use crate::common::extract::nullable;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
@@ -84,11 +86,6 @@ pub struct SubscriptionsBody {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<Object>)]
     pub events: Option<Option<MapPatch<Map<String, Value>>>>,
-}
-
-/// Tells an absent field (`None`) from one set to `null` (`Some(None)`).
-fn nullable<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
 }
 
 impl BotBody {

@@ -4,6 +4,11 @@
 mod account;
 mod auth;
 mod bots;
+mod chats;
+mod commands;
+mod error_logs;
+mod plans;
+mod properties;
 mod views;
 mod workspaces;
 
@@ -42,7 +47,15 @@ impl Dialect for BotsBusiness {
 
 /// The routes of the dialect, relative to `/v2`.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().merge(account::router()).merge(bots::router()).merge(workspaces::router())
+    OpenApiRouter::new()
+        .merge(account::router())
+        .merge(bots::router())
+        .merge(commands::router())
+        .merge(chats::router())
+        .merge(properties::router())
+        .merge(error_logs::router())
+        .merge(plans::router())
+        .merge(workspaces::router())
 }
 
 pub async fn not_found() -> Response {

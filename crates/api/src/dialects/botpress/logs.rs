@@ -1,0 +1,99 @@
+//! `GET /v1/admin/bots/{id}/logs` (`getBotLogs`): the bot's error log, as Botpress log lines.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use botyard_domain::{BotRef, Error, ErrorCode, Timestamp};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::Result;
+use super::auth::BpWorkspace;
+use crate::AppState;
+use crate::common::extract::QueryPairs;
+
+const PER_PAGE: u32 = 100;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(get_bot_logs))
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct LogLine {
+    timestamp: String,
+    level: String,
+    message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    conversation_id: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct Logs {
+    logs: Vec<LogLine>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_token: Option<String>,
+}
+
+fn time(query: &QueryPairs, key: &str) -> botyard_domain::Result<Option<Timestamp>> {
+    query
+        .get(key)
+        .map(|raw| {
+            Timestamp::parse_rfc3339(raw).ok_or_else(|| {
+                Error::new(
+                    ErrorCode::InvalidQuery,
+                    format!("{key} must be an ISO 8601 date-time, not \"{raw}\""),
+                )
+            })
+        })
+        .transpose()
+}
+
+/// The bot's logs: botyard keeps its error log (failed runs), newest first. `timeStart` is
+/// required; `timeEnd`, `level`, `messageContains` and `nextToken` narrow it down.
+#[utoipa::path(get, path = "/admin/bots/{id}/logs", tag = "Botpress: bots",
+    params(
+        ("id" = String, Path), ("x-workspace-id" = String, Header),
+        ("timeStart" = String, Query), ("timeEnd" = Option<String>, Query), ("level" = Option<String>, Query),
+        ("messageContains" = Option<String>, Query), ("nextToken" = Option<String>, Query),
+    ),
+    responses((status = 200, body = Logs)))]
+async fn get_bot_logs(
+    BpWorkspace(ws): BpWorkspace,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    query: QueryPairs,
+) -> Result<Json<Logs>> {
+    let start = time(&query, "timeStart")?
+        .ok_or_else(|| Error::new(ErrorCode::InvalidQuery, "timeStart is required"))?;
+    let end = time(&query, "timeEnd")?;
+    let page: u32 = match query.get("nextToken") {
+        None | Some("") => 1,
+        Some(raw) => raw.parse().map_err(|_| Error::new(ErrorCode::InvalidQuery, "nextToken is invalid"))?,
+    };
+    let bot = BotRef::parse(&id).map_err(|_| Error::not_found("Bot"))?;
+    let access = state.services.workspace_bot(&ws, &bot).await?;
+    let found = state.services.error_logs(&access, Some(start), page, PER_PAGE).await?;
+    let full = found.len() as u32 == PER_PAGE;
+    let contains = query.get("messageContains").unwrap_or("");
+    let level_ok = query.get("level").is_none_or(|l| l.is_empty() || l == "error");
+    let logs = found
+        .into_iter()
+        .filter(|e| level_ok && end.is_none_or(|end| e.entry.at <= end) && e.entry.title.contains(contains))
+        .map(|e| LogLine {
+            timestamp: e.entry.at.to_rfc3339(),
+            level: "error".into(),
+            message: match &e.entry.command {
+                Some(command) => format!("{command}: {}", e.entry.title),
+                None => e.entry.title.clone(),
+            },
+            user_id: e.entry.user_id.map(|u| u.to_string()),
+            conversation_id: e.entry.chat_id.map(|c| c.to_string()),
+        })
+        .collect();
+    Ok(Json(Logs { logs, next_token: full.then(|| (page + 1).to_string()) }))
+}
