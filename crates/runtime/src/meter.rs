@@ -68,7 +68,7 @@ impl Meter {
             return Err(Error::new(
                 ErrorCode::QuotaExceeded,
                 format!(
-                    "The bot's workspace has used all {} iterations of its {} plan for {month}",
+                    "The bot's workspace has used all {} iterations of its {} plan this month",
                     allowance.plan.iterations_per_month, allowance.plan.title
                 ),
             ));

@@ -314,6 +314,11 @@ async fn run_error_command(
     }
 }
 
+/// The frames of a stack trace that are the bot's code (not botyard's prelude).
+fn script_stack(stack: &str) -> String {
+    stack.lines().filter(|l| !l.contains("eval_script")).map(|l| format!("{l}\n")).collect()
+}
+
 fn error_entry(
     incoming: &Incoming,
     command: Option<String>,

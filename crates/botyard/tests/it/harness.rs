@@ -166,6 +166,12 @@ async fn read(response: reqwest::Response) -> Reply {
 /// Keys whose values change from run to run; snapshots show `[key]` instead.
 const VOLATILE: &[&str] = &[
     "id",
+    "key",
+    "conversationId",
+    "chatid",
+    "messageId",
+    "timestamp",
+    "month",
     "uid",
     "createdAt",
     "updatedAt",
