@@ -126,8 +126,12 @@ async fn try_process(rt: &Runtime, incoming: &Incoming) -> Result<Vec<Incoming>>
                 "a run failed: {}",
                 error.message
             );
-            let entry =
-                error_entry(incoming, command_name.clone(), error.message.clone(), error.stack.clone());
+            let entry = error_entry(
+                incoming,
+                command_name.clone(),
+                error.message.clone(),
+                script_stack(&error.stack),
+            );
             commit(rt, &bot, host.effects.failed(entry)).await?;
             let set = CommandSet::new(&commands);
             match set.named("!") {
@@ -306,7 +310,7 @@ async fn run_error_command(
                 incoming,
                 Some("!".into()),
                 format!("The ! command failed too: {}", error.message),
-                error.stack,
+                script_stack(&error.stack),
             );
             commit(rt, bot, host.effects.failed(entry)).await
         }
