@@ -25,6 +25,24 @@ enum Command {
     /// Settings come from defaults, then the TOML file of --config, then BOTYARD_* environment
     /// variables (nested keys joined with __, e.g. BOTYARD_AUTH__SIGNUP=false), then these flags.
     Serve(ServeArgs),
+    /// Talk to a bot in the terminal, over its web channel.
+    ///
+    /// BOT is the bot's web channel id (shown as web_channel_id / webChannelId by the APIs), the
+    /// URL of its chat page, or its id when --api-key is given. Type messages; :N presses inline
+    /// button N; /quit leaves.
+    Chat(ChatArgs),
+}
+
+#[derive(Args)]
+struct ChatArgs {
+    /// Web channel id, chat page URL, or (with --api-key) the bot's id.
+    bot: String,
+    /// The botyard server.
+    #[arg(long, env = "BOTYARD_URL", default_value = "http://127.0.0.1:8080")]
+    server: String,
+    /// An API key, to find the bot by its id.
+    #[arg(long, env = "BOTYARD_API_KEY")]
+    api_key: Option<String>,
 }
 
 #[derive(Args)]
@@ -58,8 +76,30 @@ fn load_config(args: &ServeArgs) -> Result<Config, String> {
 }
 
 fn main() -> ExitCode {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = Cli::parse();
     match cli.command {
+        Command::Chat(args) => {
+            let runtime = match tokio::runtime::Runtime::new() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    eprintln!("botyard: cannot start the async runtime: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let result = runtime.block_on(async {
+                let http = reqwest::Client::new();
+                let target = botyard::chat::resolve(&http, &args.bot, &args.server, args.api_key.as_deref()).await?;
+                botyard::chat::run(target).await
+            });
+            match result {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("botyard: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Serve(args) => {
             let config = match load_config(&args) {
                 Ok(config) => config,

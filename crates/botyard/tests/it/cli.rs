@@ -157,3 +157,53 @@ fn strip_ansi(bytes: &[u8]) -> Vec<u8> {
     }
     out
 }
+
+#[tokio::test]
+async fn botyard_chat_talks_to_a_bot_in_the_terminal() {
+    use crate::harness::TestServer;
+    use crate::webchat::cmd;
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+
+    for backend in backends() {
+        let s = TestServer::start(backend).await;
+        let ann = s.sign_up("ann@example.com").await;
+        let bot = s
+            .bot(&ann, "Terminal", &[
+                serde_json::json!({"command": "/start", "answer": "Welcome!", "keyboard_body": "Help, About", "bjs_code": "Bot.sendInlineKeyboard([{title: 'Press me', command: '/pressed'}], 'Buttons:')"}),
+                cmd("/pressed", "", "Bot.sendMessage('You pressed it')"),
+            ])
+            .await;
+        let mut child = tokio::process::Command::new(BIN)
+            .args(["chat", &bot.id.to_string(), "--server", &s.server.url(), "--api-key", &ann.api_key])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let mut out = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut expect = async |needle: &str| {
+            let mut seen = Vec::new();
+            loop {
+                let line = tokio::time::timeout(Duration::from_secs(15), out.next_line()).await.expect("output arrives").unwrap();
+                let line = line.unwrap_or_else(|| panic!("output ended before {needle:?}: {seen:?}"));
+                if line.contains(needle) {
+                    return;
+                }
+                seen.push(line);
+            }
+        };
+        expect("Connected").await;
+        stdin.write_all(b"/start\n").await.unwrap();
+        expect("bot> Welcome!").await;
+        expect("[Help] [About]").await;
+        expect("(1) Press me").await;
+        stdin.write_all(b":1\n").await.unwrap();
+        expect("bot> You pressed it").await;
+        stdin.write_all(b"/quit\n").await.unwrap();
+        let status = tokio::time::timeout(Duration::from_secs(10), child.wait()).await.unwrap().unwrap();
+        assert!(status.success());
+        s.stop().await;
+    }
+}
