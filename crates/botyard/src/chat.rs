@@ -20,15 +20,22 @@ pub struct Target {
 
 /// Works out the chat base URL from what the user typed: a chat page URL, a web channel id, or a
 /// bot id or number (looked up with an API key).
-pub async fn resolve(http: &reqwest::Client, bot: &str, server: &str, api_key: Option<&str>) -> anyhow::Result<Target> {
+pub async fn resolve(
+    http: &reqwest::Client,
+    bot: &str,
+    server: &str,
+    api_key: Option<&str>,
+) -> anyhow::Result<Target> {
     let server = server.trim_end_matches('/');
     if bot.starts_with("http://") || bot.starts_with("https://") {
         return Ok(Target { base: bot.trim_end_matches('/').to_owned() });
     }
     if let Some(key) = api_key {
         let url = format!("{server}/v2/bots/{bot}?api_key={key}");
-        let found: Value = http.get(&url).send().await?.error_for_status().context("looking up the bot")?.json().await?;
-        let channel = found["web_channel_id"].as_str().ok_or_else(|| anyhow!("the bot has no web channel"))?;
+        let found: Value =
+            http.get(&url).send().await?.error_for_status().context("looking up the bot")?.json().await?;
+        let channel =
+            found["web_channel_id"].as_str().ok_or_else(|| anyhow!("the bot has no web channel"))?;
         return Ok(Target { base: format!("{server}/chat/{channel}") });
     }
     Ok(Target { base: format!("{server}/chat/{bot}") })
@@ -44,7 +51,14 @@ pub async fn run(target: Target) -> anyhow::Result<()> {
     if !hello.status().is_success() {
         bail!("{base} is not a bot's web channel (HTTP {})", hello.status());
     }
-    let user: Value = http.post(format!("{base}/users")).json(&json!({"name": "Terminal"})).send().await?.error_for_status()?.json().await?;
+    let user: Value = http
+        .post(format!("{base}/users"))
+        .json(&json!({"name": "Terminal"}))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
     let key = user["key"].as_str().ok_or_else(|| anyhow!("no user key in {user}"))?.to_owned();
     let me = user["user"]["id"].as_str().unwrap_or_default().to_owned();
     let conversation: Value = http
@@ -95,7 +109,9 @@ pub async fn run(target: Target) -> anyhow::Result<()> {
         }
         if let Some(n) = line.strip_prefix(':').and_then(|n| n.parse::<usize>().ok()) {
             let latest = buttons.lock().await.clone();
-            match latest.and_then(|(message, commands)| commands.get(n.wrapping_sub(1)).map(|c| (message, c.clone()))) {
+            match latest
+                .and_then(|(message, commands)| commands.get(n.wrapping_sub(1)).map(|c| (message, c.clone())))
+            {
                 Some((message, command)) => {
                     let payload = json!({"type": "callback", "data": command, "messageId": message});
                     http.post(format!("{base}/events"))
@@ -143,7 +159,12 @@ async fn print_signal(signal: &Value, me: &str, buttons: &Buttons) {
     match keyboard["kind"].as_str() {
         Some("reply") => {
             for row in keyboard["rows"].as_array().into_iter().flatten() {
-                let row: Vec<String> = row.as_array().into_iter().flatten().map(|b| format!("[{}]", b.as_str().unwrap_or(""))).collect();
+                let row: Vec<String> = row
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|b| format!("[{}]", b.as_str().unwrap_or("")))
+                    .collect();
                 out.push_str(&format!("     {}\n", row.join(" ")));
             }
         }

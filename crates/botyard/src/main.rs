@@ -89,7 +89,8 @@ fn main() -> ExitCode {
             };
             let result = runtime.block_on(async {
                 let http = reqwest::Client::new();
-                let target = botyard::chat::resolve(&http, &args.bot, &args.server, args.api_key.as_deref()).await?;
+                let target =
+                    botyard::chat::resolve(&http, &args.bot, &args.server, args.api_key.as_deref()).await?;
                 botyard::chat::run(target).await
             });
             match result {

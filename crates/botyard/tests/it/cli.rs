@@ -186,7 +186,10 @@ async fn botyard_chat_talks_to_a_bot_in_the_terminal() {
         let mut expect = async |needle: &str| {
             let mut seen = Vec::new();
             loop {
-                let line = tokio::time::timeout(Duration::from_secs(15), out.next_line()).await.expect("output arrives").unwrap();
+                let line = tokio::time::timeout(Duration::from_secs(15), out.next_line())
+                    .await
+                    .expect("output arrives")
+                    .unwrap();
                 let line = line.unwrap_or_else(|| panic!("output ended before {needle:?}: {seen:?}"));
                 if line.contains(needle) {
                     return;

@@ -15,5 +15,6 @@ mod commands;
 mod cross_dialect;
 mod hardening;
 mod isolation;
+mod node_clients;
 mod runtime;
 mod webchat;

@@ -1,0 +1,105 @@
+//! The platforms' own npm clients, driven by Node against botyard: `@botpress/chat` talks to a
+//! bot over its web channel, `@botpress/client` manages bots through the Botpress dialect.
+//! The packages are installed in `tests/node` by `scripts/test` (`npm ci`).
+
+use std::path::PathBuf;
+
+use serde_json::{Value, json};
+
+use crate::harness::{TestServer, backends};
+use crate::webchat::cmd;
+
+fn node_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/node")
+}
+
+/// Runs a script of `tests/node` and returns the JSON line it prints.
+async fn node(script: &str, args: &[&str]) -> Value {
+    let dir = node_dir();
+    assert!(
+        dir.join("node_modules/@botpress/chat").exists(),
+        "the Node clients are not installed: run scripts/test, or `npm ci` in tests/node"
+    );
+    let output = tokio::process::Command::new("node")
+        .arg(script)
+        .args(args)
+        .current_dir(&dir)
+        .output()
+        .await
+        .expect("node runs (Node.js must be installed)");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{script} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_str(stdout.lines().last().unwrap_or_default())
+        .unwrap_or_else(|e| panic!("{script} printed {stdout}: {e}"))
+}
+
+#[tokio::test]
+async fn botpress_chat_client_converses_with_a_bot() {
+    for backend in backends() {
+        let s = TestServer::start(backend).await;
+        let ann = s.sign_up("ann@example.com").await;
+        let bot = s
+            .bot(
+                &ann,
+                "NodeChat",
+                &[
+                    cmd(
+                        "/start",
+                        "Welcome from botyard",
+                        "Bot.sendInlineKeyboard([{title: 'Press', command: '/pressed'}], 'Choose')",
+                    ),
+                    cmd("/pressed", "", "Bot.sendMessage('pressed')"),
+                ],
+            )
+            .await;
+        let seen = node("botpress-chat.mjs", &[&s.server.url(), &bot.webhook]).await;
+        assert_eq!(
+            seen,
+            json!({"user": true, "texts": ["Welcome from botyard", "Choose", "pressed"], "isBot": true, "listed": 4})
+        );
+        s.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn botpress_client_manages_bots() {
+    for backend in backends() {
+        let s = TestServer::start(backend).await;
+        let ann = s.sign_up("ann@example.com").await;
+        let seen = node("botpress-client.mjs", &[&s.server.url(), &ann.api_key, &ann.workspace]).await;
+        assert_eq!(
+            seen,
+            json!({
+                "created": "from-sdk", "secret": true, "events": ["ping"], "listed": ["from-sdk"],
+                "invalid": "InvalidDataFormat", "rotated": true, "missing": "ResourceNotFound"
+            })
+        );
+        s.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn the_web_chat_page_works_in_a_browser() {
+    for backend in backends() {
+        let s = TestServer::start(backend).await;
+        let ann = s.sign_up("ann@example.com").await;
+        let bot = s
+            .bot(&ann, "Page", &[
+                serde_json::json!({"command": "/start", "answer": "Welcome *there*", "keyboard_body": "Help, About", "bjs_code": "Bot.sendInlineKeyboard([{title: 'Delete', command: 'touchButton delete'}], 'Manage')"}),
+                cmd("touchButton", "", "Bot.editInlineKeyboard([{title: 'Deleted ' + params, command: '/start'}]); Bot.sendMessage('pressed ' + params)"),
+            ])
+            .await;
+        let url = s.url(&format!("/chat/{}", bot.webhook));
+        let seen = node("webchat-page.mjs", &[&url]).await;
+        assert_eq!(seen["keyboard"], json!(["Help", "About"]));
+        assert_eq!(seen["fits"], true, "the page fits a phone's width");
+        let bubbles: Vec<&str> =
+            seen["bubbles"].as_array().unwrap().iter().map(|b| b.as_str().unwrap()).collect();
+        assert_eq!(bubbles, ["/start", "Welcome there", "ManageDeleted delete", "pressed delete"], "{seen}");
+        s.stop().await;
+    }
+}
