@@ -1,0 +1,32 @@
+//! botyard's benchmarks. Each prints a Markdown table for docs/BENCHMARKS.md.
+//!
+//! `botyard-bench runtime`: messages through the web channel (HTTP in, Server-Sent Events out) to a
+//! command whose code reads and writes a user property and replies — the most a closed loop of
+//! users can push, then latency at a fixed offered rate — on SQLite and (with
+//! `BOTYARD_TEST_POSTGRES_URL` set) PostgreSQL; and the sandbox's cost per run next to a bare QuickJS context-create-and-call.
+
+mod runtime;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "botyard-bench", about = "botyard's benchmarks")]
+struct Cli {
+    #[command(subcommand)]
+    bench: Bench,
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// End-to-end message throughput and latency, and the sandbox's cost per run.
+    Runtime(runtime::Args),
+}
+
+fn main() -> anyhow::Result<()> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    match cli.bench {
+        Bench::Runtime(args) => runtime.block_on(runtime::run(args)),
+    }
+}

@@ -1,0 +1,286 @@
+//! End-to-end runtime benchmark: web channel in, bot code, Server-Sent Events out.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use botyard::server::start;
+use botyard_core::Config;
+use botyard_sandbox::{Body, Host, HostAnswer, Outcome, Program, Sandbox, SandboxConfig};
+use botyard_store::Backend;
+use botyard_store::testing::TestDatabase;
+use futures::StreamExt;
+use serde_json::{Map, Value, json};
+use tokio::sync::{Mutex, Notify};
+
+/// The command every message runs: read a user property, write it back, reply.
+const CODE: &str = "var n = (User.getProperty('n') || 0) + 1; User.setProperty('n', n, 'integer'); Bot.sendMessage('n=' + n);";
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Concurrent users (each with its own conversation and event stream).
+    #[arg(long, default_value_t = 64)]
+    users: usize,
+    /// Seconds of each load phase.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Offered messages per second in the fixed-rate phase.
+    #[arg(long, default_value_t = 1000)]
+    rate: u64,
+    /// Runs for the sandbox measurement.
+    #[arg(long, default_value_t = 2000)]
+    sandbox_runs: u32,
+}
+
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    println!("{} users, {} s per phase, {} cores", args.users, args.seconds, std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    println!();
+    sandbox_cost(args.sandbox_runs).await;
+    println!();
+    println!("| backend | phase | messages/s | p50 ms | p99 ms | max ms | unanswered |");
+    println!("|---|---|---:|---:|---:|---:|---:|");
+    // SQLite always; PostgreSQL when BOTYARD_TEST_POSTGRES_URL names a server (as for the tests).
+    for backend in botyard_store::testing::backends() {
+        backend_run(backend, &args).await?;
+    }
+    Ok(())
+}
+
+/// A host that answers the command's calls without a database.
+struct NullHost;
+
+impl Host for NullHost {
+    fn call(&mut self, name: &str, _args: Vec<Value>) -> Result<HostAnswer, String> {
+        Ok(match name {
+            "User.getProperty" => HostAnswer::Value(json!(41)),
+            "Bot.sendMessage" => HostAnswer::Value(json!({"message_id": "msg_1"})),
+            _ => HostAnswer::Undefined,
+        })
+    }
+}
+
+async fn sandbox_cost(runs: u32) {
+    let sandbox = Sandbox::new(SandboxConfig { executors: 1, ..SandboxConfig::default() });
+    let mut globals = Map::new();
+    for (k, v) in [
+        ("message", json!("/count")),
+        ("params", json!("")),
+        ("options", Value::Null),
+        ("user", json!({"id": 1, "first_name": "Ann", "just_created": false})),
+        ("chat", json!({"id": 1, "chat_type": "private"})),
+        ("bot", json!({"id": 1, "name": "bench"})),
+        ("command", json!({"id": 1, "name": "/count"})),
+    ] {
+        globals.insert(k.into(), v);
+    }
+    let program = Program {
+        globals,
+        libs: Vec::new(),
+        bot_code: None,
+        event: Some(("message".into(), json!("/count"))),
+        body: Body::Command { code: format!("__call('Command.answer', [1]);\n{CODE}") },
+        time_limit: Duration::from_secs(5),
+    };
+    // Warm up both, then measure each on the same executor.
+    sandbox.bare_context_call(100).await;
+    for _ in 0..100 {
+        sandbox.run(program.clone(), NullHost).await;
+    }
+    let bare = sandbox.bare_context_call(runs).await;
+    let started = Instant::now();
+    for _ in 0..runs {
+        let (outcome, _) = sandbox.run(program.clone(), NullHost).await.expect("the sandbox runs");
+        assert!(matches!(outcome, Outcome::Completed { .. }), "{outcome:?}");
+    }
+    let ours = started.elapsed() / runs;
+    println!("| per run, one executor | µs |");
+    println!("|---|---:|");
+    println!("| bare QuickJS: full context, call a function | {:.0} |", bare.as_secs_f64() * 1e6);
+    println!("| botyard sandbox: context, prelude, globals, handlers, the command above with its 3 host calls | {:.0} |", ours.as_secs_f64() * 1e6);
+    println!("| ratio sandbox / bare | {:.2} |", ours.as_secs_f64() / bare.as_secs_f64());
+}
+
+/// One user's conversation and what it waits for.
+struct Conversation {
+    key: String,
+    id: String,
+    /// When each unanswered message was sent, oldest first.
+    sent: Mutex<VecDeque<Instant>>,
+    answered: Notify,
+}
+
+struct Stats {
+    latencies: Mutex<Vec<Duration>>,
+}
+
+async fn backend_run(backend: Backend, args: &Args) -> anyhow::Result<()> {
+    let name = match backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    let db = TestDatabase::create(backend).await;
+    let dir = tempfile::tempdir()?;
+    let mut config = Config {
+        listen: "127.0.0.1:0".into(),
+        data_dir: dir.path().to_path_buf(),
+        database_url: db.url.clone(),
+        ..Config::default()
+    };
+    config.http.rate_limit_per_second = 10_000_000;
+    config.http.rate_limit_burst = 10_000_000;
+    config.plans[0].iterations_per_month = u64::MAX / 2;
+    let server = start(config).await?;
+    let base = server.url();
+    let http = reqwest::Client::builder().pool_max_idle_per_host(1024).build()?;
+
+    let signup: Value = http
+        .post(format!("{base}/v2/auth"))
+        .json(&json!({"email": "bench@example.com", "password": "benchmark password"}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let key = signup["api_key"].as_str().context("api key")?.to_owned();
+    let bot: Value = http.post(format!("{base}/v2/bots?api_key={key}")).json(&json!({"name": "bench"})).send().await?.json().await?;
+    let bot_id = bot["id"].as_i64().context("bot id")?;
+    let webhook = bot["web_channel_id"].as_str().context("webhook")?.to_owned();
+    http.post(format!("{base}/v2/bots/{bot_id}/commands?api_key={key}"))
+        .json(&json!({"command": "/count", "bjs_code": CODE}))
+        .send()
+        .await?
+        .error_for_status()?;
+    http.post(format!("{base}/v2/bots/{bot_id}/status?api_key={key}")).json(&json!({"status": "start_launch"})).send().await?.error_for_status()?;
+
+    let chat = format!("{base}/chat/{webhook}");
+    let stats = Arc::new(Stats { latencies: Mutex::new(Vec::new()) });
+    let mut conversations = Vec::new();
+    for _ in 0..args.users {
+        let user: Value = http.post(format!("{chat}/users")).json(&json!({})).send().await?.json().await?;
+        let user_key = user["key"].as_str().context("user key")?.to_owned();
+        let conv: Value = http.post(format!("{chat}/conversations")).header("x-user-key", &user_key).json(&json!({})).send().await?.json().await?;
+        let conversation = Arc::new(Conversation {
+            key: user_key,
+            id: conv["conversation"]["id"].as_str().context("conversation id")?.to_owned(),
+            sent: Mutex::new(VecDeque::new()),
+            answered: Notify::new(),
+        });
+        listen(&http, &chat, conversation.clone(), stats.clone()).await?;
+        conversations.push(conversation);
+    }
+
+    // Phase 1: closed loop, every user sends its next message as soon as the previous is answered.
+    let phase = Duration::from_secs(args.seconds);
+    stats.latencies.lock().await.clear();
+    let deadline = Instant::now() + phase;
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for conversation in &conversations {
+        let (http, chat, conversation) = (http.clone(), chat.clone(), conversation.clone());
+        tasks.push(tokio::spawn(async move {
+            while Instant::now() < deadline {
+                let answered = conversation.answered.notified();
+                send(&http, &chat, &conversation).await;
+                let _ = tokio::time::timeout(Duration::from_secs(10), answered).await;
+            }
+        }));
+    }
+    for task in tasks {
+        task.await?;
+    }
+    report(name, "closed loop, as fast as answered", started.elapsed(), &stats, &conversations).await;
+
+    // Phase 2: a fixed offered rate, spread over the users.
+    settle(&conversations).await;
+    stats.latencies.lock().await.clear();
+    let interval = Duration::from_secs_f64(1.0 / args.rate as f64);
+    let total = args.rate * args.seconds;
+    let started = Instant::now();
+    let mut sends = Vec::new();
+    for n in 0..total {
+        let at = started + interval.mul_f64(n as f64);
+        tokio::time::sleep_until(at.into()).await;
+        let (http, chat, conversation) = (http.clone(), chat.clone(), conversations[n as usize % conversations.len()].clone());
+        sends.push(tokio::spawn(async move { send(&http, &chat, &conversation).await }));
+    }
+    for send in sends {
+        send.await?;
+    }
+    let sent_for = started.elapsed();
+    settle(&conversations).await;
+    report(name, &format!("fixed rate, {} msg/s offered", args.rate), sent_for, &stats, &conversations).await;
+    server.stop().await?;
+    Ok(())
+}
+
+async fn send(http: &reqwest::Client, chat: &str, conversation: &Conversation) {
+    let body = json!({"conversationId": conversation.id, "payload": {"type": "text", "text": "/count"}});
+    conversation.sent.lock().await.push_back(Instant::now());
+    let ok = http
+        .post(format!("{chat}/messages"))
+        .header("x-user-key", &conversation.key)
+        .json(&body)
+        .send()
+        .await
+        .is_ok_and(|r| r.status().is_success());
+    if !ok {
+        conversation.sent.lock().await.pop_back();
+    }
+}
+
+/// Waits (up to ten seconds) until every message sent has been answered.
+async fn settle(conversations: &[Arc<Conversation>]) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    for c in conversations {
+        while !c.sent.lock().await.is_empty() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+async fn report(backend: &str, phase: &str, elapsed: Duration, stats: &Stats, conversations: &[Arc<Conversation>]) {
+    let mut latencies = std::mem::take(&mut *stats.latencies.lock().await);
+    latencies.sort();
+    let mut unanswered = 0;
+    for c in conversations {
+        unanswered += c.sent.lock().await.drain(..).count();
+    }
+    let pct = |p: f64| latencies.get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1))).map_or(0.0, |d| d.as_secs_f64() * 1000.0);
+    println!(
+        "| {backend} | {phase} | {:.0} | {:.1} | {:.1} | {:.1} | {unanswered} |",
+        latencies.len() as f64 / elapsed.as_secs_f64(),
+        pct(0.5),
+        pct(0.99),
+        latencies.last().map_or(0.0, |d| d.as_secs_f64() * 1000.0),
+    );
+}
+
+/// Reads the conversation's event stream; each bot message answers the oldest message sent.
+async fn listen(http: &reqwest::Client, chat: &str, conversation: Arc<Conversation>, stats: Arc<Stats>) -> anyhow::Result<()> {
+    let response = http
+        .get(format!("{chat}/conversations/{}/listen", conversation.id))
+        .header("x-user-key", &conversation.key)
+        .send()
+        .await?
+        .error_for_status()?;
+    tokio::spawn(async move {
+        let mut stream = response.bytes_stream();
+        let mut pending = String::new();
+        while let Some(Ok(chunk)) = stream.next().await {
+            pending.push_str(&String::from_utf8_lossy(&chunk));
+            while let Some(end) = pending.find("\n\n") {
+                let block: String = pending.drain(..end + 2).collect();
+                for data in block.lines().filter_map(|l| l.strip_prefix("data: ")) {
+                    let Ok(signal) = serde_json::from_str::<Value>(data) else { continue };
+                    if signal["type"] == "message_created" && signal["data"]["isBot"] == true {
+                        if let Some(sent) = conversation.sent.lock().await.pop_front() {
+                            stats.latencies.lock().await.push(sent.elapsed());
+                        }
+                        conversation.answered.notify_one();
+                    }
+                }
+            }
+        }
+    });
+    Ok(())
+}
