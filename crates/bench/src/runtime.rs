@@ -34,7 +34,12 @@ pub struct Args {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    println!("{} users, {} s per phase, {} cores", args.users, args.seconds, std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    println!(
+        "{} users, {} s per phase, {} cores",
+        args.users,
+        args.seconds,
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    );
     println!();
     sandbox_cost(args.sandbox_runs).await;
     println!();
@@ -97,7 +102,10 @@ async fn sandbox_cost(runs: u32) {
     println!("| per run, one executor | µs |");
     println!("|---|---:|");
     println!("| bare QuickJS: full context, call a function | {:.0} |", bare.as_secs_f64() * 1e6);
-    println!("| botyard sandbox: context, prelude, globals, handlers, the command above with its 3 host calls | {:.0} |", ours.as_secs_f64() * 1e6);
+    println!(
+        "| botyard sandbox: context, prelude, globals, handlers, the command above with its 3 host calls | {:.0} |",
+        ours.as_secs_f64() * 1e6
+    );
     println!("| ratio sandbox / bare | {:.2} |", ours.as_secs_f64() / bare.as_secs_f64());
 }
 
@@ -142,7 +150,13 @@ async fn backend_run(backend: Backend, args: &Args) -> anyhow::Result<()> {
         .json()
         .await?;
     let key = signup["api_key"].as_str().context("api key")?.to_owned();
-    let bot: Value = http.post(format!("{base}/v2/bots?api_key={key}")).json(&json!({"name": "bench"})).send().await?.json().await?;
+    let bot: Value = http
+        .post(format!("{base}/v2/bots?api_key={key}"))
+        .json(&json!({"name": "bench"}))
+        .send()
+        .await?
+        .json()
+        .await?;
     let bot_id = bot["id"].as_i64().context("bot id")?;
     let webhook = bot["web_channel_id"].as_str().context("webhook")?.to_owned();
     http.post(format!("{base}/v2/bots/{bot_id}/commands?api_key={key}"))
@@ -150,7 +164,11 @@ async fn backend_run(backend: Backend, args: &Args) -> anyhow::Result<()> {
         .send()
         .await?
         .error_for_status()?;
-    http.post(format!("{base}/v2/bots/{bot_id}/status?api_key={key}")).json(&json!({"status": "start_launch"})).send().await?.error_for_status()?;
+    http.post(format!("{base}/v2/bots/{bot_id}/status?api_key={key}"))
+        .json(&json!({"status": "start_launch"}))
+        .send()
+        .await?
+        .error_for_status()?;
 
     let chat = format!("{base}/chat/{webhook}");
     let stats = Arc::new(Stats { latencies: Mutex::new(Vec::new()) });
@@ -158,7 +176,14 @@ async fn backend_run(backend: Backend, args: &Args) -> anyhow::Result<()> {
     for _ in 0..args.users {
         let user: Value = http.post(format!("{chat}/users")).json(&json!({})).send().await?.json().await?;
         let user_key = user["key"].as_str().context("user key")?.to_owned();
-        let conv: Value = http.post(format!("{chat}/conversations")).header("x-user-key", &user_key).json(&json!({})).send().await?.json().await?;
+        let conv: Value = http
+            .post(format!("{chat}/conversations"))
+            .header("x-user-key", &user_key)
+            .json(&json!({}))
+            .send()
+            .await?
+            .json()
+            .await?;
         let conversation = Arc::new(Conversation {
             key: user_key,
             id: conv["conversation"]["id"].as_str().context("conversation id")?.to_owned(),
@@ -200,7 +225,8 @@ async fn backend_run(backend: Backend, args: &Args) -> anyhow::Result<()> {
     for n in 0..total {
         let at = started + interval.mul_f64(n as f64);
         tokio::time::sleep_until(at.into()).await;
-        let (http, chat, conversation) = (http.clone(), chat.clone(), conversations[n as usize % conversations.len()].clone());
+        let (http, chat, conversation) =
+            (http.clone(), chat.clone(), conversations[n as usize % conversations.len()].clone());
         sends.push(tokio::spawn(async move { send(&http, &chat, &conversation).await }));
     }
     for send in sends {
@@ -238,14 +264,24 @@ async fn settle(conversations: &[Arc<Conversation>]) {
     }
 }
 
-async fn report(backend: &str, phase: &str, elapsed: Duration, stats: &Stats, conversations: &[Arc<Conversation>]) {
+async fn report(
+    backend: &str,
+    phase: &str,
+    elapsed: Duration,
+    stats: &Stats,
+    conversations: &[Arc<Conversation>],
+) {
     let mut latencies = std::mem::take(&mut *stats.latencies.lock().await);
     latencies.sort();
     let mut unanswered = 0;
     for c in conversations {
         unanswered += c.sent.lock().await.drain(..).count();
     }
-    let pct = |p: f64| latencies.get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1))).map_or(0.0, |d| d.as_secs_f64() * 1000.0);
+    let pct = |p: f64| {
+        latencies
+            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
+            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    };
     println!(
         "| {backend} | {phase} | {:.0} | {:.1} | {:.1} | {:.1} | {unanswered} |",
         latencies.len() as f64 / elapsed.as_secs_f64(),
@@ -256,7 +292,12 @@ async fn report(backend: &str, phase: &str, elapsed: Duration, stats: &Stats, co
 }
 
 /// Reads the conversation's event stream; each bot message answers the oldest message sent.
-async fn listen(http: &reqwest::Client, chat: &str, conversation: Arc<Conversation>, stats: Arc<Stats>) -> anyhow::Result<()> {
+async fn listen(
+    http: &reqwest::Client,
+    chat: &str,
+    conversation: Arc<Conversation>,
+    stats: Arc<Stats>,
+) -> anyhow::Result<()> {
     let response = http
         .get(format!("{chat}/conversations/{}/listen", conversation.id))
         .header("x-user-key", &conversation.key)
