@@ -3,7 +3,7 @@
 use botyard_domain::account::Role;
 use botyard_domain::bot::{self, Bot, BotChanges, BotDefinition, DeployStatus, RunState};
 use botyard_domain::page::Page;
-use botyard_domain::{BotId, BotRef, Error, Result, Timestamp, WorkspaceId};
+use botyard_domain::{BotId, BotRef, Error, Result, Timestamp, UserId, WorkspaceId};
 use botyard_store::{BotListQuery, BotStore, WorkspaceStore};
 
 use crate::changes::Change;
@@ -54,7 +54,12 @@ impl Services {
 
     pub async fn create_bot(&self, access: &WorkspaceAccess, new: NewBot) -> Result<Bot> {
         access.role.require_write()?;
-        let (caller, workspace) = (&access.caller, &access.workspace);
+        let bot = Self::prepare_bot(&access.workspace, Some(access.caller.user.id), new)?;
+        self.store.insert_bot(&bot).await
+    }
+
+    /// A new bot of the workspace, checked but not stored (its number is assigned on insert).
+    pub fn prepare_bot(workspace: &WorkspaceId, created_by: Option<UserId>, new: NewBot) -> Result<Bot> {
         let now = Timestamp::now();
         let name = match new.name {
             Some(name) => bot::changes::check_name(&name)?,
@@ -71,7 +76,7 @@ impl Services {
             created_at: now,
             updated_at: now,
             deployed_at: Some(now),
-            created_by: Some(caller.user.id),
+            created_by,
             signing_secret: credentials::random_token("bss_"),
             web_channel_id: uuid::Uuid::new_v4().to_string(),
             telegram_token: None,
@@ -80,7 +85,7 @@ impl Services {
             definition: BotDefinition::default(),
         };
         bot.apply(new.changes)?;
-        self.store.insert_bot(&bot).await
+        Ok(bot)
     }
 
     /// A bot by either of its ids, from the cache when it is there.

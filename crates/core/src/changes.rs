@@ -42,7 +42,8 @@ impl Change {
 
 impl Services {
     /// Forgets what `change` makes stale here, and tells the other nodes.
-    pub(crate) async fn changed(&self, change: Change) {
+    /// Forgets what the caches hold about `change`, here and (through the database) on other nodes.
+    pub async fn changed(&self, change: Change) {
         self.forget(&change);
         if let Err(e) = self.store.publish_change(&change.payload()).await {
             tracing::warn!(error = %e, ?change, "could not tell other nodes about a change");

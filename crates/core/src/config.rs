@@ -30,6 +30,7 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub cache: CacheConfig,
     pub sandbox: SandboxSettings,
+    pub jobs: JobsSettings,
     /// The plans workspaces can be on; the first is the plan of new workspaces.
     pub plans: Vec<Plan>,
 }
@@ -60,6 +61,56 @@ impl Default for SandboxSettings {
             default_time_limit_secs: 5,
             max_time_limit_secs: 25,
             max_subcommands: 50,
+        }
+    }
+}
+
+/// The background job system (imports, exports, copies) and the limits of what it reads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JobsSettings {
+    /// Jobs this node works on at once.
+    pub workers: usize,
+    /// How long a claimed job stays with its worker without news; a job whose worker died is
+    /// taken up again after this.
+    pub lease_secs: u64,
+    /// How often idle workers look for jobs other nodes enqueued, in milliseconds.
+    pub poll_interval_ms: u64,
+    /// Times a job is tried before it fails for good (interruptions and transient errors).
+    pub max_attempts: u32,
+    /// How long uploaded files and export archives are kept, in hours.
+    pub file_ttl_hours: u64,
+    /// The largest uploaded file (Kore.ai `uploadfile`, CSV, archives), in bytes.
+    pub upload_max_bytes: usize,
+    /// The most an archive (ZIP) may unpack to, in bytes; also bounds each entry.
+    pub unpacked_max_bytes: u64,
+    /// The largest file a git repository may hold, in bytes.
+    pub git_file_max_bytes: u64,
+    /// Whether git remotes may be local paths (`/srv/repo.git`, `file://…`): off by default, as
+    /// they let API users read repositories on the server's disk.
+    pub git_local_remotes: bool,
+    /// Limits of fetching a bot's `csv_url`.
+    pub fetch_timeout_secs: u64,
+    pub fetch_max_bytes: usize,
+    /// Fail points armed for tests (failure injection); empty in production.
+    pub failpoints: Vec<String>,
+}
+
+impl Default for JobsSettings {
+    fn default() -> Self {
+        Self {
+            workers: 2,
+            lease_secs: 60,
+            poll_interval_ms: 1000,
+            max_attempts: 3,
+            file_ttl_hours: 24,
+            upload_max_bytes: 50 * 1024 * 1024,
+            unpacked_max_bytes: 200 * 1024 * 1024,
+            git_file_max_bytes: 1024 * 1024,
+            git_local_remotes: false,
+            fetch_timeout_secs: 30,
+            fetch_max_bytes: 20 * 1024 * 1024,
+            failpoints: Vec::new(),
         }
     }
 }
@@ -135,6 +186,7 @@ impl Default for Config {
             database: DatabaseConfig::default(),
             cache: CacheConfig::default(),
             sandbox: SandboxSettings::default(),
+            jobs: JobsSettings::default(),
             plans: botyard_domain::plan::default_plans(),
         }
     }
@@ -242,6 +294,11 @@ impl Config {
         }
         if self.database.max_connections == 0 {
             return Err("database.max_connections must be at least 1".into());
+        }
+        if self.jobs.lease_secs == 0 || self.jobs.max_attempts == 0 || self.jobs.poll_interval_ms == 0 {
+            return Err(
+                "jobs.lease_secs, jobs.max_attempts and jobs.poll_interval_ms must be at least 1".into()
+            );
         }
         let url = self.database_url();
         if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://"))

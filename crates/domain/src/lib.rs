@@ -3,13 +3,17 @@
 //! storage, HTTP and the sandbox live in other crates and depend on this one.
 
 pub mod account;
+pub mod app;
 pub mod bot;
 pub mod command;
+pub mod content;
 pub mod conversation;
 pub mod effects;
 pub mod error;
 pub mod ids;
+pub mod job;
 pub mod keyboard;
+pub mod koreai;
 pub mod matching;
 pub mod page;
 pub mod plan;

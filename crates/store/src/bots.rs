@@ -56,35 +56,8 @@ pub trait BotStore {
 
 impl BotStore for Store {
     async fn insert_bot(&self, bot: &NewBotRecord) -> Result<Bot> {
-        let definition = to_json(&bot.definition)?;
         let mut tx = self.write.begin().await.map_err(db)?;
-        let row = sqlx::query(
-            "INSERT INTO bots (uid, workspace_id, name, dev, status, run_state, created_at, updated_at, \
-             deployed_at, created_by, signing_secret, web_channel_id, telegram_token, csv_url, git_remote, \
-             definition, version) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 1) RETURNING id",
-        )
-        .bind(bot.id.as_str())
-        .bind(bot.workspace_id.as_str())
-        .bind(&bot.name)
-        .bind(i64::from(bot.dev))
-        .bind(bot.status.as_str())
-        .bind(bot.run_state.as_str())
-        .bind(bot.created_at.millis())
-        .bind(bot.updated_at.millis())
-        .bind(bot.deployed_at.map(|t| t.millis()))
-        .bind(bot.created_by.map(|u| u.0))
-        .bind(&bot.signing_secret)
-        .bind(&bot.web_channel_id)
-        .bind(&bot.telegram_token)
-        .bind(&bot.csv_url)
-        .bind(&bot.git_remote)
-        .bind(definition)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db)?;
-        let number: i64 = get(&row, "id")?;
-        write_tags(&mut tx, number, bot).await?;
+        let number = insert_bot_in(&mut tx, bot).await?;
         tx.commit().await.map_err(db)?;
         Ok(Bot { number, ..bot.clone() })
     }
@@ -240,7 +213,40 @@ impl BotStore for Store {
 }
 
 /// Inserts the bot's tags in one statement.
-async fn write_tags(tx: &mut sqlx::Transaction<'_, Any>, number: i64, bot: &Bot) -> Result<()> {
+/// Inserts a bot and its tags inside the caller's transaction; returns its number.
+pub(crate) async fn insert_bot_in(conn: &mut sqlx::AnyConnection, bot: &NewBotRecord) -> Result<i64> {
+    let definition = to_json(&bot.definition)?;
+    let row = sqlx::query(
+        "INSERT INTO bots (uid, workspace_id, name, dev, status, run_state, created_at, updated_at, \
+         deployed_at, created_by, signing_secret, web_channel_id, telegram_token, csv_url, git_remote, \
+         definition, version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 1) RETURNING id",
+    )
+    .bind(bot.id.as_str())
+    .bind(bot.workspace_id.as_str())
+    .bind(&bot.name)
+    .bind(i64::from(bot.dev))
+    .bind(bot.status.as_str())
+    .bind(bot.run_state.as_str())
+    .bind(bot.created_at.millis())
+    .bind(bot.updated_at.millis())
+    .bind(bot.deployed_at.map(|t| t.millis()))
+    .bind(bot.created_by.map(|u| u.0))
+    .bind(&bot.signing_secret)
+    .bind(&bot.web_channel_id)
+    .bind(&bot.telegram_token)
+    .bind(&bot.csv_url)
+    .bind(&bot.git_remote)
+    .bind(definition)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db)?;
+    let number: i64 = get(&row, "id")?;
+    write_tags(conn, number, bot).await?;
+    Ok(number)
+}
+
+async fn write_tags(conn: &mut sqlx::AnyConnection, number: i64, bot: &Bot) -> Result<()> {
     if bot.definition.tags.is_empty() {
         return Ok(());
     }
@@ -254,7 +260,7 @@ async fn write_tags(tx: &mut sqlx::Transaction<'_, Any>, number: i64, bot: &Bot)
         sql.bind(value.clone());
         sql.push(")");
     }
-    sql.execute(tx).await
+    sql.execute(conn).await
 }
 
 fn decode_token(token: &str) -> Result<(i64, i64)> {
@@ -293,6 +299,12 @@ impl SqlBuilder {
         let _ = self.args.add(value);
     }
 
+    /// Starts the next row of a multi-row `VALUES` list: `(` or `, (`; end it with `push(")")`.
+    pub(crate) fn open_row(&mut self, first: bool) -> RowBinder<'_> {
+        self.sql.push_str(if first { "(" } else { ", (" });
+        RowBinder { sql: self, first: true }
+    }
+
     pub(crate) async fn fetch_all(self, pool: &sqlx::AnyPool) -> Result<Vec<sqlx::any::AnyRow>> {
         sqlx::query_with(sqlx::AssertSqlSafe(self.sql), self.args).fetch_all(pool).await.map_err(db)
     }
@@ -301,4 +313,55 @@ impl SqlBuilder {
         sqlx::query_with(sqlx::AssertSqlSafe(self.sql), self.args).execute(conn).await.map_err(db)?;
         Ok(())
     }
+}
+
+/// Binds the values of one row of a multi-row insert, separated by commas; closes the row when
+/// dropped.
+pub(crate) struct RowBinder<'a> {
+    sql: &'a mut SqlBuilder,
+    first: bool,
+}
+
+impl RowBinder<'_> {
+    pub(crate) fn bind<T>(&mut self, value: T) -> &mut Self
+    where
+        T: for<'q> sqlx::Encode<'q, Any> + sqlx::Type<Any> + Send + 'static,
+    {
+        if !self.first {
+            self.sql.sql.push_str(", ");
+        }
+        self.first = false;
+        self.sql.bind(value);
+        self
+    }
+}
+
+impl Drop for RowBinder<'_> {
+    fn drop(&mut self) {
+        self.sql.sql.push(')');
+    }
+}
+
+/// Inserts `items` with as many rows per statement as the backends' parameter limits allow.
+pub(crate) async fn insert_rows<T>(
+    conn: &mut sqlx::AnyConnection,
+    head: &'static str,
+    columns: usize,
+    items: &[T],
+    bind: impl Fn(&mut RowBinder<'_>, &T),
+) -> Result<()> {
+    // SQLite accepts 32,766 parameters per statement, PostgreSQL 65,535.
+    let per_statement = (30_000 / columns.max(1)).max(1);
+    for chunk in items.chunks(per_statement) {
+        let mut sql = SqlBuilder::new(head);
+        for (i, item) in chunk.iter().enumerate() {
+            let mut row = sql.open_row(i == 0);
+            bind(&mut row, item);
+        }
+        sqlx::query_with(sqlx::AssertSqlSafe(sql.sql), sql.args)
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| crate::error::unique_or_db(e, "Two items have the same name"))?;
+    }
+    Ok(())
 }

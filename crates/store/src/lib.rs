@@ -12,12 +12,16 @@
 //! failing with `SQLITE_BUSY`; reads use a separate pool and see committed data (WAL mode).
 
 mod accounts;
+mod apps;
 mod bots;
 mod changes;
 mod commands;
 mod connect;
+mod content;
 mod conversations;
 mod error;
+mod files;
+mod jobs;
 mod rows;
 mod runs;
 mod workspaces;
@@ -26,11 +30,15 @@ mod workspaces;
 pub mod testing;
 
 pub use accounts::{AccountStore, NewAccount, SessionRecord, UserRecord};
+pub use apps::AppStore;
 pub use bots::{BotListQuery, BotSortField, BotStore, NewBotRecord};
 pub use changes::ChangeListener;
 pub use commands::CommandStore;
 pub use connect::{Backend, StoreOptions};
+pub use content::{BotFieldsUpdate, ContentParts, ContentStore};
 pub use conversations::{ChatKey, ConversationStore, NewMessage};
+pub use files::{FileStore, StoredFile, put_file_in};
+pub use jobs::{JobEnd, JobStore, LEASE_LOST, finish_in};
 pub use runs::{CommittedRun, RunStore};
 pub use workspaces::WorkspaceStore;
 

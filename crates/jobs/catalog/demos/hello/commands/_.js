@@ -1,0 +1,13 @@
+/*CMD
+  command: *
+  help: 
+  need_reply: false
+  auto_retry_time: 
+  folder: 
+  answer: 
+  keyboard: 
+  aliases: 
+  group: 
+CMD*/
+
+if (message) { Bot.sendMessage("You said: " + message); }

@@ -1,0 +1,119 @@
+//! botyard's job system: long operations — Kore.ai imports and exports, Bots.Business CSV and git
+//! synchronisation, botyard archives, bot copies — run in the background from one durable queue
+//! in the database, and clients poll their status.
+//!
+//! # How it runs
+//!
+//! [`Jobs::start`] spawns `jobs.workers` worker tasks on this node. A worker claims the next due
+//! job in one statement (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so several nodes share the
+//! queue), which gives it a lease of `jobs.lease_secs` that it renews while it works. When the
+//! lease runs out — the node crashed, was killed or lost the database — any worker claims the job
+//! again; after `jobs.max_attempts` claims it fails with the reason. A handler reads what it needs,
+//! checks it, and then writes its changes **and** the job's end in one transaction, so an import
+//! is applied completely or not at all, and never twice; a fault before that commit leaves the
+//! target bot exactly as it was. Idle workers wake when this node enqueues a job and otherwise
+//! look for work every `jobs.poll_interval_ms`.
+//!
+//! Each dialect renders a job in its own shape (Kore.ai `statusLogs`, Bots.Business counts,
+//! Meilisearch-like tasks in the Botpress dialect); the job's `details` hold what they need.
+
+pub mod archive;
+pub mod bb_csv;
+pub mod bb_git;
+pub mod catalog;
+mod context;
+pub mod files;
+pub mod koreai;
+mod worker;
+
+use std::sync::{Arc, Mutex};
+
+use botyard_core::Services;
+use botyard_domain::job::{FailPoints, Job, NewJob};
+use botyard_domain::{Result, Timestamp};
+use botyard_store::JobStore;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub use context::JobContext;
+
+/// The job system of this node; cheap to clone.
+#[derive(Clone)]
+pub struct Jobs {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    services: Services,
+    wake: Notify,
+    /// This node's name in the queue's `worker` column.
+    node: String,
+    stopping: CancellationToken,
+    workers: Mutex<Vec<JoinHandle<()>>>,
+    failpoints: FailPoints,
+}
+
+impl Jobs {
+    /// Starts the workers. Call inside a Tokio runtime.
+    pub fn start(services: Services) -> Self {
+        let failpoints = FailPoints::new(services.config.jobs.failpoints.iter().cloned());
+        let jobs = Self {
+            inner: Arc::new(Inner {
+                wake: Notify::new(),
+                node: format!("node-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]),
+                stopping: CancellationToken::new(),
+                workers: Mutex::new(Vec::new()),
+                failpoints,
+                services,
+            }),
+        };
+        let count = jobs.inner.services.config.jobs.workers;
+        let handles: Vec<_> = (0..count)
+            .map(|n| tokio::spawn(worker::run(jobs.clone(), format!("{}/{n}", jobs.inner.node))))
+            .collect();
+        jobs.inner.workers.lock().unwrap_or_else(|e| e.into_inner()).extend(handles);
+        jobs
+    }
+
+    pub fn services(&self) -> &Services {
+        &self.inner.services
+    }
+
+    /// Stores a job and wakes a worker.
+    pub async fn enqueue(&self, job: NewJob) -> Result<Job> {
+        let job = self.inner.services.store.enqueue(&job).await?;
+        self.inner.wake.notify_one();
+        Ok(job)
+    }
+
+    /// The job with this number, if it exists.
+    pub async fn job(&self, id: i64) -> Result<Option<Job>> {
+        self.inner.services.store.job(id).await
+    }
+
+    /// Stops claiming jobs and waits (up to ten seconds) for the ones in progress; those still
+    /// running are abandoned to their lease and taken up again later.
+    pub async fn stop(&self) {
+        self.inner.stopping.cancel();
+        let handles: Vec<_> =
+            std::mem::take(&mut *self.inner.workers.lock().unwrap_or_else(|e| e.into_inner()));
+        let all = futures::future::join_all(handles);
+        if tokio::time::timeout(std::time::Duration::from_secs(10), all).await.is_err() {
+            tracing::warn!(
+                "jobs still running at shutdown are left to their lease and will be taken up again"
+            );
+        }
+    }
+
+    /// A new file id: 24 hexadecimal digits, as Kore.ai's are.
+    pub fn new_file_id() -> String {
+        uuid::Uuid::new_v4().simple().to_string()[..24].to_owned()
+    }
+
+    /// When a file stored now expires.
+    pub fn file_expiry(&self) -> Timestamp {
+        let hours = self.inner.services.config.jobs.file_ttl_hours.max(1);
+        Timestamp::now().plus_secs((hours * 3600) as i64)
+    }
+}

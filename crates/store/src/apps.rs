@@ -1,0 +1,85 @@
+//! API apps of workspaces (the client ids and secrets of the Kore.ai dialect).
+
+use botyard_domain::app::ApiApp;
+use botyard_domain::{Result, Timestamp, UserId, WorkspaceId};
+use sqlx::any::AnyRow;
+
+use crate::Store;
+use crate::error::{db, json, to_json};
+use crate::rows::get;
+
+#[allow(async_fn_in_trait)] // used through the concrete `Store`, whose futures are `Send`
+pub trait AppStore {
+    async fn insert_app(&self, app: &ApiApp) -> Result<()>;
+    async fn app(&self, client_id: &str) -> Result<Option<ApiApp>>;
+    async fn apps(&self, workspace: &WorkspaceId) -> Result<Vec<ApiApp>>;
+    async fn delete_app(&self, workspace: &WorkspaceId, client_id: &str) -> Result<bool>;
+}
+
+const COLUMNS: &str =
+    "client_id, workspace_id, name, client_secret, scopes, require_jti, created_by, created_at";
+
+impl AppStore for Store {
+    async fn insert_app(&self, app: &ApiApp) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO api_apps (client_id, workspace_id, name, client_secret, scopes, require_jti, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&app.client_id)
+        .bind(app.workspace_id.as_str())
+        .bind(&app.name)
+        .bind(&app.client_secret)
+        .bind(to_json(&app.scopes)?)
+        .bind(i64::from(app.require_jti))
+        .bind(app.created_by.map(|u| u.0))
+        .bind(app.created_at.millis())
+        .execute(&self.write)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn app(&self, client_id: &str) -> Result<Option<ApiApp>> {
+        let sql = format!("SELECT {COLUMNS} FROM api_apps WHERE client_id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(client_id)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(db)?;
+        row.map(|r| app_row(&r)).transpose()
+    }
+
+    async fn apps(&self, workspace: &WorkspaceId) -> Result<Vec<ApiApp>> {
+        let sql =
+            format!("SELECT {COLUMNS} FROM api_apps WHERE workspace_id = $1 ORDER BY created_at, client_id");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(workspace.as_str())
+            .fetch_all(&self.read)
+            .await
+            .map_err(db)?;
+        rows.iter().map(app_row).collect()
+    }
+
+    async fn delete_app(&self, workspace: &WorkspaceId, client_id: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM api_apps WHERE workspace_id = $1 AND client_id = $2")
+            .bind(workspace.as_str())
+            .bind(client_id)
+            .execute(&self.write)
+            .await
+            .map_err(db)?;
+        Ok(done.rows_affected() > 0)
+    }
+}
+
+fn app_row(row: &AnyRow) -> Result<ApiApp> {
+    Ok(ApiApp {
+        client_id: get(row, "client_id")?,
+        workspace_id: WorkspaceId::from_stored(get(row, "workspace_id")?),
+        name: get(row, "name")?,
+        client_secret: get(row, "client_secret")?,
+        scopes: json(&get::<String>(row, "scopes")?, "app scopes")?,
+        require_jti: get::<i64>(row, "require_jti")? != 0,
+        created_by: get::<Option<i64>>(row, "created_by")?.map(UserId),
+        created_at: Timestamp(get(row, "created_at")?),
+    })
+}

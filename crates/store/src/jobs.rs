@@ -1,0 +1,249 @@
+//! The job queue: one table, claimed in one statement (`FOR UPDATE SKIP LOCKED` on PostgreSQL;
+//! on SQLite the single writer connection makes the `UPDATE … RETURNING` atomic). A claim takes
+//! a lease that the worker renews; a job whose lease ran out (its worker died) is claimed again.
+//! A job's outcome is written only by the attempt that holds it, and importers write their
+//! changes and the job's success in one transaction ([`finish_in`]), so a job is never applied
+//! twice.
+
+use botyard_domain::job::{Job, JobError, JobKind, JobLease, JobStatus, NewJob};
+use botyard_domain::{Error, Result, Timestamp, UserId, WorkspaceId};
+use serde_json::Value;
+use sqlx::AnyConnection;
+use sqlx::any::AnyRow;
+
+use crate::error::{db, json, to_json};
+use crate::rows::get;
+use crate::{Backend, Store};
+
+macro_rules! job_columns {
+    () => {
+        "id, uid, kind, workspace_id, bot_id, created_by, status, params, details, error, attempts, \
+         max_attempts, run_at, enqueued_at, started_at, finished_at"
+    };
+}
+
+/// How a finished attempt ends the job.
+#[derive(Debug, Clone)]
+pub enum JobEnd {
+    Succeeded { details: Value, bot: Option<i64> },
+    Failed { details: Option<Value>, error: JobError },
+    Canceled,
+}
+
+#[allow(async_fn_in_trait)] // used through the concrete `Store`, whose futures are `Send`
+pub trait JobStore {
+    async fn enqueue(&self, job: &NewJob) -> Result<Job>;
+    /// Claims the next job that is due (or whose worker's lease ran out) for `worker` until
+    /// `lease_until`.
+    async fn claim_job(&self, worker: &str, now: Timestamp, lease_until: Timestamp) -> Result<Option<Job>>;
+    /// Extends the lease; `false` when the attempt no longer holds the job.
+    async fn renew_lease(&self, lease: &JobLease, until: Timestamp) -> Result<bool>;
+    /// Replaces the progress details; `false` when the attempt no longer holds the job.
+    async fn set_job_details(&self, lease: &JobLease, details: &Value) -> Result<bool>;
+    /// Ends the job; `false` when the attempt no longer holds it.
+    async fn finish_job(&self, lease: &JobLease, end: &JobEnd) -> Result<bool>;
+    /// Puts the job back in the queue to run at `run_at` (a transient failure).
+    async fn retry_job(&self, lease: &JobLease, run_at: Timestamp, error: &JobError) -> Result<bool>;
+    async fn job(&self, id: i64) -> Result<Option<Job>>;
+    async fn job_by_uid(&self, uid: &str) -> Result<Option<Job>>;
+    /// The newest job of a kind on a bot.
+    async fn latest_job(&self, bot: i64, kind: JobKind) -> Result<Option<Job>>;
+    /// Cancels a job that has not started; `false` when it has.
+    async fn cancel_job(&self, id: i64, now: Timestamp) -> Result<bool>;
+}
+
+impl JobStore for Store {
+    async fn enqueue(&self, job: &NewJob) -> Result<Job> {
+        let uid = uuid::Uuid::new_v4().to_string();
+        let sql = concat!(
+            "INSERT INTO jobs (uid, kind, workspace_id, bot_id, created_by, status, params, details, attempts, \
+             max_attempts, run_at, enqueued_at) VALUES ($1, $2, $3, $4, $5, 'enqueued', $6, $7, 0, $8, $9, $10) \
+             RETURNING ",
+            job_columns!()
+        );
+        let row = sqlx::query(sql)
+            .bind(&uid)
+            .bind(job.kind.as_str())
+            .bind(job.workspace_id.as_ref().map(|w| w.as_str().to_owned()))
+            .bind(job.bot)
+            .bind(job.created_by.map(|u| u.0))
+            .bind(to_json(&job.params)?)
+            .bind(to_json(&job.details)?)
+            .bind(i64::from(job.max_attempts))
+            .bind(job.run_at.millis())
+            .bind(Timestamp::now().millis())
+            .fetch_one(&self.write)
+            .await
+            .map_err(db)?;
+        job_row(&row)
+    }
+
+    async fn claim_job(&self, worker: &str, now: Timestamp, lease_until: Timestamp) -> Result<Option<Job>> {
+        let pick = match self.backend {
+            Backend::Postgres => {
+                "SELECT id FROM jobs WHERE (status = 'enqueued' AND run_at <= $3) \
+                 OR (status = 'processing' AND lease_until < $3) ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED"
+            }
+            Backend::Sqlite => {
+                "SELECT id FROM jobs WHERE (status = 'enqueued' AND run_at <= $3) \
+                 OR (status = 'processing' AND lease_until < $3) ORDER BY run_at, id LIMIT 1"
+            }
+        };
+        let sql = format!(
+            "UPDATE jobs SET status = 'processing', worker = $1, lease_until = $2, attempts = attempts + 1, \
+             started_at = COALESCE(started_at, $3) WHERE id = ({pick}) RETURNING {}",
+            job_columns!()
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(worker)
+            .bind(lease_until.millis())
+            .bind(now.millis())
+            .fetch_optional(&self.write)
+            .await
+            .map_err(db)?;
+        row.map(|r| job_row(&r)).transpose()
+    }
+
+    async fn renew_lease(&self, lease: &JobLease, until: Timestamp) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE jobs SET lease_until = $1 WHERE id = $2 AND attempts = $3 AND status = 'processing'",
+        )
+        .bind(until.millis())
+        .bind(lease.job)
+        .bind(i64::from(lease.attempt))
+        .execute(&self.write)
+        .await
+        .map_err(db)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn set_job_details(&self, lease: &JobLease, details: &Value) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE jobs SET details = $1 WHERE id = $2 AND attempts = $3 AND status = 'processing'",
+        )
+        .bind(to_json(details)?)
+        .bind(lease.job)
+        .bind(i64::from(lease.attempt))
+        .execute(&self.write)
+        .await
+        .map_err(db)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn finish_job(&self, lease: &JobLease, end: &JobEnd) -> Result<bool> {
+        let mut conn = self.write.acquire().await.map_err(db)?;
+        match finish_in(&mut conn, lease, end).await {
+            Ok(()) => Ok(true),
+            Err(e) if e.message == LEASE_LOST => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn retry_job(&self, lease: &JobLease, run_at: Timestamp, error: &JobError) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE jobs SET status = 'enqueued', run_at = $1, error = $2, lease_until = NULL, worker = NULL \
+             WHERE id = $3 AND attempts = $4 AND status = 'processing'",
+        )
+        .bind(run_at.millis())
+        .bind(to_json(error)?)
+        .bind(lease.job)
+        .bind(i64::from(lease.attempt))
+        .execute(&self.write)
+        .await
+        .map_err(db)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn job(&self, id: i64) -> Result<Option<Job>> {
+        let sql = concat!("SELECT ", job_columns!(), " FROM jobs WHERE id = $1");
+        let row = sqlx::query(sql).bind(id).fetch_optional(&self.read).await.map_err(db)?;
+        row.map(|r| job_row(&r)).transpose()
+    }
+
+    async fn job_by_uid(&self, uid: &str) -> Result<Option<Job>> {
+        let sql = concat!("SELECT ", job_columns!(), " FROM jobs WHERE uid = $1");
+        let row = sqlx::query(sql).bind(uid).fetch_optional(&self.read).await.map_err(db)?;
+        row.map(|r| job_row(&r)).transpose()
+    }
+
+    async fn latest_job(&self, bot: i64, kind: JobKind) -> Result<Option<Job>> {
+        let sql = concat!(
+            "SELECT ",
+            job_columns!(),
+            " FROM jobs WHERE bot_id = $1 AND kind = $2 ORDER BY id DESC LIMIT 1"
+        );
+        let row =
+            sqlx::query(sql).bind(bot).bind(kind.as_str()).fetch_optional(&self.read).await.map_err(db)?;
+        row.map(|r| job_row(&r)).transpose()
+    }
+
+    async fn cancel_job(&self, id: i64, now: Timestamp) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE jobs SET status = 'canceled', finished_at = $1 WHERE id = $2 AND status = 'enqueued'",
+        )
+        .bind(now.millis())
+        .bind(id)
+        .execute(&self.write)
+        .await
+        .map_err(db)?;
+        Ok(done.rows_affected() > 0)
+    }
+}
+
+/// The message of the error [`finish_in`] returns when the attempt lost the job.
+pub const LEASE_LOST: &str = "The job was claimed again by another worker";
+
+/// Ends the job inside the caller's transaction, so that what the job wrote and its outcome commit
+/// together. Fails (and the caller's transaction must roll back) when the attempt no longer holds
+/// the job.
+pub async fn finish_in(conn: &mut AnyConnection, lease: &JobLease, end: &JobEnd) -> Result<()> {
+    let now = Timestamp::now().millis();
+    let (status, details, error, bot) = match end {
+        JobEnd::Succeeded { details, bot } => (JobStatus::Succeeded, Some(to_json(details)?), None, *bot),
+        JobEnd::Failed { details, error } => {
+            (JobStatus::Failed, details.as_ref().map(to_json).transpose()?, Some(to_json(error)?), None)
+        }
+        JobEnd::Canceled => (JobStatus::Canceled, None, None, None),
+    };
+    let done = sqlx::query(
+        "UPDATE jobs SET status = $1, details = COALESCE($2, details), error = $3, bot_id = COALESCE($4, bot_id), \
+         finished_at = $5, lease_until = NULL WHERE id = $6 AND attempts = $7 AND status = 'processing'",
+    )
+    .bind(status.as_str())
+    .bind(details)
+    .bind(error)
+    .bind(bot)
+    .bind(now)
+    .bind(lease.job)
+    .bind(i64::from(lease.attempt))
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    if done.rows_affected() == 0 {
+        return Err(Error::conflict(LEASE_LOST));
+    }
+    Ok(())
+}
+
+fn job_row(row: &AnyRow) -> Result<Job> {
+    let kind: String = get(row, "kind")?;
+    let error: Option<String> = get(row, "error")?;
+    Ok(Job {
+        id: get(row, "id")?,
+        uid: get(row, "uid")?,
+        kind: JobKind::parse(&kind).ok_or_else(|| Error::internal(format!("unknown job kind {kind}")))?,
+        workspace_id: get::<Option<String>>(row, "workspace_id")?.map(WorkspaceId::from_stored),
+        bot: get(row, "bot_id")?,
+        created_by: get::<Option<i64>>(row, "created_by")?.map(UserId),
+        status: JobStatus::parse(&get::<String>(row, "status")?),
+        params: json(&get::<String>(row, "params")?, "job params")?,
+        details: json(&get::<String>(row, "details")?, "job details")?,
+        error: error.map(|e| json(&e, "job error")).transpose()?,
+        attempts: get::<i64>(row, "attempts")? as u32,
+        max_attempts: get::<i64>(row, "max_attempts")? as u32,
+        run_at: Timestamp(get(row, "run_at")?),
+        enqueued_at: Timestamp(get(row, "enqueued_at")?),
+        started_at: get::<Option<i64>>(row, "started_at")?.map(Timestamp),
+        finished_at: get::<Option<i64>>(row, "finished_at")?.map(Timestamp),
+    })
+}
