@@ -30,12 +30,14 @@ use common::rate_limit::{RateLimiter, limit};
 use dialects::botpress::{self, Botpress};
 use dialects::bots_business::{self, BotsBusiness};
 use dialects::chat;
+use dialects::koreai::{self, KoreAi, KoreLimits};
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
     pub services: Services,
     pub runtime: Runtime,
+    pub jobs: botyard_jobs::Jobs,
 }
 
 /// The whole HTTP application.
@@ -60,7 +62,21 @@ pub fn app(state: AppState) -> Router {
         .method_not_allowed_fallback(botpress::method_not_allowed)
         .layer(from_fn_with_state(limiter.clone(), limit::<Botpress>));
 
-    let doc = openapi(vec![("/v1", bp_doc), ("/v2", bb_doc), ("/chat/{webhook}", chat_doc)]);
+    let (kore_routes, kore_doc) = koreai::router().split_for_parts();
+    let kore_routes = kore_routes
+        .fallback(koreai::not_found)
+        .method_not_allowed_fallback(koreai::method_not_allowed)
+        .layer(axum::Extension(Arc::new(KoreLimits::default())))
+        .layer(from_fn_with_state(limiter.clone(), limit::<KoreAi>))
+        // Uploads of bot definitions and archives are larger than API bodies.
+        .layer(DefaultBodyLimit::max(config.jobs.upload_max_bytes.max(config.http.body_limit_bytes)));
+
+    let doc = openapi(vec![
+        ("/v1", bp_doc),
+        ("/v2", bb_doc),
+        ("/chat/{webhook}", chat_doc),
+        ("/api/public", kore_doc),
+    ]);
     let request_id = HeaderName::from_static("x-request-id");
 
     Router::new()
@@ -70,6 +86,7 @@ pub fn app(state: AppState) -> Router {
         .nest("/v1", bp_routes)
         .nest("/v2", bb_routes)
         .nest("/chat/{webhook}", chat_routes)
+        .nest("/api/public", kore_routes)
         .fallback(root_not_found)
         .layer(DefaultBodyLimit::max(config.http.body_limit_bytes))
         .layer(cors(&config.http.cors_origins))

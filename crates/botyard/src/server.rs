@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use anyhow::{Context, anyhow};
 use botyard_api::{AppState, app};
 use botyard_core::{Config, Services};
+use botyard_jobs::Jobs;
 use botyard_runtime::Runtime;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -88,7 +89,8 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let background = Background::start(&services);
     let runtime = Runtime::start(services.clone());
-    let router = app(AppState { services: services.clone(), runtime: runtime.clone() });
+    let jobs = Jobs::start(services.clone());
+    let router = app(AppState { services: services.clone(), runtime: runtime.clone(), jobs: jobs.clone() });
     let stopping = runtime.clone();
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async move {
@@ -99,6 +101,7 @@ pub async fn serve(
         .await
         .context("serving HTTP")?;
     drain(&runtime).await;
+    jobs.stop().await;
     drop(background);
     services.store.close().await;
     Ok(())

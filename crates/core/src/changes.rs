@@ -16,6 +16,8 @@ pub enum Change {
     Bot(BotId),
     /// The commands of a bot (by number).
     Commands(i64),
+    /// The libraries and admin panels of a bot (by number).
+    Content(i64),
 }
 
 impl Change {
@@ -25,6 +27,7 @@ impl Change {
             Self::Workspace(id) => format!("workspace:{id}"),
             Self::Bot(id) => format!("bot:{id}"),
             Self::Commands(bot) => format!("commands:{bot}"),
+            Self::Content(bot) => format!("content:{bot}"),
         }
     }
 
@@ -35,13 +38,13 @@ impl Change {
             "workspace" => WorkspaceId::parse(id).ok().map(Self::Workspace),
             "bot" => BotId::parse(id).map(Self::Bot),
             "commands" => id.parse().ok().map(Self::Commands),
+            "content" => id.parse().ok().map(Self::Content),
             _ => None,
         }
     }
 }
 
 impl Services {
-    /// Forgets what `change` makes stale here, and tells the other nodes.
     /// Forgets what the caches hold about `change`, here and (through the database) on other nodes.
     pub async fn changed(&self, change: Change) {
         self.forget(&change);
@@ -56,6 +59,10 @@ impl Services {
             Change::Workspace(ws) => self.roles.remove_where(|(_, w), _| w == ws),
             Change::Bot(id) => self.bots.remove_where(|_, bot| bot.id == *id),
             Change::Commands(bot) => self.commands.remove_where(|b, _| b == bot),
+            Change::Content(bot) => {
+                self.libs.remove_where(|b, _| b == bot);
+                self.panels.remove_where(|b, _| b == bot);
+            }
         }
     }
 

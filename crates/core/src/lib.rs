@@ -3,11 +3,13 @@
 //! a request, call one method of [`Services`] and render its result in their dialect.
 
 pub mod accounts;
+pub mod apps;
 pub mod bots;
 pub mod cache;
 pub mod changes;
 pub mod commands;
 pub mod config;
+pub mod content;
 pub mod conversations;
 pub mod credentials;
 pub mod plans;
@@ -20,6 +22,7 @@ use std::time::Duration;
 use botyard_domain::account::Role;
 use botyard_domain::bot::Bot;
 use botyard_domain::command::Command;
+use botyard_domain::content::{AdminPanel, Lib};
 use botyard_domain::{BotRef, Result, UserId, WorkspaceId};
 use botyard_store::{Store, StoreOptions};
 
@@ -41,6 +44,10 @@ pub struct Services {
     bots: Arc<cache::TtlCache<BotRef, Bot>>,
     /// Every command of a bot, by bot number.
     commands: Arc<cache::TtlCache<i64, Arc<Vec<Command>>>>,
+    /// Every library of a bot, by bot number.
+    libs: Arc<cache::TtlCache<i64, Arc<Vec<Lib>>>>,
+    /// Every admin panel of a bot, by bot number.
+    panels: Arc<cache::TtlCache<i64, Arc<Vec<AdminPanel>>>>,
     /// Called with every change notification from other nodes (the runtime's message fan-out).
     change_hooks: Arc<std::sync::RwLock<Vec<ChangeHook>>>,
 }
@@ -73,6 +80,8 @@ impl Services {
             roles: Arc::new(cache::TtlCache::new(ttl, 100_000)),
             bots: Arc::new(cache::TtlCache::new(ttl, config.cache.bots)),
             commands: Arc::new(cache::TtlCache::new(ttl, config.cache.bots)),
+            libs: Arc::new(cache::TtlCache::new(ttl, config.cache.bots)),
+            panels: Arc::new(cache::TtlCache::new(ttl, config.cache.bots)),
             change_hooks: Arc::default(),
             config: Arc::new(config),
         }

@@ -177,3 +177,185 @@ pub fn csv_sync_plan(
     }
     Ok(plan)
 }
+
+/// Types of admin panel fields.
+pub const PANEL_FIELD_TYPES: [&str; 7] =
+    ["string", "text", "password", "integer", "float", "checkbox", "datetime"];
+pub const PANELS_MAX: usize = 50;
+pub const PANEL_FIELDS_MAX: usize = 100;
+pub const PANEL_NAME_MAX_CHARS: usize = 100;
+
+impl AdminPanel {
+    /// A panel from what `AdminPanel.setPanel({panel_name, data})` gives: fields checked, their
+    /// values converted to their types.
+    pub fn new(name: &str, data: &Value) -> Result<Self> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > PANEL_NAME_MAX_CHARS {
+            return Err(Error::invalid(format!(
+                "panel_name must have 1 to {PANEL_NAME_MAX_CHARS} characters"
+            )));
+        }
+        let Value::Object(data) = data else {
+            return Err(Error::invalid("The panel's data must be an object"));
+        };
+        let mut document = serde_json::Map::new();
+        for key in ["title", "description", "icon", "button_title"] {
+            match data.get(key) {
+                None | Some(Value::Null) => {}
+                Some(Value::String(s)) if s.chars().count() <= 1000 => {
+                    document.insert(key.into(), Value::String(s.clone()));
+                }
+                Some(_) => {
+                    return Err(Error::invalid(format!(
+                        "The panel's {key} must be a text of at most 1000 characters"
+                    )));
+                }
+            }
+        }
+        let on_saving = match data.get("on_saving").or_else(|| data.get("on_success")) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(c)) => Some(c.clone()),
+            Some(Value::Object(o)) => o.get("command").and_then(Value::as_str).map(str::to_owned),
+            Some(_) => return Err(Error::invalid("on_saving must be a command")),
+        };
+        if let Some(command) = on_saving.filter(|c| !c.trim().is_empty()) {
+            document.insert("on_saving".into(), Value::String(command));
+        }
+        let fields = data
+            .get("fields")
+            .and_then(Value::as_array)
+            .ok_or_else(|| Error::invalid("The panel needs a list of fields"))?;
+        if fields.len() > PANEL_FIELDS_MAX {
+            return Err(Error::limit(format!("A panel can have at most {PANEL_FIELDS_MAX} fields")));
+        }
+        let mut checked = Vec::new();
+        let mut names = std::collections::HashSet::new();
+        for field in fields {
+            let Value::Object(field) = field else {
+                return Err(Error::invalid("Each field must be an object"));
+            };
+            let field_name = field.get("name").and_then(Value::as_str).map(str::trim).unwrap_or("");
+            if field_name.is_empty()
+                || field_name.chars().count() > PANEL_NAME_MAX_CHARS
+                || !names.insert(field_name.to_owned())
+            {
+                return Err(Error::invalid(format!(
+                    "Field names must be unique texts of 1 to {PANEL_NAME_MAX_CHARS} characters"
+                )));
+            }
+            let kind = field.get("type").and_then(Value::as_str).unwrap_or("string");
+            if !PANEL_FIELD_TYPES.contains(&kind) {
+                return Err(Error::invalid(format!(
+                    "Field {field_name}: type must be one of {}",
+                    PANEL_FIELD_TYPES.join(", ")
+                )));
+            }
+            let mut out = serde_json::Map::new();
+            out.insert("name".into(), Value::String(field_name.to_owned()));
+            out.insert("type".into(), Value::String(kind.to_owned()));
+            for key in ["title", "description", "placeholder", "icon"] {
+                if let Some(Value::String(s)) = field.get(key) {
+                    out.insert(key.into(), Value::String(s.chars().take(1000).collect()));
+                }
+            }
+            let value = field_value(field_name, kind, field.get("value").cloned().unwrap_or(Value::Null))?;
+            out.insert("value".into(), value);
+            checked.push(Value::Object(out));
+        }
+        document.insert("fields".into(), Value::Array(checked));
+        Ok(Self { name: name.to_owned(), document: Value::Object(document) })
+    }
+
+    pub fn fields(&self) -> impl Iterator<Item = &serde_json::Map<String, Value>> {
+        self.document
+            .get("fields")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_object)
+    }
+
+    /// The value of a field; `None` when there is no such field.
+    pub fn value(&self, field: &str) -> Option<Value> {
+        self.fields()
+            .find(|f| f.get("name").and_then(Value::as_str) == Some(field))
+            .map(|f| f.get("value").cloned().unwrap_or(Value::Null))
+    }
+
+    /// `{field: value}` of every field.
+    pub fn values(&self) -> serde_json::Map<String, Value> {
+        self.fields()
+            .filter_map(|f| {
+                Some((f.get("name")?.as_str()?.to_owned(), f.get("value").cloned().unwrap_or(Value::Null)))
+            })
+            .collect()
+    }
+
+    /// Sets field values, each converted to its field's type; unknown fields are refused.
+    pub fn set_values(&mut self, values: &serde_json::Map<String, Value>) -> Result<()> {
+        for name in values.keys() {
+            if self.value(name).is_none() {
+                return Err(Error::invalid(format!("Panel {} has no field {name}", self.name)));
+            }
+        }
+        if let Some(Value::Array(fields)) = self.document.get_mut("fields") {
+            for field in fields.iter_mut().filter_map(Value::as_object_mut) {
+                let name = field.get("name").and_then(Value::as_str).unwrap_or("").to_owned();
+                if let Some(value) = values.get(&name) {
+                    let kind = field.get("type").and_then(Value::as_str).unwrap_or("string").to_owned();
+                    field.insert("value".into(), field_value(&name, &kind, value.clone())?);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The command to run after the panel's values are saved.
+    pub fn on_saving(&self) -> Option<&str> {
+        self.document.get("on_saving").and_then(Value::as_str)
+    }
+
+    /// Keeps the values `previous` had for fields that still exist (`setPanel` without `force`).
+    pub fn keep_values_of(&mut self, previous: &AdminPanel) {
+        let kept: serde_json::Map<String, Value> =
+            previous.values().into_iter().filter(|(k, v)| !v.is_null() && self.value(k).is_some()).collect();
+        // The values were valid for the same field names; a changed type may refuse them.
+        let _ = self.set_values(&kept);
+    }
+}
+
+/// Converts a field's value to its type; `null` or `""` clears it.
+fn field_value(name: &str, kind: &str, value: Value) -> Result<Value> {
+    let wrong = || Error::invalid(format!("Field {name} must be of type {kind}"));
+    if value.is_null() || value == Value::String(String::new()) {
+        return Ok(Value::Null);
+    }
+    Ok(match kind {
+        "integer" => match &value {
+            Value::Number(n) if n.is_i64() => value,
+            Value::String(s) => Value::from(s.trim().parse::<i64>().map_err(|_| wrong())?),
+            _ => return Err(wrong()),
+        },
+        "float" => match &value {
+            Value::Number(_) => value,
+            Value::String(s) => serde_json::Number::from_f64(s.trim().parse::<f64>().map_err(|_| wrong())?)
+                .map(Value::Number)
+                .ok_or_else(wrong)?,
+            _ => return Err(wrong()),
+        },
+        "checkbox" => match &value {
+            Value::Bool(_) => value,
+            Value::String(s) if s == "true" || s == "false" => Value::Bool(s == "true"),
+            _ => return Err(wrong()),
+        },
+        "datetime" => match &value {
+            Value::String(s) if crate::time::Timestamp::parse_rfc3339(s).is_some() => value,
+            _ => return Err(wrong()),
+        },
+        _ => match &value {
+            Value::String(s) if s.chars().count() <= 10_000 => value,
+            Value::Number(n) => Value::String(n.to_string()),
+            _ => return Err(wrong()),
+        },
+    })
+}

@@ -17,6 +17,9 @@ pub enum Channel {
     /// botyard's web chat and the Botpress Chat API (`/chat/{webhookId}`).
     Web,
     Telegram,
+    /// The bot's own chat for runs that come from no conversation (an admin panel's `on_saving`,
+    /// scheduled runs); never listed.
+    System,
 }
 
 impl Channel {
@@ -24,11 +27,16 @@ impl Channel {
         match self {
             Self::Web => "web",
             Self::Telegram => "telegram",
+            Self::System => "system",
         }
     }
 
     pub fn parse(raw: &str) -> Self {
-        if raw == "telegram" { Self::Telegram } else { Self::Web }
+        match raw {
+            "telegram" => Self::Telegram,
+            "system" => Self::System,
+            _ => Self::Web,
+        }
     }
 }
 

@@ -20,6 +20,8 @@ pub struct RunEffects {
     pub groups: Vec<GroupChange>,
     pub chat_blocks: Vec<(i64, bool)>,
     pub pending: Vec<PendingChange>,
+    /// Admin panels created or changed (`AdminPanel.setPanel`, `setFieldValue`).
+    pub panels: Vec<crate::content::AdminPanel>,
     /// Iterations the run used (counted even when it fails).
     pub iterations: u64,
     pub error: Option<ErrorEntry>,

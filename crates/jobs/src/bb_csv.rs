@@ -146,7 +146,9 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<CsvCommand>> {
             Some(v) if v.eq_ignore_ascii_case("true") || v == "1" => true,
             Some(v) if v.eq_ignore_ascii_case("false") || v == "0" => false,
             Some(v) => {
-                return Err(at_line(Error::invalid(format!("need_reply must be true or false, not \"{v}\""))));
+                return Err(at_line(Error::invalid(format!(
+                    "need_reply must be true or false, not \"{v}\""
+                ))));
             }
         };
         let auto_retry =

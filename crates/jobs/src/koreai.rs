@@ -9,21 +9,21 @@
 
 use botyard_core::{NewBot, Services};
 use botyard_domain::content::BotContent;
-use botyard_domain::job::{Job, JobKind, NewJob};
+use botyard_domain::job::{Job, NewJob};
 use botyard_domain::koreai::{self, ImportOptions, KoreFiles, StatusLog};
-use botyard_domain::{BotRef, Error, Result, WorkspaceId};
+use botyard_domain::{BotRef, Error, Result};
 use botyard_store::{BotFieldsUpdate, ContentParts, ContentStore, FileStore, JobEnd, JobStore};
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::JobContext;
 use crate::files::{Entry, new_file, read_zip, write_zip};
-use crate::{JobContext, Jobs};
 
 /// Where an import goes.
 #[derive(Debug, Clone)]
 pub enum ImportTarget {
     /// A new bot in the job's workspace.
-    NewBot { name: Option<String> },
+    NewBot { name: Option<String>, purpose: Option<String> },
     /// An existing bot (by number); `options` absent means a full import.
     Existing { bot: i64, options: Option<Value> },
 }
@@ -40,20 +40,18 @@ pub struct ImportFiles {
     pub zip_info: Option<String>,
 }
 
-/// Enqueues an import; the first status log line says the request was accepted.
-pub async fn enqueue_import(
-    jobs: &Jobs,
-    workspace: &WorkspaceId,
-    user: Option<botyard_domain::UserId>,
+/// Fills in an import job; the first status log line says the request was accepted.
+pub(crate) fn prepare_import(
+    job: &mut NewJob,
     target: ImportTarget,
     files: ImportFiles,
     request_name: &str,
-) -> Result<Job> {
+) -> Result<()> {
     let mut params = serde_json::to_value(&files).map_err(|e| Error::internal(e.to_string()))?;
-    let mut job = NewJob::new(JobKind::KoreImport, Value::Null);
     match target {
-        ImportTarget::NewBot { name } => {
+        ImportTarget::NewBot { name, purpose } => {
             params["name"] = json!(name);
+            params["purpose"] = json!(purpose);
         }
         ImportTarget::Existing { bot, options } => {
             job.bot = Some(bot);
@@ -62,10 +60,8 @@ pub async fn enqueue_import(
         }
     }
     job.params = params;
-    job.workspace_id = Some(workspace.clone());
-    job.created_by = user;
     job.details = json!({"statusLogs": [StatusLog::success("importRequest", request_name)]});
-    jobs.enqueue(job).await
+    Ok(())
 }
 
 pub async fn run_import(ctx: &JobContext, job: &Job) -> Result<()> {
@@ -88,10 +84,14 @@ pub async fn run_import(ctx: &JobContext, job: &Job) -> Result<()> {
         .map(str::to_owned)
         .or_else(|| koreai::bot_name(&files))
         .unwrap_or_else(|| "Imported bot".to_owned());
+    if logs.first().is_some_and(|l| l.task_name.is_empty()) {
+        logs[0].task_name = name.clone();
+    }
+    let stream_ref = files.definition.get("refId").and_then(Value::as_str).unwrap_or(&job.uid).to_owned();
     let split = koreai::split(&files, &name);
     for log in split.logs.iter().cloned() {
         logs.push(log);
-        ctx.progress(json!({"statusLogs": logs}), false).await?;
+        ctx.progress(json!({"statusLogs": logs, "streamRefId": stream_ref}), false).await?;
     }
     let failures = split.failures();
     if failures > 0 {
@@ -99,6 +99,7 @@ pub async fn run_import(ctx: &JobContext, job: &Job) -> Result<()> {
         logs.push(StatusLog::failed("importBot", &name, reason.clone()));
         return fail(ctx, logs, Error::invalid(reason)).await;
     }
+    ctx.failpoint("koreai.import")?;
     let services = ctx.services();
     let workspace =
         job.workspace_id.clone().ok_or_else(|| Error::internal("an import job without a workspace"))?;
@@ -115,7 +116,8 @@ pub async fn run_import(ctx: &JobContext, job: &Job) -> Result<()> {
         let current = services.store.components(number).await?;
         let components = koreai::merge(current, split.components, options.as_ref());
         logs.push(StatusLog::success("importBot", &bot.name));
-        let details = json!({"statusLogs": logs, "streamId": format!("st-{}", bot.id)});
+        let details =
+            json!({"statusLogs": logs, "streamRefId": stream_ref, "streamId": format!("st-{}", bot.id)});
         let content = BotContent { components, ..BotContent::default() };
         let parts = ContentParts { components: true, ..ContentParts::default() };
         let end = JobEnd::Succeeded { details, bot: Some(number) };
@@ -137,7 +139,8 @@ pub async fn run_import(ctx: &JobContext, job: &Job) -> Result<()> {
             settings.document["purpose"] = json!(purpose);
         }
         logs.push(StatusLog::success("importBot", &bot.name));
-        let details = json!({"statusLogs": logs, "streamId": format!("st-{}", bot.id)});
+        let details =
+            json!({"statusLogs": logs, "streamRefId": stream_ref, "streamId": format!("st-{}", bot.id)});
         let content = BotContent { components, ..BotContent::default() };
         services
             .store

@@ -24,6 +24,7 @@ pub mod catalog;
 mod context;
 pub mod files;
 pub mod koreai;
+mod start;
 mod worker;
 
 use std::sync::{Arc, Mutex};
@@ -37,6 +38,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 pub use context::JobContext;
+pub use start::CsvSource;
 
 /// The job system of this node; cheap to clone.
 #[derive(Clone)]

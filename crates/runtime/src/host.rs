@@ -49,7 +49,7 @@ pub struct FollowUp {
 type PropertyKey = (PropertyScope, i64, String);
 
 pub struct BjsHost {
-    ctx: RunContext,
+    pub(crate) ctx: RunContext,
     pub effects: RunEffects,
     /// Properties read or written during the run (`None`: absent or deleted).
     properties: HashMap<PropertyKey, Option<Value>>,
@@ -58,9 +58,9 @@ pub struct BjsHost {
     subcommands: u32,
 }
 
-type Answer = Result<HostAnswer, String>;
+pub(crate) type Answer = Result<HostAnswer, String>;
 
-fn fail(e: Error) -> String {
+pub(crate) fn fail(e: Error) -> String {
     e.message
 }
 
@@ -70,7 +70,7 @@ impl BjsHost {
         Self { ctx, effects, properties: HashMap::new(), groups, follow_ups: Vec::new(), subcommands: 0 }
     }
 
-    fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+    pub(crate) fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
         self.ctx.handle.block_on(future)
     }
 
@@ -509,6 +509,7 @@ impl Host for BjsHost {
             "Chat.deleteProp" | "Chat.deleteProperty" => {
                 self.delete_property(PropertyScope::Chat, chat_owner()?, &args)
             }
+            _ if name.starts_with("AdminPanel.") => self.admin_panel(name, &args),
             other => Err(not_available(other)),
         }
     }
@@ -519,7 +520,6 @@ fn not_available(name: &str) -> String {
     let why = match (object, name) {
         ("Api", _) => Some("calls to the Telegram Bot API come with the Telegram channel"),
         ("HTTP", _) => Some("HTTP requests from scripts come with background jobs"),
-        ("AdminPanel", _) => Some("admin panels come with bot import and export"),
         (_, "Bot.runAll") => Some("broadcasts come with the Telegram channel"),
         (_, "Bot.importCSV" | "Bot.exportGit" | "Bot.importGit") => {
             Some("imports and exports come with background jobs")

@@ -16,6 +16,7 @@ pub mod host;
 pub mod hub;
 pub mod incoming;
 pub mod meter;
+mod panels;
 pub mod program;
 pub mod run;
 pub mod web;
@@ -148,6 +149,36 @@ impl Runtime {
                 queues.remove(&chat);
             }
         }
+    }
+
+    /// Runs a command of the bot outside any conversation (an admin panel's `on_saving`): in the
+    /// bot's system chat, without a user.
+    pub async fn run_without_chat(
+        &self,
+        bot: i64,
+        command: &str,
+        options: serde_json::Value,
+    ) -> botyard_domain::Result<()> {
+        let key = botyard_store::ChatKey {
+            bot,
+            channel: botyard_domain::conversation::Channel::System,
+            external_id: "system",
+        };
+        let (chat, created) = self
+            .inner
+            .services
+            .store
+            .upsert_chat(&key, "system", None, None, botyard_domain::Timestamp::now())
+            .await?;
+        self.submit(Incoming {
+            bot,
+            chat,
+            user: None,
+            chat_created: created,
+            user_created: false,
+            kind: IncomingKind::Command { text: command.to_owned(), options },
+        });
+        Ok(())
     }
 
     /// Whether nothing is waiting or being processed (tests, graceful stop).

@@ -232,8 +232,15 @@ async fn plan(
             }
         }
     };
-    let program = Program { globals, libs: Vec::new(), bot_code, event, body, time_limit };
+    let libs = lib_sources(rt, bot).await?;
+    let program = Program { globals, libs, bot_code, event, body, time_limit };
     Ok(Plan { program, effects, command })
+}
+
+/// `(name, code)` of the bot's libraries, evaluated before its code.
+async fn lib_sources(rt: &Runtime, bot: &Bot) -> Result<Vec<(String, String)>> {
+    let libs = rt.services().bot_libs(bot.number).await?;
+    Ok(libs.iter().map(|l| (l.name.clone(), l.code.clone())).collect())
 }
 
 /// The globals every run has.
@@ -284,7 +291,7 @@ async fn run_error_command(
     let limits = &rt.services().config.sandbox;
     let program = Program {
         globals,
-        libs: Vec::new(),
+        libs: lib_sources(rt, bot).await?,
         bot_code: None,
         event: None,
         body: Body::Command { code: command_code(&set, handler, false) },
@@ -342,7 +349,11 @@ fn error_entry(
 /// Commits effects and delivers what they wrote.
 async fn commit(rt: &Runtime, bot: &Bot, effects: RunEffects) -> Result<()> {
     let iterations = effects.iterations;
+    let panels_changed = !effects.panels.is_empty();
     let done = rt.committer().commit(effects).await?;
+    if panels_changed {
+        rt.services().changed(botyard_core::changes::Change::Content(bot.number)).await;
+    }
     rt.meter().add(&bot.workspace_id, iterations);
     rt.deliver(done).await;
     Ok(())

@@ -54,6 +54,10 @@ pub trait ContentStore {
     /// Adds or replaces one library.
     async fn put_lib(&self, bot: i64, lib: &Lib, now: Timestamp) -> Result<()>;
     async fn delete_lib(&self, bot: i64, name: &str) -> Result<bool>;
+    /// Creates or replaces an admin panel.
+    async fn put_panel(&self, bot: i64, panel: &AdminPanel) -> Result<()>;
+    /// Replaces the bot's Kore.ai components (outside any job).
+    async fn set_components(&self, bot: i64, components: &[Component]) -> Result<()>;
     /// Replaces `parts` of the bot's content (and some of its fields) and ends the job, in one
     /// transaction.
     async fn replace_content(
@@ -170,6 +174,18 @@ impl ContentStore for Store {
             .await
             .map_err(db)?;
         Ok(done.rows_affected() > 0)
+    }
+
+    async fn put_panel(&self, bot: i64, panel: &AdminPanel) -> Result<()> {
+        let mut conn = self.write.acquire().await.map_err(db)?;
+        put_panel_in(&mut conn, bot, panel, Timestamp::now()).await
+    }
+
+    async fn set_components(&self, bot: i64, components: &[Component]) -> Result<()> {
+        let mut tx = self.write.begin().await.map_err(db)?;
+        lock_bot(&mut tx, self, bot).await?;
+        replace_components(&mut tx, bot, components).await?;
+        tx.commit().await.map_err(db)
     }
 
     async fn replace_content(
@@ -414,6 +430,40 @@ async fn write_content(
         )
         .await?;
     }
+    Ok(())
+}
+
+/// Creates or replaces an admin panel inside the caller's transaction; at most
+/// [`PANELS_MAX`](botyard_domain::content::PANELS_MAX) panels per bot.
+pub(crate) async fn put_panel_in(
+    conn: &mut AnyConnection,
+    bot: i64,
+    panel: &AdminPanel,
+    now: Timestamp,
+) -> Result<()> {
+    let count = sqlx::query("SELECT COUNT(*) AS n FROM admin_panels WHERE bot_id = $1 AND name <> $2")
+        .bind(bot)
+        .bind(&panel.name)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db)?;
+    if get::<i64>(&count, "n")? >= botyard_domain::content::PANELS_MAX as i64 {
+        return Err(Error::limit(format!(
+            "A bot can have at most {} admin panels",
+            botyard_domain::content::PANELS_MAX
+        )));
+    }
+    sqlx::query(
+        "INSERT INTO admin_panels (bot_id, name, document, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) \
+         ON CONFLICT (bot_id, name) DO UPDATE SET document = $3, updated_at = $4",
+    )
+    .bind(bot)
+    .bind(&panel.name)
+    .bind(to_json(&panel.document)?)
+    .bind(now.millis())
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
     Ok(())
 }
 

@@ -322,7 +322,7 @@ impl ConversationStore for Store {
         let sql = concat!(
             "SELECT ",
             chat_columns!(),
-            " FROM chats c WHERE c.bot_id = $1 ORDER BY c.id LIMIT $2 OFFSET $3"
+            " FROM chats c WHERE c.bot_id = $1 AND c.channel <> 'system' ORDER BY c.id LIMIT $2 OFFSET $3"
         );
         let offset = i64::from(page.max(1) - 1) * i64::from(per_page);
         let found = sqlx::query(sql)

@@ -223,6 +223,9 @@ impl RunStore for Store {
 
 async fn commit_run(tx: &mut sqlx::Transaction<'_, Any>, run: &RunEffects) -> Result<CommittedRun> {
     let mut done = CommittedRun::default();
+    for panel in &run.panels {
+        crate::content::put_panel_in(tx, run.bot, panel, Timestamp::now()).await?;
+    }
     for m in &run.messages {
         let new = NewMessage {
             uid: m.uid.clone(),

@@ -127,3 +127,15 @@ pub fn query_page(pairs: &QueryPairs) -> Result<u32, Error> {
         }),
     }
 }
+
+/// The URL clients reach this server at: `public_url` when configured, else from the request's
+/// `Host` (and `X-Forwarded-Proto`).
+pub fn base_url(state: &crate::AppState, headers: &http::HeaderMap) -> String {
+    let configured = state.services.config.public_url.trim().trim_end_matches('/');
+    if !configured.is_empty() {
+        return configured.to_owned();
+    }
+    let host = headers.get(http::header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("localhost");
+    let scheme = headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).unwrap_or("http");
+    format!("{scheme}://{host}")
+}

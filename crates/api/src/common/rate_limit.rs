@@ -51,6 +51,15 @@ impl RateLimiter {
         }
     }
 
+    /// `count` requests per `window`, all of them at once if need be.
+    pub fn per_window(count: u32, window: std::time::Duration) -> Self {
+        Self {
+            per_second: f64::from(count.max(1)) / window.as_secs_f64().max(0.001),
+            burst: f64::from(count.max(1)),
+            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+        }
+    }
+
     pub fn check(&self, key: &str) -> Decision {
         let digest = Sha256::digest(key.as_bytes());
         let mut short = [0u8; 16];

@@ -3,3 +3,4 @@
 pub mod botpress;
 pub mod bots_business;
 pub mod chat;
+pub mod koreai;

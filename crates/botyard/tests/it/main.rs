@@ -15,6 +15,8 @@ mod commands;
 mod cross_dialect;
 mod hardening;
 mod isolation;
+mod jobs_support;
+mod koreai;
 mod node_clients;
 mod runtime;
 mod webchat;

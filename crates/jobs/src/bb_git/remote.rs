@@ -103,6 +103,10 @@ pub fn fetch_files(remote: &str, branch: Option<&str>, limits: Limits) -> Result
             return git2::TreeWalkResult::Ok;
         }
         let raw = format!("{root}{}", item.name().unwrap_or(""));
+        if item.filemode() == 0o120000 {
+            failure = Some(Error::invalid(format!("The repository holds a symbolic link, refused: {raw}")));
+            return git2::TreeWalkResult::Abort;
+        }
         let Some(path) = safe_path(&raw) else {
             failure = Some(Error::invalid(format!("The repository holds an unsafe path: {raw}")));
             return git2::TreeWalkResult::Abort;

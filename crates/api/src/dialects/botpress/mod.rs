@@ -3,6 +3,7 @@
 
 mod auth;
 mod bots;
+mod jobs;
 mod logs;
 mod views;
 mod workspaces;
@@ -60,7 +61,11 @@ fn status_and_type(code: ErrorCode) -> (StatusCode, &'static str) {
 
 /// The routes of the dialect, relative to `/v1`.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().merge(bots::router()).merge(logs::router()).merge(workspaces::router())
+    OpenApiRouter::new()
+        .merge(bots::router())
+        .merge(jobs::router())
+        .merge(logs::router())
+        .merge(workspaces::router())
 }
 
 /// Answers unknown routes under `/v1`.

@@ -2,13 +2,17 @@
 //! sign-in, or `Authorization: Bearer`; errors as `{"errors": ["…"]}`.
 
 mod account;
+mod apps;
 mod auth;
 mod bots;
 mod chats;
 mod commands;
 mod error_logs;
+mod panels;
 mod plans;
 mod properties;
+mod store;
+mod tasks;
 mod views;
 mod workspaces;
 
@@ -56,6 +60,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(error_logs::router())
         .merge(plans::router())
         .merge(workspaces::router())
+        .merge(apps::router())
+        .merge(tasks::router())
+        .merge(store::router())
+        .merge(panels::router())
 }
 
 pub async fn not_found() -> Response {

@@ -1,0 +1,104 @@
+//! Exports: `POST /bot/{botId}/export` starts one; `GET /bot/{botId}/export/status` shows the
+//! bot's latest, with a `downloadURL` once the archive is ready.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::{Extension, Json};
+use botyard_domain::Error;
+use botyard_domain::app::SCOPE_EXPORT;
+use botyard_domain::job::{JobKind, JobStatus};
+use botyard_store::JobStore;
+use serde::Deserialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::auth::KoreApp;
+use super::views::{ExportRequest, ExportStatus};
+use super::{Body, KoreLimits, Result};
+use crate::AppState;
+use crate::common::extract::JsonBody;
+
+/// How long a download link works.
+const DOWNLOAD_LINK_SECS: i64 = 3600;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(export_bot)).routes(routes!(export_status))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct ExportBody {
+    /// `latest` or `published` (botyard keeps one version: both export it).
+    export_type: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    export_options: Option<Value>,
+    #[schema(value_type = Option<Object>)]
+    sub_tasks: Option<Value>,
+    all_tasks: Option<bool>,
+    custom_dashboards: Option<bool>,
+    #[serde(rename = "IncludeDependentTasks")]
+    include_dependent_tasks: Option<bool>,
+}
+
+/// Start an export of the bot.
+#[utoipa::path(post, path = "/bot/{botId}/export", tag = "Kore.ai: export", params(("botId" = String, Path)),
+    request_body = ExportBody, responses((status = 200, body = ExportRequest)))]
+async fn export_bot(
+    app: KoreApp,
+    State(state): State<AppState>,
+    Extension(limits): Extension<Arc<KoreLimits>>,
+    Path(bot_id): Path<String>,
+    JsonBody(body, _): Body<ExportBody>,
+) -> Result<Json<ExportRequest>> {
+    app.require(SCOPE_EXPORT)?;
+    let bot = app.bot(&state, &bot_id).await?;
+    limits.check(&format!("bot:{}", bot.number))?;
+    let export_type = body.export_type.as_deref().unwrap_or("");
+    if !matches!(export_type, "latest" | "published") {
+        return Err(Error::invalid("exportType must be latest or published").into());
+    }
+    if let Some(tasks) = body.export_options.as_ref().and_then(|o| o.get("tasks")).and_then(Value::as_array)
+        && tasks.is_empty()
+    {
+        return Err(Error::new(
+            botyard_domain::ErrorCode::InvalidIdentifier,
+            "Please select at least one component",
+        )
+        .into());
+    }
+    let _ = (&body.sub_tasks, body.all_tasks, body.custom_dashboards, body.include_dependent_tasks);
+    let job = state.jobs.export_kore(&bot, app.0.created_by, export_type).await?;
+    Ok(Json(ExportRequest::new(&job, bot.id.as_str())))
+}
+
+/// The bot's latest export.
+#[utoipa::path(get, path = "/bot/{botId}/export/status", tag = "Kore.ai: export", params(("botId" = String, Path)),
+    responses((status = 200, body = ExportStatus)))]
+async fn export_status(
+    app: KoreApp,
+    State(state): State<AppState>,
+    Extension(limits): Extension<Arc<KoreLimits>>,
+    Path(bot_id): Path<String>,
+    headers: http::HeaderMap,
+) -> Result<Json<ExportStatus>> {
+    app.require(SCOPE_EXPORT)?;
+    let bot = app.bot(&state, &bot_id).await?;
+    limits.check(&format!("export-status:{}", bot.number))?;
+    let job = state.services.store.latest_job(bot.number, JobKind::KoreExport).await?.ok_or_else(|| {
+        Error::new(botyard_domain::ErrorCode::InvalidIdentifier, "No export of this bot was requested")
+    })?;
+    let url = match (job.status, job.details.get("fileId").and_then(Value::as_str)) {
+        (JobStatus::Succeeded, Some(file)) => {
+            let token = app.download_token(file, DOWNLOAD_LINK_SECS);
+            Some(format!(
+                "{}/api/public/files/{file}?token={token}",
+                crate::common::extract::base_url(&state, &headers)
+            ))
+        }
+        _ => None,
+    };
+    Ok(Json(ExportStatus::new(&job, bot.id.as_str(), url)))
+}

@@ -1,0 +1,207 @@
+//! Helpers for tests of jobs: servers whose workers poll quickly, Kore.ai apps and their JWTs,
+//! uploads, waiting for jobs to end, local git repositories and a tiny HTTP file server.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use botyard_core::Config;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::harness::{Account, Reply, TestServer};
+
+/// Quick workers, local git remotes allowed.
+pub fn quick_jobs(config: &mut Config) {
+    config.jobs.poll_interval_ms = 50;
+    config.jobs.git_local_remotes = true;
+}
+
+pub const VAXIE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/koreai/vaxie");
+
+pub fn vaxie(file: &str) -> Vec<u8> {
+    std::fs::read(Path::new(VAXIE).join(file)).expect("the Vaxie fixture")
+}
+
+/// An app of the account's personal workspace.
+pub struct App {
+    pub client_id: String,
+    pub secret: String,
+}
+
+impl App {
+    /// An HS256 token with `appId` and these extra claims.
+    pub fn token_with(&self, alg: Algorithm, extra: Value) -> String {
+        let mut claims = json!({"sub": "tests", "appId": self.client_id});
+        if let (Value::Object(c), Value::Object(e)) = (&mut claims, extra) {
+            c.extend(e);
+        }
+        jsonwebtoken::encode(&Header::new(alg), &claims, &EncodingKey::from_secret(self.secret.as_bytes()))
+            .unwrap()
+    }
+
+    pub fn token(&self) -> String {
+        self.token_with(Algorithm::HS256, json!({}))
+    }
+}
+
+impl TestServer {
+    pub async fn app(&self, owner: &Account, scopes: &[&str], require_jti: bool) -> App {
+        let reply = self
+            .bb(
+                owner,
+                Method::POST,
+                &format!("/v2/workspaces/{}/apps", owner.workspace),
+                json!({"name": "ci", "scopes": scopes, "require_jti": require_jti}),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+        App {
+            client_id: reply.body["client_id"].as_str().unwrap().into(),
+            secret: reply.body["client_secret"].as_str().unwrap().into(),
+        }
+    }
+
+    /// A request of the Kore.ai dialect with an `auth` token.
+    pub async fn kore(&self, token: &str, method: Method, path: &str, body: Value) -> Reply {
+        self.call(method, &format!("/api/public{path}"), &[("auth", token)], body).await
+    }
+
+    /// Uploads a file through `/api/public/uploadfile`; returns the answer.
+    pub async fn upload(&self, token: &str, name: &str, extension: &str, bytes: Vec<u8>) -> Reply {
+        let form = reqwest::multipart::Form::new()
+            .part("file", reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()))
+            .text("fileContext", "bulkImport")
+            .text("fileExtension", extension.to_owned());
+        let response = self
+            .http
+            .post(self.url("/api/public/uploadfile"))
+            .header("auth", token)
+            .multipart(form)
+            .send()
+            .await
+            .expect("upload is answered");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.json().await.unwrap_or(Value::Null);
+        Reply { status, headers, body }
+    }
+
+    pub async fn upload_id(&self, token: &str, name: &str, extension: &str, bytes: Vec<u8>) -> String {
+        let reply = self.upload(token, name, extension, bytes).await;
+        assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+        reply.body["fileId"].as_str().unwrap().to_owned()
+    }
+
+    /// Polls `path` (with `call`) until `done` says the answer is final; fails after 60 s.
+    pub async fn poll(&self, call: impl AsyncFn() -> Reply, done: impl Fn(&Value) -> bool) -> Reply {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let reply = call().await;
+            if done(&reply.body) {
+                return reply;
+            }
+            assert!(Instant::now() < deadline, "still not done after 60 s: {:?}", reply.body);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits for a Bots.Business task of a bot to end.
+    pub async fn bb_task(&self, account: &Account, bot: i64, task: i64) -> Reply {
+        let path = format!("/v2/bots/{bot}/tasks/{task}");
+        self.poll(
+            async || self.bb(account, Method::GET, &path, Value::Null).await,
+            |b| !matches!(b["status"].as_str(), Some("pending" | "in_progress")),
+        )
+        .await
+    }
+
+    /// Waits for a Kore.ai import to end.
+    pub async fn kore_import(&self, token: &str, bir: &str) -> Reply {
+        let path = format!("/bot/import/status/{bir}");
+        self.poll(
+            async || self.kore(token, Method::GET, &path, Value::Null).await,
+            |b| b["status"] != "pending",
+        )
+        .await
+    }
+}
+
+/// A bare repository at `dir` whose default branch holds `files` (path, content).
+pub fn bare_repo(dir: &Path, files: &[(&str, &[u8])]) {
+    let repo = git2::Repository::init_bare(dir).unwrap();
+    commit(&repo, "refs/heads/master", files, &[]);
+    repo.set_head("refs/heads/master").unwrap();
+}
+
+/// Commits `files` (and symbolic links: path, target) on `reference`.
+pub fn commit(repo: &git2::Repository, reference: &str, files: &[(&str, &[u8])], links: &[(&str, &str)]) {
+    let mut index = git2::Index::new().unwrap();
+    let mut add = |path: &str, content: &[u8], mode: u32| {
+        let entry = git2::IndexEntry {
+            ctime: git2::IndexTime::new(0, 0),
+            mtime: git2::IndexTime::new(0, 0),
+            dev: 0,
+            ino: 0,
+            mode,
+            uid: 0,
+            gid: 0,
+            file_size: content.len() as u32,
+            id: git2::Oid::ZERO_SHA1,
+            flags: 0,
+            flags_extended: 0,
+            path: path.as_bytes().to_vec(),
+        };
+        index.add_frombuffer(&entry, content).unwrap();
+    };
+    for (path, content) in files {
+        add(path, content, 0o100644);
+    }
+    for (path, target) in links {
+        add(path, target.as_bytes(), 0o120000);
+    }
+    let tree = repo.find_tree(index.write_tree_to(repo).unwrap()).unwrap();
+    let signature = git2::Signature::now("test", "test@example.com").unwrap();
+    repo.commit(Some(reference), &signature, &signature, "test repository", &tree, &[]).unwrap();
+}
+
+/// The files of a branch of a bare repository.
+pub fn branch_files(dir: &Path, branch: &str) -> Vec<(String, String)> {
+    let repo = git2::Repository::open_bare(dir).unwrap();
+    let tree = repo.find_reference(&format!("refs/heads/{branch}")).unwrap().peel_to_tree().unwrap();
+    let mut files = Vec::new();
+    tree.walk(git2::TreeWalkMode::PreOrder, |root, entry| {
+        if let Ok(blob) = entry.to_object(&repo).and_then(|o| o.peel_to_blob()) {
+            files.push((
+                format!("{root}{}", entry.name().unwrap()),
+                String::from_utf8_lossy(blob.content()).into_owned(),
+            ));
+        }
+        git2::TreeWalkResult::Ok
+    })
+    .unwrap();
+    files
+}
+
+/// Serves `body` over HTTP on loopback (every request gets it); returns the URL.
+pub async fn serve_file(body: Vec<u8>) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let body = body.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 4096];
+                let _ = socket.read(&mut buf).await;
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = socket.write_all(head.as_bytes()).await;
+                let _ = socket.write_all(&body).await;
+            });
+        }
+    });
+    format!("http://{addr}/sheet.csv")
+}
