@@ -139,6 +139,8 @@ pub fn csv_sync_plan(
             }
         }
     }
+    let sheet: std::collections::HashSet<&str> =
+        rows.iter().map(|r| r.content.draft.command.as_str()).collect();
     let titles: HashMap<i64, &str> = folders.iter().map(|f| (f.id, f.title.as_str())).collect();
     let by_name: HashMap<&str, &crate::command::Command> =
         existing.iter().map(|c| (c.command.as_str(), c)).collect();
@@ -162,9 +164,12 @@ pub fn csv_sync_plan(
         }
     }
     for command in existing {
-        if command.created_via_csv_import && !seen.contains_key(&command.command) {
+        if sheet.contains(command.command.as_str()) {
+            continue;
+        }
+        if command.created_via_csv_import {
             plan.destroy.push(command.id);
-        } else if !seen.contains_key(&command.command) {
+        } else {
             // A command that stays: the sheet may not reuse its name or aliases.
             for name in std::iter::once(&command.command).chain(command.aliases.iter().map(|a| &a.alias)) {
                 if let Some(line) = seen.get(name) {

@@ -313,14 +313,22 @@ pub async fn run_copy(ctx: &JobContext, job: &Job) -> Result<()> {
 
 async fn create(ctx: &JobContext, bot: &Bot, content: &BotContent) -> Result<()> {
     let details = |number: i64| {
-        json!({
+        // What the job said when it was enqueued (a copy's source bot) stays.
+        let mut details = ctx.job.details.clone();
+        let added = json!({
             "botId": bot.id.as_str(),
             "botNumber": number,
             "name": bot.name,
             "commands": content.commands.len(),
             "libs": content.libs.len(),
             "components": content.components.len(),
-        })
+        });
+        if let (Value::Object(d), Value::Object(a)) = (&mut details, added.clone()) {
+            d.extend(a);
+            details
+        } else {
+            added
+        }
     };
     ctx.services()
         .store

@@ -136,31 +136,27 @@ pub fn bare_repo(dir: &Path, files: &[(&str, &[u8])]) {
 
 /// Commits `files` (and symbolic links: path, target) on `reference`.
 pub fn commit(repo: &git2::Repository, reference: &str, files: &[(&str, &[u8])], links: &[(&str, &str)]) {
-    let mut index = git2::Index::new().unwrap();
-    let mut add = |path: &str, content: &[u8], mode: u32| {
-        let entry = git2::IndexEntry {
-            ctime: git2::IndexTime::new(0, 0),
-            mtime: git2::IndexTime::new(0, 0),
-            dev: 0,
-            ino: 0,
-            mode,
-            uid: 0,
-            gid: 0,
-            file_size: content.len() as u32,
-            id: git2::Oid::ZERO_SHA1,
-            flags: 0,
-            flags_extended: 0,
-            path: path.as_bytes().to_vec(),
-        };
-        index.add_frombuffer(&entry, content).unwrap();
-    };
-    for (path, content) in files {
-        add(path, content, 0o100644);
+    fn build(repo: &git2::Repository, entries: &[(Vec<&str>, &[u8], i32)]) -> git2::Oid {
+        let mut builder = repo.treebuilder(None).unwrap();
+        let mut dirs: std::collections::BTreeMap<&str, Vec<(Vec<&str>, &[u8], i32)>> = Default::default();
+        for (parts, content, mode) in entries {
+            match parts.as_slice() {
+                [file] => {
+                    builder.insert(file, repo.blob(content).unwrap(), *mode).unwrap();
+                }
+                [dir, rest @ ..] => dirs.entry(dir).or_default().push((rest.to_vec(), content, *mode)),
+                [] => {}
+            }
+        }
+        for (dir, inner) in dirs {
+            builder.insert(dir, build(repo, &inner), 0o040000).unwrap();
+        }
+        builder.write().unwrap()
     }
-    for (path, target) in links {
-        add(path, target.as_bytes(), 0o120000);
-    }
-    let tree = repo.find_tree(index.write_tree_to(repo).unwrap()).unwrap();
+    let mut entries: Vec<(Vec<&str>, &[u8], i32)> =
+        files.iter().map(|(p, c)| (p.split('/').collect(), *c, 0o100644)).collect();
+    entries.extend(links.iter().map(|(p, t)| (p.split('/').collect(), t.as_bytes(), 0o120000)));
+    let tree = repo.find_tree(build(repo, &entries)).unwrap();
     let signature = git2::Signature::now("test", "test@example.com").unwrap();
     repo.commit(Some(reference), &signature, &signature, "test repository", &tree, &[]).unwrap();
 }
