@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use botyard::{logging, server};
+use botyard::{archive, logging, server};
 use botyard_core::config::{Config, ConfigSources};
 use clap::{Args, Parser, Subcommand};
 
@@ -31,6 +31,55 @@ enum Command {
     /// URL of its chat page, or its id when --api-key is given. Type messages; :N presses inline
     /// button N; /quit leaves.
     Chat(ChatArgs),
+    /// Export a bot to a botyard archive file, through a running server.
+    ///
+    /// The archive holds the bot's settings and definition, command folders, commands, libraries,
+    /// admin panels and Kore.ai components (and with --properties its bot properties); `botyard
+    /// import` makes a new bot of it, on this server or another.
+    Export(ExportArgs),
+    /// Import a botyard archive file as a new bot, through a running server.
+    Import(ImportArgs),
+}
+
+#[derive(Args)]
+struct RemoteArgs {
+    /// The botyard server.
+    #[arg(long, env = "BOTYARD_URL", default_value = "http://127.0.0.1:8080")]
+    server: String,
+    /// Your API key (POST /v2/auth gives it; POST /v2/user/reset_api_key makes a new one).
+    #[arg(long, env = "BOTYARD_API_KEY")]
+    api_key: String,
+    /// Do not draw progress bars.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Args)]
+struct ExportArgs {
+    /// The bot's id (UUID) or number.
+    bot: String,
+    /// The archive to write.
+    #[arg(short, long, value_name = "FILE")]
+    output: PathBuf,
+    /// Include the bot's properties.
+    #[arg(long)]
+    properties: bool,
+    #[command(flatten)]
+    remote: RemoteArgs,
+}
+
+#[derive(Args)]
+struct ImportArgs {
+    /// The archive to read.
+    file: PathBuf,
+    /// A name for the new bot (default: the archived bot's).
+    #[arg(long)]
+    name: Option<String>,
+    /// The workspace to import into (default: your personal workspace).
+    #[arg(long)]
+    workspace: Option<String>,
+    #[command(flatten)]
+    remote: RemoteArgs,
 }
 
 #[derive(Args)]
@@ -75,10 +124,45 @@ fn load_config(args: &ServeArgs) -> Result<Config, String> {
     Config::load(&ConfigSources { file: args.config.clone(), env: std::env::vars().collect(), flags })
 }
 
+/// Runs a client command on a fresh async runtime, printing its error.
+fn client<F: std::future::Future<Output = anyhow::Result<()>>>(work: impl FnOnce() -> F) -> ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("botyard: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(work()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("botyard: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn remote(args: RemoteArgs, workspace: Option<String>) -> archive::Remote {
+    archive::Remote { server: args.server, api_key: args.api_key, workspace, progress: !args.quiet }
+}
+
 fn main() -> ExitCode {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = Cli::parse();
     match cli.command {
+        Command::Export(args) => client(|| async move {
+            let size =
+                archive::export(&remote(args.remote, None), &args.bot, &args.output, args.properties).await?;
+            eprintln!("botyard: wrote {} ({size} bytes)", args.output.display());
+            Ok(())
+        }),
+        Command::Import(args) => client(|| async move {
+            let bot = archive::import(&remote(args.remote, args.workspace), &args.file, args.name.as_deref())
+                .await?;
+            println!("{bot}");
+            eprintln!("botyard: imported {} as bot {bot}", args.file.display());
+            Ok(())
+        }),
         Command::Chat(args) => {
             let runtime = match tokio::runtime::Runtime::new() {
                 Ok(rt) => rt,

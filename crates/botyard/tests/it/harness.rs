@@ -213,6 +213,7 @@ const VOLATILE: &[&str] = &[
     "enqueuedAt",
     "startedAt",
     "finishedAt",
+    "size",
 ];
 
 /// The body with volatile values replaced, for snapshots.

@@ -134,11 +134,14 @@ pub fn bare_repo(dir: &Path, files: &[(&str, &[u8])]) {
     repo.set_head("refs/heads/master").unwrap();
 }
 
+/// A path split at `/`, its content and its mode.
+type TreeEntry<'a> = (Vec<&'a str>, &'a [u8], i32);
+
 /// Commits `files` (and symbolic links: path, target) on `reference`.
 pub fn commit(repo: &git2::Repository, reference: &str, files: &[(&str, &[u8])], links: &[(&str, &str)]) {
-    fn build(repo: &git2::Repository, entries: &[(Vec<&str>, &[u8], i32)]) -> git2::Oid {
+    fn build(repo: &git2::Repository, entries: &[TreeEntry<'_>]) -> git2::Oid {
         let mut builder = repo.treebuilder(None).unwrap();
-        let mut dirs: std::collections::BTreeMap<&str, Vec<(Vec<&str>, &[u8], i32)>> = Default::default();
+        let mut dirs: std::collections::BTreeMap<&str, Vec<TreeEntry<'_>>> = Default::default();
         for (parts, content, mode) in entries {
             match parts.as_slice() {
                 [file] => {
@@ -153,7 +156,7 @@ pub fn commit(repo: &git2::Repository, reference: &str, files: &[(&str, &[u8])],
         }
         builder.write().unwrap()
     }
-    let mut entries: Vec<(Vec<&str>, &[u8], i32)> =
+    let mut entries: Vec<TreeEntry<'_>> =
         files.iter().map(|(p, c)| (p.split('/').collect(), *c, 0o100644)).collect();
     entries.extend(links.iter().map(|(p, t)| (p.split('/').collect(), t.as_bytes(), 0o120000)));
     let tree = repo.find_tree(build(repo, &entries)).unwrap();

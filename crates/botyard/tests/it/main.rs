@@ -6,6 +6,7 @@
 mod harness;
 
 mod accounts;
+mod archive;
 mod bb_jobs;
 mod botpress_bots;
 mod bots_business_bots;

@@ -188,14 +188,14 @@ pub fn push_files(
     Ok(commit.to_string())
 }
 
+/// A file's path split at `/`, and its content.
+type Parts<'a> = (Vec<&'a str>, &'a [u8]);
+
 /// Writes the entries as a tree (nested directories included).
 fn write_tree<'r>(repo: &'r Repository, entries: &[Entry]) -> Result<git2::Tree<'r>> {
-    fn build(
-        repo: &Repository,
-        entries: &[(Vec<&str>, &[u8])],
-    ) -> std::result::Result<git2::Oid, git2::Error> {
+    fn build(repo: &Repository, entries: &[Parts<'_>]) -> std::result::Result<git2::Oid, git2::Error> {
         let mut builder = repo.treebuilder(None)?;
-        let mut dirs: std::collections::BTreeMap<&str, Vec<(Vec<&str>, &[u8])>> = Default::default();
+        let mut dirs: std::collections::BTreeMap<&str, Vec<Parts<'_>>> = Default::default();
         for (parts, content) in entries {
             match parts.as_slice() {
                 [file] => {
@@ -212,7 +212,7 @@ fn write_tree<'r>(repo: &'r Repository, entries: &[Entry]) -> Result<git2::Tree<
         }
         builder.write()
     }
-    let split: Vec<(Vec<&str>, &[u8])> =
+    let split: Vec<Parts<'_>> =
         entries.iter().map(|e| (e.path.split('/').collect(), e.content.as_slice())).collect();
     let oid = build(repo, &split).map_err(|e| git_error("writing the tree", e))?;
     repo.find_tree(oid).map_err(|e| git_error("writing the tree", e))
