@@ -1,10 +1,13 @@
 //! botyard's benchmarks. Each prints a Markdown table for docs/BENCHMARKS.md.
 //!
+//! `botyard-bench imports`: import times and peak memory (see `imports.rs`).
+//!
 //! `botyard-bench runtime`: messages through the web channel (HTTP in, Server-Sent Events out) to a
 //! command whose code reads and writes a user property and replies — the most a closed loop of
 //! users can push, then latency at a fixed offered rate — on SQLite and (with
 //! `BOTYARD_TEST_POSTGRES_URL` set) PostgreSQL; and the sandbox's cost per run next to a bare QuickJS context-create-and-call.
 
+mod imports;
 mod runtime;
 
 use clap::{Parser, Subcommand};
@@ -20,6 +23,8 @@ struct Cli {
 enum Bench {
     /// End-to-end message throughput and latency, and the sandbox's cost per run.
     Runtime(runtime::Args),
+    /// Import times and peak memory: the Vaxie Kore.ai export, a large CSV, a git repository.
+    Imports(imports::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -28,5 +33,6 @@ fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     match cli.bench {
         Bench::Runtime(args) => runtime.block_on(runtime::run(args)),
+        Bench::Imports(args) => runtime.block_on(imports::run(args)),
     }
 }

@@ -277,11 +277,19 @@ pub(crate) struct SqlBuilder {
     sql: String,
     args: AnyArguments,
     count: usize,
+    /// `?` placeholders instead of `$n`: SQLite looks numbered parameters up by name, which
+    /// costs time in proportion to their number, so statements with thousands of them crawl.
+    positional: bool,
 }
 
 impl SqlBuilder {
     pub(crate) fn new(start: &'static str) -> Self {
-        Self { sql: start.to_owned(), args: AnyArguments::default(), count: 0 }
+        Self { sql: start.to_owned(), args: AnyArguments::default(), count: 0, positional: false }
+    }
+
+    /// A statement for this connection's backend, with `?` placeholders on SQLite.
+    pub(crate) fn new_for(conn: &sqlx::AnyConnection, start: &'static str) -> Self {
+        Self { positional: conn.backend_name() == "SQLite", ..Self::new(start) }
     }
 
     pub(crate) fn push(&mut self, fragment: &'static str) {
@@ -293,8 +301,12 @@ impl SqlBuilder {
         T: for<'q> sqlx::Encode<'q, Any> + sqlx::Type<Any> + Send + 'static,
     {
         self.count += 1;
-        self.sql.push('$');
-        self.sql.push_str(&self.count.to_string());
+        if self.positional {
+            self.sql.push('?');
+        } else {
+            self.sql.push('$');
+            self.sql.push_str(&self.count.to_string());
+        }
         // Encoding our own integers and strings cannot fail.
         let _ = self.args.add(value);
     }
@@ -353,7 +365,7 @@ pub(crate) async fn insert_rows<T>(
     // SQLite accepts 32,766 parameters per statement, PostgreSQL 65,535.
     let per_statement = (30_000 / columns.max(1)).max(1);
     for chunk in items.chunks(per_statement) {
-        let mut sql = SqlBuilder::new(head);
+        let mut sql = SqlBuilder::new_for(conn, head);
         for (i, item) in chunk.iter().enumerate() {
             let mut row = sql.open_row(i == 0);
             bind(&mut row, item);

@@ -617,7 +617,7 @@ async fn delete_ids(
     ids: &[i64],
 ) -> Result<()> {
     for chunk in ids.chunks(10_000) {
-        let mut sql = SqlBuilder::new(head);
+        let mut sql = SqlBuilder::new_for(conn, head);
         sql.bind(bot);
         sql.push(column);
         for (i, id) in chunk.iter().enumerate() {
