@@ -233,6 +233,11 @@ impl Jobs {
         }
     }
 
+    /// Cancels a job that has not started; `false` when it has.
+    pub async fn cancel(&self, id: i64) -> Result<bool> {
+        self.services().store.cancel_job(id, Timestamp::now()).await
+    }
+
     pub async fn job_by_uid(&self, uid: &str) -> Result<Option<Job>> {
         self.services().store.job_by_uid(uid).await
     }

@@ -215,6 +215,10 @@ async fn archive_jobs_and_bad_archives() {
             s.bp(&bob, Method::GET, &format!("/v1/admin/jobs/{job}"), Value::Null).await
         );
         snap!("job_unknown", s.bp(&ann, Method::GET, "/v1/admin/jobs/nope", Value::Null).await);
+        snap!(
+            "job_cancel_finished",
+            s.bp(&ann, Method::POST, &format!("/v1/admin/jobs/{job}/cancel"), Value::Null).await
+        );
 
         let import = async |bytes: Vec<u8>| {
             let auth = format!("Bearer {}", ann.api_key);
@@ -280,6 +284,30 @@ async fn archive_jobs_and_bad_archives() {
             .unwrap();
         assert!(!wrong_key.status.success());
         assert!(String::from_utf8_lossy(&wrong_key.stderr).contains("401"), "{wrong_key:?}");
+        s.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn jobs_that_have_not_started_can_be_canceled() {
+    for backend in backends() {
+        // No workers: jobs wait in the queue.
+        let s = TestServer::start_with(backend, |c| c.jobs.workers = 0).await;
+        let ann = s.sign_up("ann@example.com").await;
+        let bot = s.bp(&ann, Method::POST, "/v1/admin/bots", json!({"name": "idle"})).await.body["bot"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let started = s.bp(&ann, Method::POST, &format!("/v1/admin/bots/{bot}/export"), json!({})).await;
+        let job = started.body["job"]["id"].as_str().unwrap().to_owned();
+        snap!(
+            "job_canceled",
+            s.bp(&ann, Method::POST, &format!("/v1/admin/jobs/{job}/cancel"), Value::Null).await
+        );
+        assert_eq!(
+            s.bp(&ann, Method::GET, &format!("/v1/admin/jobs/{job}"), Value::Null).await.body["job"]["status"],
+            "canceled"
+        );
         s.stop().await;
     }
 }

@@ -26,6 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(export_bot))
         .routes(routes!(import_bot))
         .routes(routes!(get_job))
+        .routes(routes!(cancel_job))
         .routes(routes!(download))
 }
 
@@ -129,6 +130,27 @@ async fn get_job(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<JobEnvelope>> {
+    let job = workspace_job(&state, &ws, &id).await?;
+    Ok(Json(view(&state, &job).await?))
+}
+
+/// Cancel a job that has not started yet (one in progress finishes: imports are all or nothing).
+#[utoipa::path(post, path = "/admin/jobs/{id}/cancel", tag = "botyard: archives", params(("id" = String, Path),
+    ("x-workspace-id" = String, Header)), responses((status = 200, body = JobEnvelope)))]
+async fn cancel_job(
+    BpWorkspace(ws): BpWorkspace,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<JobEnvelope>> {
+    ws.role.require_write()?;
+    let job = workspace_job(&state, &ws, &id).await?;
+    if !state.jobs.cancel(job.id).await? {
+        return Err(Error::conflict(format!(
+            "The job is {} and can no longer be canceled",
+            job.status.as_str()
+        ))
+        .into());
+    }
     let job = workspace_job(&state, &ws, &id).await?;
     Ok(Json(view(&state, &job).await?))
 }
