@@ -89,7 +89,7 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let background = Background::start(&services);
     let runtime = Runtime::start(services.clone());
-    let jobs = Jobs::start(services.clone());
+    let jobs = Jobs::start(services.clone(), runtime.clone());
     let router = app(AppState { services: services.clone(), runtime: runtime.clone(), jobs: jobs.clone() });
     let stopping = runtime.clone();
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())

@@ -170,6 +170,20 @@ impl Services {
         self.store.list_bots(&query).await
     }
 
+    /// Changes a bot on botyard's own account (bookkeeping such as a recurring event's failures),
+    /// without touching its `updatedAt`.
+    pub async fn change_bot_quietly(&self, id: &BotId, change: impl FnOnce(&mut Bot) + Send) -> Result<()> {
+        let bot = self
+            .store
+            .modify_bot(id, |bot| {
+                change(bot);
+                Ok(())
+            })
+            .await?;
+        self.changed(Change::Bot(bot.id)).await;
+        Ok(())
+    }
+
     /// Applies `change` to the current bot and stores it; concurrent changes queue.
     async fn modify_bot(
         &self,

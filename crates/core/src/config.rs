@@ -31,6 +31,7 @@ pub struct Config {
     pub cache: CacheConfig,
     pub sandbox: SandboxSettings,
     pub jobs: JobsSettings,
+    pub outbound: OutboundSettings,
     /// The plans workspaces can be on; the first is the plan of new workspaces.
     pub plans: Vec<Plan>,
 }
@@ -65,12 +66,47 @@ impl Default for SandboxSettings {
     }
 }
 
+/// Requests botyard makes on behalf of users: scripts' `HTTP.*` calls and bots' `csv_url`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OutboundSettings {
+    /// Networks no such request may reach (CIDR); by default the server's own and private
+    /// networks. Set `deny = []` to allow everything.
+    pub deny: Vec<String>,
+    /// Time limit of a script's HTTP request, in seconds.
+    pub timeout_secs: u64,
+    /// The largest response a script's HTTP request reads, in bytes.
+    pub max_response_bytes: usize,
+}
+
+impl Default for OutboundSettings {
+    fn default() -> Self {
+        Self {
+            deny: botyard_domain::net::PRIVATE_NETWORKS.iter().map(|n| (*n).to_owned()).collect(),
+            timeout_secs: 10,
+            max_response_bytes: 1024 * 1024,
+        }
+    }
+}
+
+impl OutboundSettings {
+    /// The denied networks (checked at start-up).
+    pub fn denied_networks(&self) -> Vec<botyard_domain::net::Network> {
+        self.deny.iter().filter_map(|n| botyard_domain::net::Network::parse(n).ok()).collect()
+    }
+}
+
 /// The background job system (imports, exports, copies) and the limits of what it reads.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct JobsSettings {
-    /// Jobs this node works on at once.
+    /// Imports, exports and copies this node works on at once.
     pub workers: usize,
+    /// Runs of bot code from the queue (delayed runs, auto-retries, recurring events, HTTP
+    /// callbacks) this node works on at once.
+    pub run_workers: usize,
+    /// Broadcasts this node delivers at once.
+    pub broadcast_workers: usize,
     /// How long a claimed job stays with its worker without news; a job whose worker died is
     /// taken up again after this.
     pub lease_secs: u64,
@@ -92,6 +128,11 @@ pub struct JobsSettings {
     /// Limits of fetching a bot's `csv_url`.
     pub fetch_timeout_secs: u64,
     pub fetch_max_bytes: usize,
+    /// How often a node makes sure the next auto-retry runs and recurring events are queued, in
+    /// milliseconds.
+    pub scheduler_interval_ms: u64,
+    /// How long finished jobs are kept, in hours.
+    pub retention_hours: u64,
     /// Fail points armed for tests (failure injection); empty in production.
     pub failpoints: Vec<String>,
 }
@@ -100,6 +141,8 @@ impl Default for JobsSettings {
     fn default() -> Self {
         Self {
             workers: 2,
+            run_workers: 4,
+            broadcast_workers: 2,
             lease_secs: 60,
             poll_interval_ms: 1000,
             max_attempts: 3,
@@ -110,6 +153,8 @@ impl Default for JobsSettings {
             git_local_remotes: false,
             fetch_timeout_secs: 30,
             fetch_max_bytes: 20 * 1024 * 1024,
+            scheduler_interval_ms: 1000,
+            retention_hours: 7 * 24,
             failpoints: Vec::new(),
         }
     }
@@ -187,6 +232,7 @@ impl Default for Config {
             cache: CacheConfig::default(),
             sandbox: SandboxSettings::default(),
             jobs: JobsSettings::default(),
+            outbound: OutboundSettings::default(),
             plans: botyard_domain::plan::default_plans(),
         }
     }
@@ -294,6 +340,10 @@ impl Config {
         }
         if self.database.max_connections == 0 {
             return Err("database.max_connections must be at least 1".into());
+        }
+        for network in &self.outbound.deny {
+            botyard_domain::net::Network::parse(network)
+                .map_err(|e| format!("outbound.deny: {}", e.message))?;
         }
         if self.jobs.lease_secs == 0 || self.jobs.max_attempts == 0 || self.jobs.poll_interval_ms == 0 {
             return Err(

@@ -22,6 +22,12 @@ pub struct RunEffects {
     pub pending: Vec<PendingChange>,
     /// Admin panels created or changed (`AdminPanel.setPanel`, `setFieldValue`).
     pub panels: Vec<crate::content::AdminPanel>,
+    /// Jobs the run starts (delayed runs, HTTP requests, broadcasts), enqueued only if it commits.
+    pub jobs: Vec<crate::job::NewJob>,
+    /// Labels of scheduled runs to cancel (`Bot.clearRunAfter`).
+    pub clear_labels: Vec<String>,
+    /// The job this run is for, and what it does to it (kept even when the run fails).
+    pub job: Option<(crate::job::JobLease, crate::job::JobUpdate)>,
     /// Iterations the run used (counted even when it fails).
     pub iterations: u64,
     pub error: Option<ErrorEntry>,
@@ -35,6 +41,7 @@ impl RunEffects {
             workspace: self.workspace.clone(),
             iterations: self.iterations,
             error: Some(error),
+            job: self.job.clone(),
             ..Self::default()
         }
     }

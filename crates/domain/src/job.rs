@@ -33,10 +33,37 @@ pub enum JobKind {
     ArchiveImport,
     /// A bot copied into a workspace (also how a demo bot is installed).
     BotCopy,
+    /// A command run later (`Bot.run` with `run_after`).
+    ScheduledRun,
+    /// One run of a command with `auto_retry_time`.
+    AutoRetry,
+    /// One firing of a Botpress recurring event.
+    RecurringEvent,
+    /// An HTTP request of a script (`HTTP.get`, …) and its callback command.
+    HttpRequest,
+    /// A command run in every chat of a bot (`Bot.runAll`).
+    Broadcast,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 8] = [
+    pub const ALL: [JobKind; 13] = [
+        Self::KoreImport,
+        Self::KoreExport,
+        Self::CsvImport,
+        Self::GitImport,
+        Self::GitExport,
+        Self::ArchiveExport,
+        Self::ArchiveImport,
+        Self::BotCopy,
+        Self::ScheduledRun,
+        Self::AutoRetry,
+        Self::RecurringEvent,
+        Self::HttpRequest,
+        Self::Broadcast,
+    ];
+
+    /// Imports, exports and copies: a bounded pool of workers.
+    pub const TRANSFERS: [JobKind; 8] = [
         Self::KoreImport,
         Self::KoreExport,
         Self::CsvImport,
@@ -46,6 +73,11 @@ impl JobKind {
         Self::ArchiveImport,
         Self::BotCopy,
     ];
+    /// Runs of bot code (scheduled, periodic, HTTP callbacks): short, many at once.
+    pub const RUNS: [JobKind; 4] =
+        [Self::ScheduledRun, Self::AutoRetry, Self::RecurringEvent, Self::HttpRequest];
+    /// Broadcasts: long, paced, their own workers.
+    pub const BROADCASTS: [JobKind; 1] = [Self::Broadcast];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -57,6 +89,11 @@ impl JobKind {
             Self::ArchiveExport => "archive_export",
             Self::ArchiveImport => "archive_import",
             Self::BotCopy => "bot_copy",
+            Self::ScheduledRun => "scheduled_run",
+            Self::AutoRetry => "auto_retry",
+            Self::RecurringEvent => "recurring_event",
+            Self::HttpRequest => "http_request",
+            Self::Broadcast => "broadcast",
         }
     }
 
@@ -141,7 +178,7 @@ pub struct Job {
 }
 
 /// A job to enqueue.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct NewJob {
     pub kind: JobKind,
     pub workspace_id: Option<WorkspaceId>,
@@ -151,6 +188,10 @@ pub struct NewJob {
     pub details: Value,
     pub max_attempts: u32,
     pub run_at: Timestamp,
+    /// Jobs with the same key are one job (a periodic run's due time); the second is not added.
+    pub dedupe_key: Option<String>,
+    /// A name scripts cancel scheduled runs by (`Bot.clearRunAfter({label})`).
+    pub label: Option<String>,
 }
 
 impl NewJob {
@@ -164,13 +205,31 @@ impl NewJob {
             details: Value::Object(Default::default()),
             max_attempts: 3,
             run_at: Timestamp::now(),
+            dedupe_key: None,
+            label: None,
         }
     }
 }
 
+/// How a finished attempt ends the job.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JobEnd {
+    Succeeded { details: Value, bot: Option<i64> },
+    Failed { details: Option<Value>, error: JobError },
+    Canceled,
+}
+
+/// What a run does to the job it runs for, in the same transaction as its effects.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JobUpdate {
+    /// New progress details (a broadcast's position).
+    Details(Value),
+    End(JobEnd),
+}
+
 /// A worker's hold on a claimed job: it may write the job's outcome only while the attempt it
 /// claimed is the job's current one (a job whose lease ran out may have been claimed again).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct JobLease {
     pub job: i64,
     pub attempt: u32,
@@ -188,6 +247,12 @@ pub struct FailPoints {
 
 /// The message of the error a fail point raises.
 pub const FAILPOINT_MESSAGE: &str = "failure injected at a fail point";
+
+impl PartialEq for FailPoints {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.armed, &other.armed)
+    }
+}
 
 impl FailPoints {
     pub fn new(points: impl IntoIterator<Item = String>) -> Self {

@@ -15,6 +15,7 @@ pub mod job;
 pub mod keyboard;
 pub mod koreai;
 pub mod matching;
+pub mod net;
 pub mod page;
 pub mod plan;
 pub mod property;

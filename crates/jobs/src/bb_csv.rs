@@ -10,7 +10,7 @@ use std::time::Duration;
 use botyard_domain::command::{CommandDraft, CommandFields, parse_aliases};
 use botyard_domain::content::{CommandContent, CsvCommand, csv_sync_plan};
 use botyard_domain::job::Job;
-use botyard_domain::{Error, ErrorCode, Result};
+use botyard_domain::{Error, Result};
 use botyard_store::{CommandStore, ContentStore, JobEnd};
 use serde_json::json;
 
@@ -58,36 +58,25 @@ pub async fn run(ctx: &JobContext, job: &Job) -> Result<()> {
     Ok(())
 }
 
-/// Fetches a sheet over HTTP(S) within the configured time and size; a Google Sheets link is
-/// turned into its CSV export.
+/// Fetches a sheet over HTTP(S) within the configured time and size (and the outbound deny-list);
+/// a Google Sheets link is turned into its CSV export.
 async fn fetch(ctx: &JobContext, raw: &str) -> Result<Vec<u8>> {
     let settings = &ctx.services().config.jobs;
     let url = csv_url(raw)?;
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(settings.fetch_timeout_secs))
-        .build()
-        .map_err(|e| Error::internal(format!("HTTP client: {e}")))?;
-    let unreachable = |e: reqwest::Error| {
-        Error::new(ErrorCode::Unavailable, format!("Cannot fetch the CSV from {url}: {e}"))
+    let headers = serde_json::Map::new();
+    let request = crate::outbound::Request {
+        method: "GET",
+        url: url.as_str(),
+        headers: &headers,
+        body: None,
+        timeout: Duration::from_secs(settings.fetch_timeout_secs),
+        max_bytes: settings.fetch_max_bytes,
     };
-    let mut response = client.get(url.clone()).send().await.map_err(unreachable)?;
-    if !response.status().is_success() {
-        return Err(Error::invalid(format!(
-            "Fetching the CSV from {url} answered HTTP {}",
-            response.status()
-        )));
+    let answer = crate::outbound::send(ctx.services(), request).await?;
+    if !(200..300).contains(&answer.status) {
+        return Err(Error::invalid(format!("Fetching the CSV from {url} answered HTTP {}", answer.status)));
     }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(unreachable)? {
-        body.extend_from_slice(&chunk);
-        if body.len() > settings.fetch_max_bytes {
-            return Err(Error::limit(format!(
-                "The CSV at {url} is larger than {} MiB",
-                settings.fetch_max_bytes / (1024 * 1024)
-            )));
-        }
-    }
-    Ok(body)
+    Ok(answer.body)
 }
 
 /// Checks a sheet URL; Google Sheets edit links become CSV export links.

@@ -24,14 +24,18 @@ pub mod catalog;
 mod context;
 pub mod files;
 pub mod koreai;
+pub mod outbound;
+mod runs;
+mod scheduler;
 mod start;
 mod worker;
 
 use std::sync::{Arc, Mutex};
 
 use botyard_core::Services;
-use botyard_domain::job::{FailPoints, Job, NewJob};
+use botyard_domain::job::{FailPoints, Job, JobKind, NewJob};
 use botyard_domain::{Result, Timestamp};
+use botyard_runtime::Runtime;
 use botyard_store::JobStore;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
@@ -48,17 +52,19 @@ pub struct Jobs {
 
 struct Inner {
     services: Services,
+    /// Woken when this node enqueues a job (every worker looks, the first one claims it).
     wake: Notify,
     /// This node's name in the queue's `worker` column.
     node: String,
     stopping: CancellationToken,
     workers: Mutex<Vec<JoinHandle<()>>>,
     failpoints: FailPoints,
+    runtime: Runtime,
 }
 
 impl Jobs {
     /// Starts the workers. Call inside a Tokio runtime.
-    pub fn start(services: Services) -> Self {
+    pub fn start(services: Services, runtime: Runtime) -> Self {
         let failpoints = FailPoints::new(services.config.jobs.failpoints.iter().cloned());
         let jobs = Self {
             inner: Arc::new(Inner {
@@ -68,12 +74,23 @@ impl Jobs {
                 workers: Mutex::new(Vec::new()),
                 failpoints,
                 services,
+                runtime,
             }),
         };
-        let count = jobs.inner.services.config.jobs.workers;
-        let handles: Vec<_> = (0..count)
-            .map(|n| tokio::spawn(worker::run(jobs.clone(), format!("{}/{n}", jobs.inner.node))))
-            .collect();
+        let settings = jobs.inner.services.config.jobs.clone();
+        let pools: [(&'static [JobKind], usize, &str); 3] = [
+            (&JobKind::TRANSFERS, settings.workers, "transfer"),
+            (&JobKind::RUNS, settings.run_workers, "run"),
+            (&JobKind::BROADCASTS, settings.broadcast_workers, "broadcast"),
+        ];
+        let mut handles = Vec::new();
+        for (kinds, count, pool) in pools {
+            for n in 0..count {
+                let name = format!("{}/{pool}-{n}", jobs.inner.node);
+                handles.push(tokio::spawn(worker::run(jobs.clone(), name, kinds)));
+            }
+        }
+        handles.push(tokio::spawn(scheduler::run(jobs.clone())));
         jobs.inner.workers.lock().unwrap_or_else(|e| e.into_inner()).extend(handles);
         jobs
     }
@@ -82,10 +99,14 @@ impl Jobs {
         &self.inner.services
     }
 
+    pub fn runtime(&self) -> &Runtime {
+        &self.inner.runtime
+    }
+
     /// Stores a job and wakes a worker.
     pub async fn enqueue(&self, job: NewJob) -> Result<Job> {
         let job = self.inner.services.store.enqueue(&job).await?;
-        self.inner.wake.notify_one();
+        self.inner.wake.notify_waiters();
         Ok(job)
     }
 

@@ -7,9 +7,9 @@ use botyard_domain::{Error, ErrorCode, Timestamp};
 use botyard_store::{JobEnd, JobStore, LEASE_LOST};
 use tracing::Instrument;
 
-use crate::{JobContext, Jobs, archive, bb_csv, bb_git, koreai};
+use crate::{JobContext, Jobs, archive, bb_csv, bb_git, koreai, runs};
 
-pub(crate) async fn run(jobs: Jobs, name: String) {
+pub(crate) async fn run(jobs: Jobs, name: String, kinds: &'static [JobKind]) {
     let settings = jobs.services().config.jobs.clone();
     let poll = Duration::from_millis(settings.poll_interval_ms);
     let lease = Duration::from_secs(settings.lease_secs);
@@ -18,13 +18,17 @@ pub(crate) async fn run(jobs: Jobs, name: String) {
             return;
         }
         let now = Timestamp::now();
-        let claimed =
-            jobs.services().store.claim_job(&name, now, now.plus_millis(lease.as_millis() as i64)).await;
+        let claimed = jobs
+            .services()
+            .store
+            .claim_job(&name, now, now.plus_millis(lease.as_millis() as i64), kinds)
+            .await;
         match claimed {
             Ok(Some(job)) => work(&jobs, job, lease).await,
             Ok(None) => {
+                let woken = jobs.inner.wake.notified();
                 tokio::select! {
-                    _ = jobs.inner.wake.notified() => {}
+                    _ = woken => {}
                     _ = tokio::time::sleep(poll) => {}
                     _ = jobs.inner.stopping.cancelled() => return,
                 }
@@ -126,5 +130,10 @@ async fn handle(context: &JobContext, job: &Job) -> botyard_domain::Result<()> {
         JobKind::ArchiveExport => archive::run_export(context, job).await,
         JobKind::ArchiveImport => archive::run_import(context, job).await,
         JobKind::BotCopy => archive::run_copy(context, job).await,
+        JobKind::ScheduledRun => runs::run_scheduled(context, job).await,
+        JobKind::AutoRetry => runs::run_auto_retry(context, job).await,
+        JobKind::RecurringEvent => runs::run_recurring_event(context, job).await,
+        JobKind::HttpRequest => runs::run_http_request(context, job).await,
+        JobKind::Broadcast => Err(Error::not_implemented("broadcasts")),
     }
 }

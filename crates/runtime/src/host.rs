@@ -82,7 +82,7 @@ impl BjsHost {
         self.ctx.user.as_ref().ok_or_else(|| "There is no user in this run".to_owned())
     }
 
-    fn commands(&self) -> CommandSet<'_> {
+    pub(crate) fn commands(&self) -> CommandSet<'_> {
         CommandSet::new(&self.ctx.commands)
     }
 
@@ -107,7 +107,7 @@ impl BjsHost {
     }
 
     /// The id of a chat of this bot named by a script.
-    fn own_chat(&self, id: i64) -> Result<i64, String> {
+    pub(crate) fn own_chat(&self, id: i64) -> Result<i64, String> {
         if self.ctx.chat.as_ref().is_some_and(|c| c.id == id) {
             return Ok(id);
         }
@@ -327,6 +327,15 @@ impl BjsHost {
         Ok(HostAnswer::Run { code, globals })
     }
 
+    /// Counts one more iteration for this run, within the quota.
+    pub(crate) fn count_iteration(&mut self) -> Result<(), String> {
+        if self.effects.iterations + 1 > self.ctx.quota_left {
+            return Err("The iteration quota of this bot's plan is used up".into());
+        }
+        self.effects.iterations += 1;
+        Ok(())
+    }
+
     fn count_subcommand(&mut self, iteration: bool) -> Result<(), String> {
         self.subcommands += 1;
         if self.subcommands > self.ctx.max_subcommands {
@@ -349,8 +358,8 @@ impl BjsHost {
             }
             _ => return Err("Bot.run needs {command, options, run_after, label, chat_id}".into()),
         };
-        if spec.get("run_after").and_then(Value::as_f64).is_some_and(|s| s > 0.0) {
-            return Err("Bot.run with run_after (delayed runs) is not available on this server yet".into());
+        if let Some(seconds) = spec.get("run_after").and_then(Value::as_f64).filter(|s| *s > 0.0) {
+            return self.run_after(&spec, seconds);
         }
         let text = str_field(&spec, "command")?;
         let ignore_missing = spec.get("ignoreMissingCommand").and_then(Value::as_bool).unwrap_or(false);
@@ -459,7 +468,11 @@ impl Host for BjsHost {
             }
             "Bot.runCommand" => self.run_command(&args),
             "Bot.run" => self.run_later(&args),
-            "Bot.clearRunAfter" => Ok(HostAnswer::Undefined),
+            "Bot.clearRunAfter" => self.clear_run_after(&args),
+            "HTTP.get" | "HTTP.post" | "HTTP.put" | "HTTP.patch" | "HTTP.delete" => {
+                let method = name.trim_start_matches("HTTP.").to_owned();
+                self.http(&method, &args)
+            }
             "Bot.setProperty" | "Bot.setProp" => self.set_property(PropertyScope::Bot, 0, &args),
             "Bot.getProperty" | "Bot.getProp" => self.get_property(PropertyScope::Bot, 0, &args),
             "Bot.deleteProp" | "Bot.deleteProperty" => self.delete_property(PropertyScope::Bot, 0, &args),
@@ -519,7 +532,6 @@ fn not_available(name: &str) -> String {
     let (object, _) = name.split_once('.').unwrap_or((name, ""));
     let why = match (object, name) {
         ("Api", _) => Some("calls to the Telegram Bot API come with the Telegram channel"),
-        ("HTTP", _) => Some("HTTP requests from scripts come with background jobs"),
         (_, "Bot.runAll") => Some("broadcasts come with the Telegram channel"),
         (_, "Bot.importCSV" | "Bot.exportGit" | "Bot.importGit") => {
             Some("imports and exports come with background jobs")

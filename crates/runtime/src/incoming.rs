@@ -1,7 +1,11 @@
 //! What arrives for a bot to process.
 
+use std::sync::{Arc, Mutex};
+
 use botyard_domain::conversation::{BotUser, Chat, ChatMessage};
-use serde_json::Value;
+use botyard_domain::job::{JobLease, JobUpdate};
+use serde_json::{Map, Value};
+use tokio::sync::oneshot;
 
 /// One thing to process, in a chat, in arrival order.
 #[derive(Debug, Clone)]
@@ -14,6 +18,50 @@ pub struct Incoming {
     pub chat_created: bool,
     pub user_created: bool,
     pub kind: IncomingKind,
+    /// The job this run is for (a delayed run, a broadcast's chat, …): its update commits with the
+    /// run's effects, and the job's handler hears how the run went.
+    pub job: Option<JobHook>,
+}
+
+/// A run's tie to its job.
+#[derive(Debug, Clone)]
+pub struct JobHook {
+    pub lease: JobLease,
+    /// Written with the effects when the run completes.
+    pub on_success: JobUpdate,
+    /// Written with the error log entry when the run fails; `None`: the job fails with the
+    /// script's error.
+    pub on_failure: Option<JobUpdate>,
+    /// Told how the run went, once its effects are committed (or it was not run).
+    pub report: Arc<Mutex<Option<oneshot::Sender<RunReport>>>>,
+}
+
+/// How a run for a job went.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunReport {
+    Completed,
+    /// The script failed; its error is in the bot's error log (and the job, unless `on_failure`).
+    Failed(String),
+    /// The run did not happen (the bot is stopped, the chat blocked, the quota used up, …); nothing
+    /// was written for the job.
+    Skipped(String),
+}
+
+impl JobHook {
+    pub fn new(
+        lease: JobLease,
+        on_success: JobUpdate,
+        on_failure: Option<JobUpdate>,
+    ) -> (Self, oneshot::Receiver<RunReport>) {
+        let (report, reported) = oneshot::channel();
+        (Self { lease, on_success, on_failure, report: Arc::new(Mutex::new(Some(report))) }, reported)
+    }
+
+    pub(crate) fn tell(&self, report: RunReport) {
+        if let Some(sender) = self.report.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = sender.send(report);
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -24,8 +72,9 @@ pub enum IncomingKind {
     Button { data: String, message: Option<ChatMessage> },
     /// A custom event with a type and payload; only `on(type)` handlers run.
     Event { name: String, payload: Value },
-    /// A command started by `Bot.run` (without delay) in an earlier run.
-    Command { text: String, options: Value },
+    /// A command started by `Bot.run` (without delay) in an earlier run, by a job, or by an HTTP
+    /// or API callback; `globals` are set for the run (`content`, `http_status`, …).
+    Command { text: String, options: Value, globals: Map<String, Value> },
 }
 
 impl IncomingKind {

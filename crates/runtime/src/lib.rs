@@ -19,6 +19,7 @@ pub mod meter;
 mod panels;
 pub mod program;
 pub mod run;
+mod schedule;
 pub mod web;
 
 use std::collections::{HashMap, VecDeque};
@@ -31,7 +32,7 @@ use botyard_store::{CommittedRun, ConversationStore};
 
 use committer::Committer;
 use hub::{ChatEvent, Hub};
-pub use incoming::{Incoming, IncomingKind};
+pub use incoming::{Incoming, IncomingKind, JobHook, RunReport};
 use meter::Meter;
 
 /// The runtime; cheap to clone.
@@ -159,25 +160,63 @@ impl Runtime {
         command: &str,
         options: serde_json::Value,
     ) -> botyard_domain::Result<()> {
-        let key = botyard_store::ChatKey {
-            bot,
-            channel: botyard_domain::conversation::Channel::System,
-            external_id: "system",
-        };
-        let (chat, created) = self
-            .inner
-            .services
-            .store
-            .upsert_chat(&key, "system", None, None, botyard_domain::Timestamp::now())
-            .await?;
+        let (chat, created) = self.system_chat(bot).await?;
         self.submit(Incoming {
             bot,
             chat,
             user: None,
             chat_created: created,
             user_created: false,
-            kind: IncomingKind::Command { text: command.to_owned(), options },
+            kind: IncomingKind::Command { text: command.to_owned(), options, globals: Default::default() },
+            job: None,
         });
+        Ok(())
+    }
+
+    /// The bot's system chat, where runs from no conversation happen (created on first use).
+    async fn system_chat(
+        &self,
+        bot: i64,
+    ) -> botyard_domain::Result<(botyard_domain::conversation::Chat, bool)> {
+        let key = botyard_store::ChatKey {
+            bot,
+            channel: botyard_domain::conversation::Channel::System,
+            external_id: "system",
+        };
+        self.inner
+            .services
+            .store
+            .upsert_chat(&key, "system", None, None, botyard_domain::Timestamp::now())
+            .await
+    }
+
+    /// Runs `kind` for a job in a chat of the bot (its system chat when `chat` is `None`), as
+    /// `user` if given, after what the chat already has waiting; the run's report reaches the
+    /// hook. A chat that no longer exists is reported as skipped.
+    pub async fn run_for_job(
+        &self,
+        bot: i64,
+        chat: Option<i64>,
+        user: Option<i64>,
+        kind: IncomingKind,
+        hook: JobHook,
+    ) -> botyard_domain::Result<()> {
+        let store = &self.inner.services.store;
+        let (chat, chat_created) = match chat {
+            Some(id) => match store.chat(bot, id).await? {
+                Some(chat) => (chat, false),
+                None => {
+                    hook.tell(RunReport::Skipped(format!("chat {id} no longer exists")));
+                    return Ok(());
+                }
+            },
+            None => self.system_chat(bot).await?,
+        };
+        let user = match user {
+            Some(id) => store.bot_user(bot, id).await?,
+            None => None,
+        };
+        self.submit(Incoming { bot, chat, user, chat_created, user_created: false, kind, job: Some(hook) });
         Ok(())
     }
 

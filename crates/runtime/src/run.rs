@@ -14,9 +14,10 @@ use botyard_store::RunStore;
 use serde_json::{Map, Value, json};
 
 use crate::host::{BjsHost, RunContext};
-use crate::incoming::{Incoming, IncomingKind};
+use crate::incoming::{Incoming, IncomingKind, RunReport};
 use crate::program::{bot_json, chat_json, command_code, command_json, user_json};
 use crate::{Runtime, new_message_uid};
+use botyard_domain::job::{JobEnd, JobError, JobUpdate};
 
 /// What the user sees when a command fails and the bot has no `!` command.
 pub const DEFAULT_ERROR_MESSAGE: &str =
@@ -28,8 +29,18 @@ pub async fn process(rt: &Runtime, incoming: Incoming) -> Vec<Incoming> {
         Ok(next) => next,
         Err(e) => {
             tracing::error!(bot = incoming.bot, chat = incoming.chat.id, error = %e, "could not process an incoming message");
+            if let Some(hook) = &incoming.job {
+                hook.tell(RunReport::Skipped(e.message));
+            }
             Vec::new()
         }
+    }
+}
+
+/// Tells the run's job (if any) that the run did not happen.
+fn skipped(incoming: &Incoming, why: &str) {
+    if let Some(hook) = &incoming.job {
+        hook.tell(RunReport::Skipped(why.to_owned()));
     }
 }
 
@@ -42,13 +53,17 @@ struct Plan {
 
 async fn try_process(rt: &Runtime, incoming: &Incoming) -> Result<Vec<Incoming>> {
     let services = rt.services();
-    let Some(bot) = services.find_bot(&BotRef::Number(incoming.bot)).await? else { return Ok(Vec::new()) };
+    let Some(bot) = services.find_bot(&BotRef::Number(incoming.bot)).await? else {
+        skipped(incoming, "the bot no longer exists");
+        return Ok(Vec::new());
+    };
     if !bot.accepts_messages() || incoming.chat.blocked {
         tracing::debug!(
             bot = bot.number,
             chat = incoming.chat.id,
             "not processed: the bot is stopped or the chat is blocked"
         );
+        skipped(incoming, if incoming.chat.blocked { "the chat is blocked" } else { "the bot is stopped" });
         return Ok(Vec::new());
     }
     let allowance = match rt.meter().check(services, &bot.workspace_id, 1).await {
@@ -56,6 +71,7 @@ async fn try_process(rt: &Runtime, incoming: &Incoming) -> Result<Vec<Incoming>>
         Err(e) if e.code == ErrorCode::QuotaExceeded => {
             let entry = error_entry(incoming, None, e.message.clone(), String::new());
             services.store.insert_error(bot.number, &entry).await?;
+            skipped(incoming, &e.message);
             return Ok(Vec::new());
         }
         Err(e) => return Err(e),
@@ -67,7 +83,10 @@ async fn try_process(rt: &Runtime, incoming: &Incoming) -> Result<Vec<Incoming>>
         limits.default_time_limit_secs.min(allowance.plan.max_execution_time_secs),
         limits.max_time_limit_secs.min(allowance.plan.max_execution_time_secs.max(1)),
     )));
-    let plan = plan(rt, &bot, &commands, incoming, time_limit).await?;
+    let mut plan = plan(rt, &bot, &commands, incoming, time_limit).await?;
+    if let Some(hook) = &incoming.job {
+        plan.effects.job = Some((hook.lease.clone(), hook.on_success.clone()));
+    }
     let command_name = plan.command.as_ref().map(|c| c.command.clone());
     let context = RunContext {
         handle: tokio::runtime::Handle::current(),
@@ -92,13 +111,16 @@ async fn try_process(rt: &Runtime, incoming: &Incoming) -> Result<Vec<Incoming>>
             "The sandbox failed while running this command".into(),
             String::new(),
         );
-        commit(rt, &bot, base.failed(entry)).await?;
+        commit(rt, &bot, with_failure(incoming, base.failed(entry), "The sandbox failed")).await?;
         return Ok(Vec::new());
     };
     match outcome {
         Outcome::Completed { .. } => {
             let follow_ups = host.follow_ups.clone();
             commit(rt, &bot, host.effects).await?;
+            if let Some(hook) = &incoming.job {
+                hook.tell(RunReport::Completed);
+            }
             Ok(follow_ups
                 .into_iter()
                 .map(|f| Incoming {
@@ -107,7 +129,8 @@ async fn try_process(rt: &Runtime, incoming: &Incoming) -> Result<Vec<Incoming>>
                     user: incoming.user.clone(),
                     chat_created: false,
                     user_created: false,
-                    kind: IncomingKind::Command { text: f.text, options: f.options },
+                    kind: IncomingKind::Command { text: f.text, options: f.options, globals: Map::new() },
+                    job: None,
                 })
                 .collect())
         }
@@ -132,7 +155,10 @@ async fn try_process(rt: &Runtime, incoming: &Incoming) -> Result<Vec<Incoming>>
                 error.message.clone(),
                 script_stack(&error.stack),
             );
-            commit(rt, &bot, host.effects.failed(entry)).await?;
+            commit(rt, &bot, with_failure(incoming, host.effects.failed(entry), &error.message)).await?;
+            if let Some(hook) = &incoming.job {
+                hook.tell(RunReport::Failed(error.message.clone()));
+            }
             let set = CommandSet::new(&commands);
             match set.named("!") {
                 Some(handler) if command_name.as_deref() != Some("!") => {
@@ -198,8 +224,11 @@ async fn plan(
             if let (IncomingKind::Message { .. }, Some(user)) = (kind, &incoming.user) {
                 pending = rt.services().store.pending_reply(bot.number, incoming.chat.id, user.id).await?;
             }
-            if let IncomingKind::Command { options, .. } = kind {
+            if let IncomingKind::Command { options, globals: extra, .. } = kind {
                 globals.insert("options".into(), options.clone());
+                for (k, v) in extra {
+                    globals.insert(k.clone(), v.clone());
+                }
             }
             if matches!(kind, IncomingKind::Message { .. }) {
                 event = Some(("message".to_owned(), Value::String(text.clone())));
@@ -235,6 +264,20 @@ async fn plan(
     let libs = lib_sources(rt, bot).await?;
     let program = Program { globals, libs, bot_code, event, body, time_limit };
     Ok(Plan { program, effects, command })
+}
+
+/// A failed run's effects with its job's failure update.
+fn with_failure(incoming: &Incoming, mut effects: RunEffects, message: &str) -> RunEffects {
+    if let Some(hook) = &incoming.job {
+        let update = hook.on_failure.clone().unwrap_or_else(|| {
+            JobUpdate::End(JobEnd::Failed {
+                details: None,
+                error: JobError { code: "ScriptError".into(), message: message.to_owned() },
+            })
+        });
+        effects.job = Some((hook.lease.clone(), update));
+    }
+    effects
 }
 
 /// `(name, code)` of the bot's libraries, evaluated before its code.

@@ -239,6 +239,7 @@ impl Runtime {
                 chat_created: false,
                 user_created: false,
                 kind,
+                job: None,
             });
         }
         Ok(message)
@@ -289,6 +290,7 @@ impl Runtime {
             chat_created: false,
             user_created: false,
             kind,
+            job: None,
         });
         Ok(())
     }

@@ -5,6 +5,7 @@
 //! changes and the job's success in one transaction ([`finish_in`]), so a job is never applied
 //! twice.
 
+pub use botyard_domain::job::JobEnd;
 use botyard_domain::job::{Job, JobError, JobKind, JobLease, JobStatus, NewJob};
 use botyard_domain::{Error, Result, Timestamp, UserId, WorkspaceId};
 use serde_json::Value;
@@ -22,20 +23,18 @@ macro_rules! job_columns {
     };
 }
 
-/// How a finished attempt ends the job.
-#[derive(Debug, Clone)]
-pub enum JobEnd {
-    Succeeded { details: Value, bot: Option<i64> },
-    Failed { details: Option<Value>, error: JobError },
-    Canceled,
-}
-
 #[allow(async_fn_in_trait)] // used through the concrete `Store`, whose futures are `Send`
 pub trait JobStore {
     async fn enqueue(&self, job: &NewJob) -> Result<Job>;
     /// Claims the next job that is due (or whose worker's lease ran out) for `worker` until
     /// `lease_until`.
-    async fn claim_job(&self, worker: &str, now: Timestamp, lease_until: Timestamp) -> Result<Option<Job>>;
+    async fn claim_job(
+        &self,
+        worker: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        kinds: &[JobKind],
+    ) -> Result<Option<Job>>;
     /// Extends the lease; `false` when the attempt no longer holds the job.
     async fn renew_lease(&self, lease: &JobLease, until: Timestamp) -> Result<bool>;
     /// Replaces the progress details; `false` when the attempt no longer holds the job.
@@ -54,41 +53,44 @@ pub trait JobStore {
 
 impl JobStore for Store {
     async fn enqueue(&self, job: &NewJob) -> Result<Job> {
-        let uid = uuid::Uuid::new_v4().to_string();
-        let sql = concat!(
-            "INSERT INTO jobs (uid, kind, workspace_id, bot_id, created_by, status, params, details, attempts, \
-             max_attempts, run_at, enqueued_at) VALUES ($1, $2, $3, $4, $5, 'enqueued', $6, $7, 0, $8, $9, $10) \
-             RETURNING ",
-            job_columns!()
-        );
-        let row = sqlx::query(sql)
-            .bind(&uid)
-            .bind(job.kind.as_str())
-            .bind(job.workspace_id.as_ref().map(|w| w.as_str().to_owned()))
-            .bind(job.bot)
-            .bind(job.created_by.map(|u| u.0))
-            .bind(to_json(&job.params)?)
-            .bind(to_json(&job.details)?)
-            .bind(i64::from(job.max_attempts))
-            .bind(job.run_at.millis())
-            .bind(Timestamp::now().millis())
-            .fetch_one(&self.write)
-            .await
-            .map_err(db)?;
+        let mut conn = self.write.acquire().await.map_err(db)?;
+        let id = enqueue_in(&mut conn, job).await?;
+        drop(conn);
+        let id = match id {
+            Some(id) => id,
+            None => {
+                // An equal job (same dedupe key) exists: that one is the job.
+                let key = job.dedupe_key.as_deref().unwrap_or("");
+                let row = sqlx::query("SELECT id FROM jobs WHERE dedupe_key = $1")
+                    .bind(key)
+                    .fetch_one(&self.write)
+                    .await
+                    .map_err(db)?;
+                get(&row, "id")?
+            }
+        };
+        let sql = concat!("SELECT ", job_columns!(), " FROM jobs WHERE id = $1");
+        let row = sqlx::query(sql).bind(id).fetch_one(&self.write).await.map_err(db)?;
         job_row(&row)
     }
 
-    async fn claim_job(&self, worker: &str, now: Timestamp, lease_until: Timestamp) -> Result<Option<Job>> {
-        let pick = match self.backend {
-            Backend::Postgres => {
-                "SELECT id FROM jobs WHERE (status = 'enqueued' AND run_at <= $3) \
-                 OR (status = 'processing' AND lease_until < $3) ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED"
-            }
-            Backend::Sqlite => {
-                "SELECT id FROM jobs WHERE (status = 'enqueued' AND run_at <= $3) \
-                 OR (status = 'processing' AND lease_until < $3) ORDER BY run_at, id LIMIT 1"
-            }
+    async fn claim_job(
+        &self,
+        worker: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        kinds: &[JobKind],
+    ) -> Result<Option<Job>> {
+        // The kinds are our own constants, not client input.
+        let kinds = kinds.iter().map(|k| format!("'{}'", k.as_str())).collect::<Vec<_>>().join(", ");
+        let lock = match self.backend {
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
         };
+        let pick = format!(
+            "SELECT id FROM jobs WHERE kind IN ({kinds}) AND ((status = 'enqueued' AND run_at <= $3) \
+             OR (status = 'processing' AND lease_until < $3)) ORDER BY run_at, id LIMIT 1{lock}"
+        );
         let sql = format!(
             "UPDATE jobs SET status = 'processing', worker = $1, lease_until = $2, attempts = attempts + 1, \
              started_at = COALESCE(started_at, $3) WHERE id = ({pick}) RETURNING {}",
@@ -188,6 +190,65 @@ impl JobStore for Store {
         .map_err(db)?;
         Ok(done.rows_affected() > 0)
     }
+}
+
+/// Enqueues a job inside the caller's transaction; `None` when a job with the same dedupe key
+/// exists already.
+pub async fn enqueue_in(conn: &mut AnyConnection, job: &NewJob) -> Result<Option<i64>> {
+    let uid = uuid::Uuid::new_v4().to_string();
+    let row = sqlx::query(
+        "INSERT INTO jobs (uid, kind, workspace_id, bot_id, created_by, status, params, details, attempts, \
+         max_attempts, run_at, enqueued_at, dedupe_key, label) \
+         VALUES ($1, $2, $3, $4, $5, 'enqueued', $6, $7, 0, $8, $9, $10, $11, $12) \
+         ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
+    )
+    .bind(&uid)
+    .bind(job.kind.as_str())
+    .bind(job.workspace_id.as_ref().map(|w| w.as_str().to_owned()))
+    .bind(job.bot)
+    .bind(job.created_by.map(|u| u.0))
+    .bind(to_json(&job.params)?)
+    .bind(to_json(&job.details)?)
+    .bind(i64::from(job.max_attempts))
+    .bind(job.run_at.millis())
+    .bind(Timestamp::now().millis())
+    .bind(&job.dedupe_key)
+    .bind(&job.label)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?;
+    row.map(|r| get(&r, "id")).transpose()
+}
+
+/// Replaces a job's details inside the caller's transaction, if the attempt still holds it.
+pub async fn set_details_in(conn: &mut AnyConnection, lease: &JobLease, details: &Value) -> Result<()> {
+    let done =
+        sqlx::query("UPDATE jobs SET details = $1 WHERE id = $2 AND attempts = $3 AND status = 'processing'")
+            .bind(to_json(details)?)
+            .bind(lease.job)
+            .bind(i64::from(lease.attempt))
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+    if done.rows_affected() == 0 {
+        return Err(Error::conflict(LEASE_LOST));
+    }
+    Ok(())
+}
+
+/// Cancels the bot's scheduled runs with this label that have not started.
+pub async fn cancel_label_in(conn: &mut AnyConnection, bot: i64, label: &str) -> Result<()> {
+    sqlx::query(
+        "UPDATE jobs SET status = 'canceled', finished_at = $1 WHERE bot_id = $2 AND label = $3 \
+         AND kind = 'scheduled_run' AND status = 'enqueued'",
+    )
+    .bind(Timestamp::now().millis())
+    .bind(bot)
+    .bind(label)
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    Ok(())
 }
 
 /// The message of the error [`finish_in`] returns when the attempt lost the job.

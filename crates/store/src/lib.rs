@@ -24,6 +24,7 @@ mod files;
 mod jobs;
 mod rows;
 mod runs;
+mod schedule;
 mod workspaces;
 
 #[cfg(feature = "testing")]
@@ -40,6 +41,7 @@ pub use conversations::{ChatKey, ConversationStore, NewMessage};
 pub use files::{FileStore, StoredFile, put_file_in};
 pub use jobs::{JobEnd, JobStore, LEASE_LOST, finish_in};
 pub use runs::{CommittedRun, RunStore};
+pub use schedule::{AutoRetry, ScheduleStore};
 pub use workspaces::WorkspaceStore;
 
 use botyard_domain::Result;

@@ -226,6 +226,21 @@ async fn commit_run(tx: &mut sqlx::Transaction<'_, Any>, run: &RunEffects) -> Re
     for panel in &run.panels {
         crate::content::put_panel_in(tx, run.bot, panel, Timestamp::now()).await?;
     }
+    for label in &run.clear_labels {
+        crate::jobs::cancel_label_in(tx, run.bot, label).await?;
+    }
+    for job in &run.jobs {
+        crate::jobs::enqueue_in(tx, job).await?;
+    }
+    match &run.job {
+        Some((lease, botyard_domain::job::JobUpdate::Details(details))) => {
+            crate::jobs::set_details_in(tx, lease, details).await?
+        }
+        Some((lease, botyard_domain::job::JobUpdate::End(end))) => {
+            crate::jobs::finish_in(tx, lease, end).await?
+        }
+        None => {}
+    }
     for m in &run.messages {
         let new = NewMessage {
             uid: m.uid.clone(),

@@ -21,4 +21,5 @@ mod jobs_support;
 mod koreai;
 mod node_clients;
 mod runtime;
+mod scheduled;
 mod webchat;

@@ -313,6 +313,13 @@ pub fn check_configuration(conf: &Configuration) -> Result<()> {
 }
 
 /// Checks a cron expression (five fields, or six with seconds).
+/// When a cron expression fires next, strictly after `after` (UTC).
+pub fn next_cron_time(expression: &str, after: crate::Timestamp) -> Option<crate::Timestamp> {
+    let cron: croner::Cron = expression.parse().ok()?;
+    let start = chrono::DateTime::<chrono::Utc>::from_timestamp_millis(after.millis())?;
+    cron.find_next_occurrence(&start, false).ok().map(|t| crate::Timestamp(t.timestamp_millis()))
+}
+
 pub fn check_cron(key: &str, expression: &str) -> Result<()> {
     expression.parse::<croner::Cron>().map(|_| ()).map_err(|e| {
         Error::invalid(format!("recurringEvents.{key}.schedule.cron is not a valid cron expression: {e}"))

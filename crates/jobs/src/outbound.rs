@@ -1,0 +1,102 @@
+//! Requests botyard makes on behalf of users — scripts' `HTTP.*` calls and bots' `csv_url` — with
+//! the configured deny-list checked against every address the host resolves to (the connection is
+//! pinned to the checked address, so a second DNS answer cannot swap it), no redirects followed, and
+//! time and size limits.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use botyard_core::Services;
+use botyard_domain::{Error, ErrorCode, Result};
+use serde_json::{Map, Value};
+
+/// An answer, read within the size limit.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: Map<String, Value>,
+    pub body: Vec<u8>,
+}
+
+/// A request to send.
+#[derive(Debug, Clone)]
+pub struct Request<'a> {
+    pub method: &'a str,
+    pub url: &'a str,
+    pub headers: &'a Map<String, Value>,
+    pub body: Option<Vec<u8>>,
+    pub timeout: Duration,
+    pub max_bytes: usize,
+}
+
+/// Sends a request; refuses denied addresses before connecting.
+pub async fn send(services: &Services, request: Request<'_>) -> Result<Answer> {
+    let url = url::Url::parse(request.url)
+        .map_err(|_| Error::invalid(format!("\"{}\" is not a URL", request.url)))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(Error::invalid("Only http and https URLs can be fetched"));
+    }
+    let host = url.host_str().ok_or_else(|| Error::invalid("The URL has no host"))?.to_owned();
+    let port = url.port_or_known_default().unwrap_or(80);
+    let unreachable = |e: String| Error::new(ErrorCode::Unavailable, format!("Cannot reach {host}: {e}"));
+    let addresses: Vec<SocketAddr> = tokio::net::lookup_host((host.trim_matches(['[', ']']), port))
+        .await
+        .map_err(|e| unreachable(e.to_string()))?
+        .collect();
+    let deny = services.config.outbound.denied_networks();
+    let Some(address) = addresses.first().copied() else { return Err(unreachable("no address".into())) };
+    if let Some(bad) = addresses.iter().find(|a| botyard_domain::net::denied(a.ip(), &deny)) {
+        return Err(Error::forbidden(format!(
+            "{host} resolves to {}, a network botyard does not reach for bots (outbound.deny)",
+            bad.ip()
+        )));
+    }
+    let client = reqwest::Client::builder()
+        .resolve(&host, address)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(request.timeout)
+        .build()
+        .map_err(|e| Error::internal(format!("HTTP client: {e}")))?;
+    let method = reqwest::Method::from_bytes(request.method.as_bytes())
+        .map_err(|_| Error::invalid("Bad HTTP method"))?;
+    let mut builder = client.request(method, url.clone());
+    for (name, value) in request.headers {
+        let value = match value {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        builder = builder.header(name.as_str(), value);
+    }
+    if let Some(body) = request.body {
+        builder = builder.body(body);
+    }
+    let mut response = builder.send().await.map_err(|e| {
+        if e.is_timeout() {
+            Error::new(
+                ErrorCode::Timeout,
+                format!("{url} did not answer within {} s", request.timeout.as_secs()),
+            )
+        } else {
+            unreachable(e.to_string())
+        }
+    })?;
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            (k.as_str().to_owned(), Value::String(String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        })
+        .collect();
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| unreachable(e.to_string()))? {
+        body.extend_from_slice(&chunk);
+        if body.len() > request.max_bytes {
+            return Err(Error::limit(format!(
+                "The answer of {url} is larger than {} KiB",
+                request.max_bytes / 1024
+            )));
+        }
+    }
+    Ok(Answer { status, headers, body })
+}
