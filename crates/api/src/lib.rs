@@ -38,6 +38,7 @@ pub struct AppState {
     pub services: Services,
     pub runtime: Runtime,
     pub jobs: botyard_jobs::Jobs,
+    pub telegram: botyard_channels::Telegram,
 }
 
 /// The whole HTTP application.
@@ -83,6 +84,7 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(common::health::healthz))
         .route("/readyz", get(common::health::readyz))
         .route("/openapi.json", get(move || std::future::ready(axum::Json(doc.clone()))))
+        .route("/telegram/{bot}", axum::routing::post(common::telegram::webhook))
         .nest("/v1", bp_routes)
         .nest("/v2", bb_routes)
         .nest("/chat/{webhook}", chat_routes)

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 
 use anyhow::{Context, anyhow};
 use botyard_api::{AppState, app};
+use botyard_channels::Telegram;
 use botyard_core::{Config, Services};
 use botyard_jobs::Jobs;
 use botyard_runtime::Runtime;
@@ -90,7 +91,13 @@ pub async fn serve(
     let background = Background::start(&services);
     let runtime = Runtime::start(services.clone());
     let jobs = Jobs::start(services.clone(), runtime.clone());
-    let router = app(AppState { services: services.clone(), runtime: runtime.clone(), jobs: jobs.clone() });
+    let telegram = Telegram::start(services.clone(), runtime.clone());
+    let router = app(AppState {
+        services: services.clone(),
+        runtime: runtime.clone(),
+        jobs: jobs.clone(),
+        telegram: telegram.clone(),
+    });
     let stopping = runtime.clone();
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async move {
@@ -100,6 +107,7 @@ pub async fn serve(
         })
         .await
         .context("serving HTTP")?;
+    telegram.stop().await;
     drain(&runtime).await;
     jobs.stop().await;
     drop(background);

@@ -32,6 +32,7 @@ pub struct Config {
     pub sandbox: SandboxSettings,
     pub jobs: JobsSettings,
     pub outbound: OutboundSettings,
+    pub telegram: TelegramSettings,
     /// The plans workspaces can be on; the first is the plan of new workspaces.
     pub plans: Vec<Plan>,
 }
@@ -63,6 +64,58 @@ impl Default for SandboxSettings {
             max_time_limit_secs: 25,
             max_subcommands: 50,
         }
+    }
+}
+
+/// The Telegram channel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TelegramSettings {
+    /// The Bot API's base URL (tests point it at a fake server).
+    pub api_base: String,
+    /// `polling` (getUpdates) or `webhook` (Telegram posts updates to `public_url`, which must be
+    /// https and reachable from Telegram).
+    pub mode: String,
+    /// Long-polling timeout of getUpdates, in seconds.
+    pub poll_timeout_secs: u64,
+    /// Messages per second to one chat (short bursts of three are allowed).
+    pub per_chat_per_second: f64,
+    /// Messages per minute to one group.
+    pub per_group_per_minute: u32,
+    /// Messages per second a bot sends in all.
+    pub per_bot_per_second: u32,
+    /// Chats per second a broadcast reaches; at most `per_bot_per_second` unless
+    /// `paid_broadcasts` (Telegram's paid broadcasts allow up to 1000).
+    pub broadcast_per_second: u32,
+    pub paid_broadcasts: bool,
+    /// Times a send is tried before it is given up (429s are not counted).
+    pub max_attempts: u32,
+    /// Time limit of one Bot API call, in seconds (long polls add their timeout).
+    pub request_timeout_secs: u64,
+}
+
+impl Default for TelegramSettings {
+    fn default() -> Self {
+        Self {
+            api_base: "https://api.telegram.org".into(),
+            mode: "polling".into(),
+            poll_timeout_secs: 25,
+            per_chat_per_second: 1.0,
+            per_group_per_minute: 20,
+            per_bot_per_second: 30,
+            broadcast_per_second: 30,
+            paid_broadcasts: false,
+            max_attempts: 8,
+            request_timeout_secs: 15,
+        }
+    }
+}
+
+impl TelegramSettings {
+    /// The broadcast rate, within what Telegram allows.
+    pub fn broadcast_rate(&self) -> u32 {
+        let cap = if self.paid_broadcasts { 1000 } else { self.per_bot_per_second };
+        self.broadcast_per_second.clamp(1, cap.max(1))
     }
 }
 
@@ -233,6 +286,7 @@ impl Default for Config {
             sandbox: SandboxSettings::default(),
             jobs: JobsSettings::default(),
             outbound: OutboundSettings::default(),
+            telegram: TelegramSettings::default(),
             plans: botyard_domain::plan::default_plans(),
         }
     }
@@ -340,6 +394,24 @@ impl Config {
         }
         if self.database.max_connections == 0 {
             return Err("database.max_connections must be at least 1".into());
+        }
+        if !["polling", "webhook"].contains(&self.telegram.mode.as_str()) {
+            return Err(format!(
+                "telegram.mode must be \"polling\" or \"webhook\", not \"{}\"",
+                self.telegram.mode
+            ));
+        }
+        if self.telegram.mode == "webhook" && !self.public_url.starts_with("https://") {
+            return Err(
+                "telegram.mode = \"webhook\" needs public_url to be an https:// URL Telegram can reach"
+                    .into(),
+            );
+        }
+        if self.telegram.per_chat_per_second <= 0.0
+            || self.telegram.per_bot_per_second == 0
+            || self.telegram.per_group_per_minute == 0
+        {
+            return Err("telegram rate limits must be positive".into());
         }
         for network in &self.outbound.deny {
             botyard_domain::net::Network::parse(network)

@@ -26,6 +26,8 @@ pub struct RunEffects {
     pub jobs: Vec<crate::job::NewJob>,
     /// Labels of scheduled runs to cancel (`Bot.clearRunAfter`).
     pub clear_labels: Vec<String>,
+    /// Calls to a channel's API (`Api.sendPhoto(…)` on Telegram), sent after the commit.
+    pub outbox: Vec<OutboxItem>,
     /// The job this run is for, and what it does to it (kept even when the run fails).
     pub job: Option<(crate::job::JobLease, crate::job::JobUpdate)>,
     /// Iterations the run used (counted even when it fails).
@@ -62,6 +64,8 @@ pub struct OutgoingMessage {
 pub struct MessageEdit {
     pub message_id: i64,
     pub payload: Value,
+    /// Whether the text changed (else only the keyboard: Telegram's `editMessageReplyMarkup`).
+    pub text_changed: bool,
     pub at: Timestamp,
 }
 
@@ -116,4 +120,14 @@ pub struct ErrorLog {
     pub id: i64,
     pub bot_number: i64,
     pub entry: ErrorEntry,
+}
+
+/// A call a channel makes for a run after it commits (Telegram: any Bot API method).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxItem {
+    pub chat_id: i64,
+    pub method: String,
+    pub params: Value,
+    /// `{on_result, on_error, options}`: commands to run with the answer.
+    pub callback: Option<Value>,
 }

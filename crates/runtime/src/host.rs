@@ -182,9 +182,20 @@ impl BjsHost {
     }
 
     fn edit(&mut self, target: Target, text: Option<String>, keyboard: Option<Keyboard>) -> Answer {
-        let current = match &target {
-            Target::Pending(i) => self.effects.messages[*i].payload.clone(),
-            Target::Stored(m) => m.payload.clone(),
+        let mut text_changed = text.is_some();
+        // An earlier edit of the same message in this run is where this one starts from.
+        let earlier = match &target {
+            Target::Stored(m) => self.effects.edits.iter().position(|e| e.message_id == m.id),
+            Target::Pending(_) => None,
+        };
+        let current = match (&target, earlier) {
+            (Target::Stored(_), Some(i)) => {
+                let edit = self.effects.edits.remove(i);
+                text_changed |= edit.text_changed;
+                edit.payload
+            }
+            (Target::Pending(i), _) => self.effects.messages[*i].payload.clone(),
+            (Target::Stored(m), None) => m.payload.clone(),
         };
         let text = match text {
             Some(t) => self.substitute(&t)?,
@@ -194,9 +205,12 @@ impl BjsHost {
         let payload = conversation::bot_payload(&text, keyboard.as_ref()).map_err(fail)?;
         match target {
             Target::Pending(i) => self.effects.messages[i].payload = payload,
-            Target::Stored(m) => {
-                self.effects.edits.push(MessageEdit { message_id: m.id, payload, at: Timestamp::now() })
-            }
+            Target::Stored(m) => self.effects.edits.push(MessageEdit {
+                message_id: m.id,
+                payload,
+                text_changed,
+                at: Timestamp::now(),
+            }),
         }
         Ok(HostAnswer::Value(Value::Bool(true)))
     }
@@ -523,6 +537,7 @@ impl Host for BjsHost {
                 self.delete_property(PropertyScope::Chat, chat_owner()?, &args)
             }
             _ if name.starts_with("AdminPanel.") => self.admin_panel(name, &args),
+            _ if name.starts_with("Api.") => self.telegram_api(name, &args),
             other => Err(not_available(other)),
         }
     }
@@ -531,7 +546,6 @@ impl Host for BjsHost {
 fn not_available(name: &str) -> String {
     let (object, _) = name.split_once('.').unwrap_or((name, ""));
     let why = match (object, name) {
-        ("Api", _) => Some("calls to the Telegram Bot API come with the Telegram channel"),
         (_, "Bot.runAll") => Some("broadcasts come with the Telegram channel"),
         (_, "Bot.importCSV" | "Bot.exportGit" | "Bot.importGit") => {
             Some("imports and exports come with background jobs")

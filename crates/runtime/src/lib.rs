@@ -11,6 +11,7 @@
 //! 4. deliver the messages written to the chat's listeners ([`hub`]), on this node directly and on
 //!    others through change notifications.
 
+pub mod channel_api;
 pub mod committer;
 pub mod host;
 pub mod hub;
@@ -53,6 +54,8 @@ struct Inner {
     queues: Mutex<HashMap<i64, VecDeque<Incoming>>>,
     /// Cancelled when the server stops, so long-lived streams end.
     stopping: tokio_util::sync::CancellationToken,
+    /// Notified after every commit (channels wake their senders).
+    commits: Arc<tokio::sync::Notify>,
 }
 
 impl Runtime {
@@ -78,6 +81,7 @@ impl Runtime {
                 node: uuid::Uuid::new_v4().simple().to_string()[..12].to_owned(),
                 queues: Mutex::new(HashMap::new()),
                 stopping: tokio_util::sync::CancellationToken::new(),
+                commits: Arc::new(tokio::sync::Notify::new()),
                 services,
             }),
         };
@@ -225,8 +229,14 @@ impl Runtime {
         self.inner.queues.lock().unwrap_or_else(|e| e.into_inner()).is_empty()
     }
 
+    /// Notified after every commit of run effects.
+    pub fn commits(&self) -> Arc<tokio::sync::Notify> {
+        self.inner.commits.clone()
+    }
+
     /// Sends what a commit wrote to the chats' listeners, here and on other nodes.
     pub(crate) async fn deliver(&self, done: CommittedRun) {
+        self.inner.commits.notify_waiters();
         let events = done
             .messages
             .into_iter()

@@ -321,6 +321,13 @@ impl SqlBuilder {
         sqlx::query_with(sqlx::AssertSqlSafe(self.sql), self.args).fetch_all(pool).await.map_err(db)
     }
 
+    pub(crate) async fn fetch_all_conn(
+        self,
+        conn: &mut sqlx::AnyConnection,
+    ) -> Result<Vec<sqlx::any::AnyRow>> {
+        sqlx::query_with(sqlx::AssertSqlSafe(self.sql), self.args).fetch_all(conn).await.map_err(db)
+    }
+
     pub(crate) async fn execute(self, conn: &mut sqlx::AnyConnection) -> Result<()> {
         sqlx::query_with(sqlx::AssertSqlSafe(self.sql), self.args).execute(conn).await.map_err(db)?;
         Ok(())

@@ -25,6 +25,7 @@ mod jobs;
 mod rows;
 mod runs;
 mod schedule;
+mod telegram;
 mod workspaces;
 
 #[cfg(feature = "testing")]
@@ -42,6 +43,7 @@ pub use files::{FileStore, StoredFile, put_file_in};
 pub use jobs::{JobEnd, JobStore, LEASE_LOST, finish_in};
 pub use runs::{CommittedRun, RunStore};
 pub use schedule::{AutoRetry, ScheduleStore};
+pub use telegram::{OutboxRow, TelegramStore};
 pub use workspaces::WorkspaceStore;
 
 use botyard_domain::Result;

@@ -269,6 +269,7 @@ async fn commit_run(tx: &mut sqlx::Transaction<'_, Any>, run: &RunEffects) -> Re
             done.edited.push(conversations::message(&row)?);
         }
     }
+    queue_channel_sends(tx, run, &done).await?;
     for p in &run.properties {
         match &p.value {
             Some((kind, value)) => {
@@ -391,4 +392,41 @@ fn property(r: &AnyRow) -> Result<Property> {
         value: json(&value, "property value")?,
         updated_at: Timestamp(get(r, "updated_at")?),
     })
+}
+
+/// Messages and edits in Telegram chats, and the run's API calls, go to the outbox.
+async fn queue_channel_sends(
+    tx: &mut sqlx::Transaction<'_, Any>,
+    run: &RunEffects,
+    done: &CommittedRun,
+) -> Result<()> {
+    use botyard_domain::effects::OutboxItem;
+    let mut chats: Vec<i64> = done.messages.iter().chain(&done.edited).map(|m| m.chat_id).collect();
+    chats.extend(run.outbox.iter().map(|o| o.chat_id));
+    chats.sort_unstable();
+    chats.dedup();
+    let telegram = crate::telegram::telegram_chats(tx, &chats).await?;
+    if telegram.is_empty() {
+        return Ok(());
+    }
+    let now = Timestamp::now();
+    for m in done.messages.iter().filter(|m| telegram.contains(&m.chat_id)) {
+        let item =
+            OutboxItem { chat_id: m.chat_id, method: "send".into(), params: Value::Null, callback: None };
+        crate::telegram::outbox_in(tx, run.bot, m.chat_id, Some(m.id), &item, now).await?;
+    }
+    for m in done.edited.iter().filter(|m| telegram.contains(&m.chat_id)) {
+        let text = run.edits.iter().find(|e| e.message_id == m.id).is_none_or(|e| e.text_changed);
+        let item = OutboxItem {
+            chat_id: m.chat_id,
+            method: "edit".into(),
+            params: serde_json::json!({"text": text}),
+            callback: None,
+        };
+        crate::telegram::outbox_in(tx, run.bot, m.chat_id, Some(m.id), &item, now).await?;
+    }
+    for item in run.outbox.iter().filter(|o| telegram.contains(&o.chat_id)) {
+        crate::telegram::outbox_in(tx, run.bot, item.chat_id, None, item, now).await?;
+    }
+    Ok(())
 }

@@ -5,4 +5,5 @@ pub mod dialect;
 pub mod extract;
 pub mod health;
 pub mod rate_limit;
+pub mod telegram;
 pub mod token;

@@ -163,5 +163,12 @@ async fn set_status(
         }
     };
     let access = bot_access(&state.services, &caller, &id).await?;
+    if target == RunState::Works
+        && let Some(token) = &access.bot.telegram_token
+    {
+        // A bot with a Telegram token starts only with a token Telegram accepts.
+        access.role.require_write()?;
+        state.telegram.verify_token(token).await?;
+    }
     Ok(Json(state.services.set_run_state(access, target).await?.into()))
 }

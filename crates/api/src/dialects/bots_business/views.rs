@@ -202,6 +202,8 @@ pub struct ChatView {
     pub title: Option<String>,
     pub bot_id: i64,
     pub blocked: bool,
+    /// The user blocked the bot (Telegram): nothing is sent there.
+    pub bot_blocked: bool,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -216,6 +218,7 @@ impl From<Chat> for ChatView {
             title: c.title,
             bot_id: c.bot_number,
             blocked: c.blocked,
+            bot_blocked: c.bot_blocked,
             created_at: c.created_at.to_rfc3339(),
             updated_at: c.updated_at.to_rfc3339(),
         }

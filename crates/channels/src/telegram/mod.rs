@@ -1,0 +1,109 @@
+//! The Telegram channel: receiving updates (long polling or webhook) and sending through the
+//! outbox. See the crate's documentation for how it works.
+
+pub mod api;
+mod limits;
+mod receiver;
+mod sender;
+mod updates;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use botyard_core::Services;
+use botyard_domain::bot::Bot;
+use botyard_domain::{Error, ErrorCode, Result};
+use botyard_runtime::Runtime;
+use serde_json::{Value, json};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use api::{ApiError, BotApi};
+
+/// The Telegram channel of this node; cheap to clone.
+#[derive(Clone)]
+pub struct Telegram {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    services: Services,
+    runtime: Runtime,
+    api: BotApi,
+    limits: limits::Limits,
+    /// This node's name in receiver leases and the outbox.
+    node: String,
+    stopping: CancellationToken,
+    tasks: std::sync::Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl Telegram {
+    /// Starts receiving for the running bots this node takes, and sending. Call inside Tokio.
+    pub fn start(services: Services, runtime: Runtime) -> Self {
+        let settings = services.config.telegram.clone();
+        let telegram = Self {
+            inner: Arc::new(Inner {
+                api: BotApi::new(&settings.api_base, Duration::from_secs(settings.request_timeout_secs)),
+                limits: limits::Limits::new(
+                    settings.per_bot_per_second,
+                    settings.per_chat_per_second,
+                    settings.per_group_per_minute,
+                ),
+                node: format!("tg-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]),
+                stopping: CancellationToken::new(),
+                tasks: std::sync::Mutex::new(Vec::new()),
+                services,
+                runtime,
+            }),
+        };
+        let receiving = tokio::spawn(receiver::supervise(telegram.clone()));
+        let sending = tokio::spawn(sender::run(telegram.clone()));
+        telegram.inner.tasks.lock().unwrap_or_else(|e| e.into_inner()).extend([receiving, sending]);
+        telegram
+    }
+
+    pub fn services(&self) -> &Services {
+        &self.inner.services
+    }
+
+    pub(crate) fn runtime(&self) -> &Runtime {
+        &self.inner.runtime
+    }
+
+    pub(crate) fn api(&self) -> &BotApi {
+        &self.inner.api
+    }
+
+    /// Stops receiving and sending (what waits stays in the outbox for the next start).
+    pub async fn stop(&self) {
+        self.inner.stopping.cancel();
+        let tasks: Vec<_> = std::mem::take(&mut *self.inner.tasks.lock().unwrap_or_else(|e| e.into_inner()));
+        for task in tasks {
+            let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
+        }
+    }
+
+    /// Checks a bot token with `getMe`: the bot's Telegram profile, or a clear refusal.
+    pub async fn verify_token(&self, token: &str) -> Result<Value> {
+        match self.inner.api.call(token, "getMe", &json!({}), Duration::ZERO).await {
+            Ok(me) => Ok(me),
+            Err(ApiError::Refused { code: 401 | 404, description, .. }) => Err(Error::invalid(format!(
+                "Telegram refused the bot token ({description}): check it with @BotFather"
+            ))),
+            Err(e) => Err(Error::new(
+                ErrorCode::Unavailable,
+                format!("Cannot reach Telegram to check the token: {}", e.describe()),
+            )),
+        }
+    }
+
+    /// Handles an update Telegram posted to the webhook of `bot`, after checking its secret.
+    pub async fn webhook(&self, bot: &Bot, secret: Option<&str>, update: Value) -> Result<()> {
+        use botyard_store::TelegramStore;
+        let (_, expected) = self.inner.services.store.receiver(bot.number).await?;
+        if expected.is_none() || expected.as_deref() != secret {
+            return Err(Error::unauthorized("Wrong or missing X-Telegram-Bot-Api-Secret-Token"));
+        }
+        updates::handle(self, bot, update).await
+    }
+}

@@ -1,0 +1,292 @@
+//! Sending: claim the oldest outbox row of each chat, deliver it within the rate limits, and
+//! record the outcome — the Telegram message id, a retry after `retry_after` (429) or with backoff
+//! (network), a chat whose user blocked the bot (403), a group that became a supergroup.
+//!
+//! A row is deleted once Telegram confirmed it. Telegram offers no idempotency key: if the process
+//! dies between Telegram's answer and that delete (a millisecond), the row is sent again after the
+//! restart — the only way a user can see a message twice.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use botyard_domain::bot::Bot;
+use botyard_domain::conversation::Chat;
+use botyard_domain::effects::ErrorEntry;
+use botyard_domain::keyboard::Keyboard;
+use botyard_domain::{BotRef, Timestamp};
+use botyard_runtime::{Incoming, IncomingKind};
+use botyard_store::{ConversationStore, OutboxRow, RunStore, TelegramStore};
+use serde_json::{Map, Value, json};
+use tokio::sync::Semaphore;
+
+use super::Telegram;
+use super::api::ApiError;
+
+const BATCH: u32 = 64;
+const IN_FLIGHT: usize = 32;
+const LEASE: Duration = Duration::from_secs(60);
+const IDLE_POLL: Duration = Duration::from_millis(250);
+
+pub(crate) async fn run(telegram: Telegram) {
+    let permits = Arc::new(Semaphore::new(IN_FLIGHT));
+    let signal = telegram.runtime().commits();
+    loop {
+        if telegram.inner.stopping.is_cancelled() {
+            return;
+        }
+        let now = Timestamp::now();
+        let until = now.plus_millis(LEASE.as_millis() as i64);
+        let claimed = telegram.services().store.claim_outbox(&telegram.inner.node, now, until, BATCH).await;
+        let rows = match claimed {
+            Ok(rows) => rows,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the outbox");
+                Vec::new()
+            }
+        };
+        if rows.is_empty() {
+            let woken = signal.notified();
+            tokio::select! {
+                _ = woken => {}
+                _ = tokio::time::sleep(IDLE_POLL) => {}
+                _ = telegram.inner.stopping.cancelled() => return,
+            }
+            continue;
+        }
+        let mut sending = Vec::with_capacity(rows.len());
+        for row in rows {
+            let Ok(permit) = permits.clone().acquire_owned().await else { return };
+            let telegram = telegram.clone();
+            sending.push(tokio::spawn(async move {
+                deliver(&telegram, row).await;
+                drop(permit);
+            }));
+        }
+        futures::future::join_all(sending).await;
+    }
+}
+
+/// What to call for a row.
+struct Call {
+    method: String,
+    params: Value,
+}
+
+async fn deliver(telegram: &Telegram, row: OutboxRow) {
+    let store = &telegram.services().store;
+    let outcome = prepare(telegram, &row).await;
+    let Some((bot, chat, token, call)) = outcome else {
+        let _ = store.delete_outbox(row.id).await;
+        return;
+    };
+    telegram.inner.limits.wait(bot.number, chat.id, chat.chat_type != "private").await;
+    let mut answer = telegram.api().call(&token, &call.method, &call.params, Duration::ZERO).await;
+    if let Err(ApiError::Refused { code: 400, description, .. }) = &answer
+        && description.contains("can't parse entities")
+        && call.params.get("parse_mode").is_some()
+    {
+        // Text that is not valid Markdown goes as plain text.
+        let mut plain = call.params.clone();
+        plain.as_object_mut().map(|p| p.remove("parse_mode"));
+        answer = telegram.api().call(&token, &call.method, &plain, Duration::ZERO).await;
+    }
+    let settings = &telegram.services().config.telegram;
+    match answer {
+        Ok(result) => {
+            if row.method == "send"
+                && let (Some(message), Some(id)) = (row.message, result.get("message_id"))
+            {
+                let _ = store.set_message_external_id(message, &id.to_string()).await;
+            }
+            let _ = store.delete_outbox(row.id).await;
+            callback(telegram, &row, &chat, json!({"ok": true, "result": result})).await;
+        }
+        Err(ApiError::Refused { code: 400, description, .. })
+            if description.contains("message is not modified") =>
+        {
+            let _ = store.delete_outbox(row.id).await;
+        }
+        Err(ApiError::Refused { code: 429, retry_after, .. }) => {
+            let wait = retry_after.unwrap_or(1).max(1);
+            let _ = store.retry_outbox(row.id, Timestamp::now().plus_secs(wait as i64), row.attempts).await;
+        }
+        Err(ApiError::Refused { migrate_to_chat_id: Some(to), .. }) => {
+            let _ = store.move_chat(chat.id, &to.to_string(), "supergroup", Timestamp::now()).await;
+            let _ = store.retry_outbox(row.id, Timestamp::now(), row.attempts).await;
+        }
+        Err(ApiError::Refused { code: 403, description, .. }) => {
+            // The user blocked the bot (or it was removed from the group): stop sending there.
+            let _ = store.set_chat_bot_blocked(chat.id, true, Timestamp::now()).await;
+            let _ = store.drop_chat_outbox(chat.id).await;
+            callback(
+                telegram,
+                &row,
+                &chat,
+                json!({"ok": false, "error_code": 403, "description": description}),
+            )
+            .await;
+        }
+        Err(ApiError::Refused { code, description, .. }) if code < 500 => {
+            let _ = store.delete_outbox(row.id).await;
+            log(
+                telegram,
+                bot.number,
+                chat.id,
+                format!("Telegram refused {}: {code} {description}", call.method),
+            )
+            .await;
+            callback(
+                telegram,
+                &row,
+                &chat,
+                json!({"ok": false, "error_code": code, "description": description}),
+            )
+            .await;
+        }
+        Err(e) => {
+            let attempts = row.attempts + 1;
+            if attempts >= settings.max_attempts {
+                let _ = store.delete_outbox(row.id).await;
+                log(
+                    telegram,
+                    bot.number,
+                    chat.id,
+                    format!("Giving up {} after {attempts} attempts: {}", call.method, e.describe()),
+                )
+                .await;
+                callback(telegram, &row, &chat, json!({"ok": false, "description": e.describe()})).await;
+            } else {
+                let wait = 500 * 2_i64.pow(attempts.min(9));
+                let _ = store.retry_outbox(row.id, Timestamp::now().plus_millis(wait), attempts).await;
+            }
+        }
+    }
+}
+
+/// The bot, chat, token and call of a row; `None` drops it (bot or chat gone, no token, the user
+/// blocked the bot, an edit of a message Telegram never had).
+async fn prepare(telegram: &Telegram, row: &OutboxRow) -> Option<(Bot, Chat, String, Call)> {
+    let services = telegram.services();
+    let bot = services.find_bot(&BotRef::Number(row.bot)).await.ok().flatten()?;
+    let token = bot.telegram_token.clone()?;
+    let chat = services.store.chat(row.bot, row.chat).await.ok().flatten()?;
+    if chat.bot_blocked {
+        return None;
+    }
+    let chat_id = telegram_id(&chat.external_id);
+    let call = match row.method.as_str() {
+        "send" => {
+            let message = services.store.message_by_id(row.message?).await.ok().flatten()?;
+            let mut params = message_params(&message.payload);
+            params["chat_id"] = chat_id;
+            Call { method: "sendMessage".into(), params }
+        }
+        "edit" => {
+            let message = services.store.message_by_id(row.message?).await.ok().flatten()?;
+            let external = telegram_id(&services.store.message_external_id(message.id).await.ok().flatten()?);
+            let mut params = message_params(&message.payload);
+            params["chat_id"] = chat_id;
+            params["message_id"] = external;
+            let text = row.params.get("text").and_then(Value::as_bool).unwrap_or(true);
+            if params.get("reply_markup").is_none_or(|m| m.get("inline_keyboard").is_none()) {
+                params.as_object_mut().map(|p| p.remove("reply_markup"));
+            }
+            if text {
+                Call { method: "editMessageText".into(), params }
+            } else {
+                let markup = params.get("reply_markup").cloned().unwrap_or(json!({"inline_keyboard": []}));
+                let params = json!({"chat_id": params["chat_id"], "message_id": params["message_id"], "reply_markup": markup});
+                Call { method: "editMessageReplyMarkup".into(), params }
+            }
+        }
+        method => {
+            let mut params = row.params.clone();
+            if params.get("chat_id").is_none() {
+                params["chat_id"] = chat_id;
+            }
+            Call { method: method.to_owned(), params }
+        }
+    };
+    Some((bot, chat, token, call))
+}
+
+/// A Telegram chat or message id: a number when it is one.
+fn telegram_id(external: &str) -> Value {
+    external.parse::<i64>().map_or_else(|_| Value::String(external.to_owned()), Value::from)
+}
+
+/// `sendMessage` parameters for a stored bot message: its text (Markdown, as Bots.Business sends
+/// it) and keyboard.
+pub(crate) fn message_params(payload: &Value) -> Value {
+    let text = payload.get("text").and_then(Value::as_str).unwrap_or("");
+    let mut params = json!({"text": text, "parse_mode": "Markdown"});
+    let keyboard = payload.get("botyard").and_then(|b| b.get("keyboard")).cloned();
+    if let Some(keyboard) = keyboard.and_then(|k| serde_json::from_value::<Keyboard>(k).ok()) {
+        params["reply_markup"] = reply_markup(&keyboard);
+    }
+    params
+}
+
+fn reply_markup(keyboard: &Keyboard) -> Value {
+    match keyboard {
+        Keyboard::Reply(rows) => json!({
+            "keyboard": rows.iter().map(|r| r.iter().map(|b| json!({"text": b})).collect::<Vec<_>>()).collect::<Vec<_>>(),
+            "resize_keyboard": true,
+        }),
+        Keyboard::Inline(rows) => json!({
+            "inline_keyboard": rows.iter().enumerate().map(|(i, r)| r.iter().enumerate().map(|(j, b)| {
+                match (&b.url, &b.command) {
+                    (Some(url), _) => json!({"text": b.title, "url": url}),
+                    (None, Some(command)) if command.len() <= 64 => json!({"text": b.title, "callback_data": command}),
+                    (None, _) => json!({"text": b.title, "callback_data": format!("#{i}:{j}")}),
+                }
+            }).collect::<Vec<_>>()).collect::<Vec<_>>(),
+        }),
+        Keyboard::Remove => json!({"remove_keyboard": true}),
+    }
+}
+
+/// Runs the `on_result` / `on_error` command of an API call with `options.result` / `options.ok`.
+async fn callback(telegram: &Telegram, row: &OutboxRow, chat: &Chat, answer: Value) {
+    let Some(spec) = &row.callback else { return };
+    let ok = answer["ok"] == json!(true);
+    let command = if ok { spec.get("on_result") } else { spec.get("on_error") };
+    let Some(command) = command.and_then(Value::as_str).filter(|c| !c.is_empty()) else { return };
+    let mut options = match spec.get("options") {
+        Some(Value::Object(o)) => o.clone(),
+        _ => Map::new(),
+    };
+    for (k, v) in answer.as_object().cloned().unwrap_or_default() {
+        options.insert(k, v);
+    }
+    let user = match spec.get("user_id").and_then(Value::as_i64) {
+        Some(id) => telegram.services().store.bot_user(row.bot, id).await.ok().flatten(),
+        None => None,
+    };
+    telegram.runtime().submit(Incoming {
+        bot: row.bot,
+        chat: chat.clone(),
+        user,
+        chat_created: false,
+        user_created: false,
+        kind: IncomingKind::Command {
+            text: command.to_owned(),
+            options: Value::Object(options),
+            globals: Map::new(),
+        },
+        job: None,
+    });
+}
+
+async fn log(telegram: &Telegram, bot: i64, chat: i64, title: String) {
+    tracing::info!(bot, chat, "{title}");
+    let entry = ErrorEntry {
+        command: None,
+        title,
+        stack_trace: String::new(),
+        chat_id: Some(chat),
+        user_id: None,
+        at: Timestamp::now(),
+    };
+    let _ = telegram.services().store.insert_error(bot, &entry).await;
+}

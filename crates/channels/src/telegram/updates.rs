@@ -1,0 +1,153 @@
+//! One Telegram update: recorded once, then a message (private chats, groups, supergroups), an
+//! inline button press, a change of the bot's membership (a user blocked or unblocked it), or a
+//! group that became a supergroup.
+
+use std::time::Duration;
+
+use botyard_domain::bot::Bot;
+use botyard_domain::conversation::{Channel, Chat, UserProfile};
+use botyard_domain::keyboard::Keyboard;
+use botyard_domain::{Result, Timestamp};
+use botyard_runtime::{Incoming, IncomingKind};
+use botyard_store::{ChatKey, ConversationStore, NewMessage, TelegramStore};
+use serde_json::{Value, json};
+
+use super::Telegram;
+
+pub(crate) async fn handle(telegram: &Telegram, bot: &Bot, update: Value) -> Result<()> {
+    let store = &telegram.services().store;
+    let id = update["update_id"].as_i64().unwrap_or_default();
+    if !store.record_update(bot.number, id, Timestamp::now()).await? {
+        return Ok(());
+    }
+    if let Some(message) = update.get("message").filter(|m| m.is_object()) {
+        return message_update(telegram, bot, message).await;
+    }
+    if let Some(callback) = update.get("callback_query").filter(|c| c.is_object()) {
+        return button_press(telegram, bot, callback).await;
+    }
+    if let Some(member) = update.get("my_chat_member").filter(|m| m.is_object()) {
+        let chat = chat_of(telegram, bot, &member["chat"]).await?.0;
+        let status = member["new_chat_member"]["status"].as_str().unwrap_or("");
+        let blocked = matches!(status, "kicked" | "left");
+        store.set_chat_bot_blocked(chat.id, blocked, Timestamp::now()).await?;
+    }
+    Ok(())
+}
+
+fn external(id: &Value) -> String {
+    match id {
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.clone(),
+        _ => String::new(),
+    }
+}
+
+async fn chat_of(telegram: &Telegram, bot: &Bot, chat: &Value) -> Result<(Chat, bool)> {
+    let external_id = external(&chat["id"]);
+    let key = ChatKey { bot: bot.number, channel: Channel::Telegram, external_id: &external_id };
+    let kind = chat["type"].as_str().unwrap_or("private");
+    let title = chat["title"].as_str();
+    telegram.services().store.upsert_chat(&key, kind, title, None, Timestamp::now()).await
+}
+
+async fn user_of(
+    telegram: &Telegram,
+    bot: &Bot,
+    from: &Value,
+) -> Result<(botyard_domain::conversation::BotUser, bool)> {
+    let profile = UserProfile {
+        first_name: from["first_name"].as_str().map(str::to_owned),
+        last_name: from["last_name"].as_str().map(str::to_owned),
+        username: from["username"].as_str().map(str::to_owned),
+        picture_url: None,
+        profile: None,
+    };
+    let id = external(&from["id"]);
+    telegram
+        .services()
+        .store
+        .upsert_user(bot.number, Channel::Telegram, &id, &profile, Timestamp::now())
+        .await
+}
+
+async fn message_update(telegram: &Telegram, bot: &Bot, message: &Value) -> Result<()> {
+    let store = &telegram.services().store;
+    let (chat, chat_created) = chat_of(telegram, bot, &message["chat"]).await?;
+    if let Some(to) = message["migrate_to_chat_id"].as_i64() {
+        // The group became a supergroup: the chat and its history move to the new id.
+        return store.move_chat(chat.id, &to.to_string(), "supergroup", Timestamp::now()).await;
+    }
+    if message["migrate_from_chat_id"].is_i64() {
+        return Ok(());
+    }
+    let Some(from) = message.get("from").filter(|f| f.is_object()) else { return Ok(()) };
+    let (user, user_created) = user_of(telegram, bot, from).await?;
+    if chat.chat_type != "private" {
+        store.add_participant(chat.id, user.id, Timestamp::now()).await?;
+    }
+    let text = message["text"].as_str().or_else(|| message["caption"].as_str()).unwrap_or("").to_owned();
+    let stored = store
+        .insert_message(&NewMessage {
+            uid: botyard_runtime::new_message_uid(),
+            bot: bot.number,
+            chat_id: chat.id,
+            user_id: Some(user.id),
+            payload: json!({"type": "text", "text": text}),
+            metadata: Some([("telegram".to_owned(), message.clone())].into_iter().collect()),
+            at: Timestamp::now(),
+        })
+        .await?;
+    store.set_message_external_id(stored.id, &external(&message["message_id"])).await?;
+    telegram.runtime().submit(Incoming {
+        bot: bot.number,
+        chat,
+        user: Some(user),
+        chat_created,
+        user_created,
+        kind: IncomingKind::Message { text, message: stored },
+        job: None,
+    });
+    Ok(())
+}
+
+async fn button_press(telegram: &Telegram, bot: &Bot, callback: &Value) -> Result<()> {
+    let store = &telegram.services().store;
+    if let Some(token) = &bot.telegram_token {
+        // Answered at once, so the user's button stops spinning.
+        let api = telegram.api().clone();
+        let (token, id) = (token.clone(), callback["id"].clone());
+        tokio::spawn(async move {
+            let _ = api
+                .call(&token, "answerCallbackQuery", &json!({"callback_query_id": id}), Duration::ZERO)
+                .await;
+        });
+    }
+    let Some(chat_json) = callback["message"].get("chat") else { return Ok(()) };
+    let (chat, chat_created) = chat_of(telegram, bot, chat_json).await?;
+    let (user, user_created) = user_of(telegram, bot, &callback["from"]).await?;
+    let message =
+        store.message_by_external_id(chat.id, &external(&callback["message"]["message_id"])).await?;
+    let data = callback["data"].as_str().unwrap_or("").to_owned();
+    let data = resolve_button(&data, message.as_ref().map(|m| &m.payload)).unwrap_or(data);
+    telegram.runtime().submit(Incoming {
+        bot: bot.number,
+        chat,
+        user: Some(user),
+        chat_created,
+        user_created,
+        kind: IncomingKind::Button { data, message },
+        job: None,
+    });
+    Ok(())
+}
+
+/// Buttons whose command is longer than Telegram's 64 bytes of `callback_data` carry
+/// `#<row>:<column>`; their command is read back from the message's keyboard.
+fn resolve_button(data: &str, payload: Option<&Value>) -> Option<String> {
+    let (row, column) = data.strip_prefix('#')?.split_once(':')?;
+    let keyboard: Keyboard =
+        serde_json::from_value(payload?.get("botyard")?.get("keyboard")?.clone()).ok()?;
+    let Keyboard::Inline(rows) = keyboard else { return None };
+    rows.get(row.parse::<usize>().ok()?)?.get(column.parse::<usize>().ok()?)?.command.clone()
+}
