@@ -175,6 +175,8 @@ pub struct Job {
     pub enqueued_at: Timestamp,
     pub started_at: Option<Timestamp>,
     pub finished_at: Option<Timestamp>,
+    /// What its owner asked of a running job: `pause` or `cancel`.
+    pub control: Option<String>,
 }
 
 /// A job to enqueue.
@@ -222,8 +224,13 @@ pub enum JobEnd {
 /// What a run does to the job it runs for, in the same transaction as its effects.
 #[derive(Debug, Clone, PartialEq)]
 pub enum JobUpdate {
-    /// New progress details (a broadcast's position).
+    /// New progress details.
     Details(Value),
+    /// Marks `mark` (a broadcast's chat) done, successfully or not.
+    Mark {
+        mark: i64,
+        ok: bool,
+    },
     End(JobEnd),
 }
 

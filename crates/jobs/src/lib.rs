@@ -20,6 +20,7 @@
 pub mod archive;
 pub mod bb_csv;
 pub mod bb_git;
+mod broadcast;
 pub mod catalog;
 mod context;
 pub mod files;

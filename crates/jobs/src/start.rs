@@ -233,6 +233,26 @@ impl Jobs {
         }
     }
 
+    /// The bot's broadcasts, newest first.
+    pub async fn broadcasts(&self, access: &BotAccess) -> Result<Vec<Job>> {
+        use botyard_store::BroadcastStore;
+        self.services().store.bot_jobs(access.bot.number, JobKind::Broadcast, 100).await
+    }
+
+    /// Pauses (`pause`), resumes (`None`) or cancels (`cancel`) a broadcast of the bot.
+    pub async fn control_broadcast(&self, access: &BotAccess, id: i64, control: Option<&str>) -> Result<Job> {
+        use botyard_store::BroadcastStore;
+        access.role.require_write()?;
+        let job =
+            self.job(id).await?.filter(|j| j.kind == JobKind::Broadcast && j.bot == Some(access.bot.number));
+        let job = job.ok_or_else(|| Error::not_found("Broadcast task"))?;
+        if !self.services().store.set_job_control(job.id, control).await? {
+            return Err(Error::conflict(format!("The broadcast has ended ({})", job.status.as_str())));
+        }
+        self.inner.wake.notify_waiters();
+        self.job(id).await?.ok_or_else(|| Error::not_found("Broadcast task"))
+    }
+
     /// Cancels a job that has not started; `false` when it has.
     pub async fn cancel(&self, id: i64) -> Result<bool> {
         self.services().store.cancel_job(id, Timestamp::now()).await

@@ -7,7 +7,7 @@ use botyard_domain::{Error, ErrorCode, Timestamp};
 use botyard_store::{JobEnd, JobStore, LEASE_LOST};
 use tracing::Instrument;
 
-use crate::{JobContext, Jobs, archive, bb_csv, bb_git, koreai, runs};
+use crate::{JobContext, Jobs, archive, bb_csv, bb_git, broadcast, koreai, runs};
 
 pub(crate) async fn run(jobs: Jobs, name: String, kinds: &'static [JobKind]) {
     let settings = jobs.services().config.jobs.clone();
@@ -134,6 +134,6 @@ async fn handle(context: &JobContext, job: &Job) -> botyard_domain::Result<()> {
         JobKind::AutoRetry => runs::run_auto_retry(context, job).await,
         JobKind::RecurringEvent => runs::run_recurring_event(context, job).await,
         JobKind::HttpRequest => runs::run_http_request(context, job).await,
-        JobKind::Broadcast => Err(Error::not_implemented("broadcasts")),
+        JobKind::Broadcast => broadcast::run(context, job).await,
     }
 }

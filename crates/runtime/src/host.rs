@@ -483,6 +483,7 @@ impl Host for BjsHost {
             "Bot.runCommand" => self.run_command(&args),
             "Bot.run" => self.run_later(&args),
             "Bot.clearRunAfter" => self.clear_run_after(&args),
+            "Bot.runAll" => self.run_all(&args),
             "HTTP.get" | "HTTP.post" | "HTTP.put" | "HTTP.patch" | "HTTP.delete" => {
                 let method = name.trim_start_matches("HTTP.").to_owned();
                 self.http(&method, &args)
@@ -546,7 +547,6 @@ impl Host for BjsHost {
 fn not_available(name: &str) -> String {
     let (object, _) = name.split_once('.').unwrap_or((name, ""));
     let why = match (object, name) {
-        (_, "Bot.runAll") => Some("broadcasts come with the Telegram channel"),
         (_, "Bot.importCSV" | "Bot.exportGit" | "Bot.importGit") => {
             Some("imports and exports come with background jobs")
         }

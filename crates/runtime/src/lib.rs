@@ -194,6 +194,19 @@ impl Runtime {
             .await
     }
 
+    /// Runs a command in a chat of the bot (its system chat when `chat` is `None`), as `user`.
+    pub async fn run_command(
+        &self,
+        bot: i64,
+        chat: Option<i64>,
+        user: Option<i64>,
+        command: &str,
+        options: serde_json::Value,
+    ) -> botyard_domain::Result<()> {
+        let kind = IncomingKind::Command { text: command.to_owned(), options, globals: Default::default() };
+        self.run_in(bot, chat, user, kind, None).await
+    }
+
     /// Runs `kind` for a job in a chat of the bot (its system chat when `chat` is `None`), as
     /// `user` if given, after what the chat already has waiting; the run's report reaches the
     /// hook. A chat that no longer exists is reported as skipped.
@@ -205,12 +218,25 @@ impl Runtime {
         kind: IncomingKind,
         hook: JobHook,
     ) -> botyard_domain::Result<()> {
+        self.run_in(bot, chat, user, kind, Some(hook)).await
+    }
+
+    async fn run_in(
+        &self,
+        bot: i64,
+        chat: Option<i64>,
+        user: Option<i64>,
+        kind: IncomingKind,
+        hook: Option<JobHook>,
+    ) -> botyard_domain::Result<()> {
         let store = &self.inner.services.store;
         let (chat, chat_created) = match chat {
             Some(id) => match store.chat(bot, id).await? {
                 Some(chat) => (chat, false),
                 None => {
-                    hook.tell(RunReport::Skipped(format!("chat {id} no longer exists")));
+                    if let Some(hook) = &hook {
+                        hook.tell(RunReport::Skipped(format!("chat {id} no longer exists")));
+                    }
                     return Ok(());
                 }
             },
@@ -220,7 +246,7 @@ impl Runtime {
             Some(id) => store.bot_user(bot, id).await?,
             None => None,
         };
-        self.submit(Incoming { bot, chat, user, chat_created, user_created: false, kind, job: Some(hook) });
+        self.submit(Incoming { bot, chat, user, chat_created, user_created: false, kind, job: hook });
         Ok(())
     }
 

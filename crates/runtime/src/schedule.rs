@@ -87,6 +87,42 @@ impl BjsHost {
         Ok(HostAnswer::Undefined)
     }
 
+    /// `Bot.runAll({command, options, for_chats, on_create})`: a broadcast job that runs the
+    /// command in every chat of the bot (`private-chats`, `group-chats`, `super-group-chats` or
+    /// `all`), at the configured rate.
+    pub(crate) fn run_all(&mut self, args: &[Value]) -> Answer {
+        let Some(Value::Object(spec)) = args.first() else {
+            return Err("Bot.runAll needs {command, for_chats}".into());
+        };
+        let command = spec.get("command").and_then(Value::as_str).ok_or("command is required")?.to_owned();
+        if self.commands().lookup(&command).is_none() {
+            return Err(format!("Command not found: {command}"));
+        }
+        let for_chats = spec.get("for_chats").and_then(Value::as_str).unwrap_or("all").to_owned();
+        if !["private-chats", "group-chats", "super-group-chats", "all"].contains(&for_chats.as_str()) {
+            return Err("for_chats must be private-chats, group-chats, super-group-chats or all".into());
+        }
+        let on_create = spec.get("on_create").and_then(Value::as_str).map(str::to_owned);
+        if let Some(c) = &on_create
+            && self.commands().lookup(c).is_none()
+        {
+            return Err(format!("on_create: command not found: {c}"));
+        }
+        let (chat, user) = self.where_later(spec)?;
+        let params = json!({
+            "command": command,
+            "options": spec.get("options").cloned().unwrap_or(Value::Null),
+            "for_chats": for_chats,
+            "on_create": on_create,
+            "chat_id": chat,
+            "user_id": user,
+        });
+        let mut job = self.new_job(JobKind::Broadcast, params)?;
+        job.details = json!({"total": 0, "cur_position": 0, "progress": 0, "errors_count": 0});
+        self.effects.jobs.push(job);
+        Ok(HostAnswer::Undefined)
+    }
+
     /// `HTTP.<method>({url, success, error, body, headers, options})`.
     pub(crate) fn http(&mut self, method: &str, args: &[Value]) -> Answer {
         let spec = match args.first() {

@@ -19,7 +19,7 @@ use crate::{Backend, Store};
 macro_rules! job_columns {
     () => {
         "id, uid, kind, workspace_id, bot_id, created_by, status, params, details, error, attempts, \
-         max_attempts, run_at, enqueued_at, started_at, finished_at"
+         max_attempts, run_at, enqueued_at, started_at, finished_at, control"
     };
 }
 
@@ -236,6 +236,27 @@ pub async fn set_details_in(conn: &mut AnyConnection, lease: &JobLease, details:
     Ok(())
 }
 
+/// Marks a job's item done inside the caller's transaction, if the attempt still holds the job.
+pub async fn mark_in(conn: &mut AnyConnection, lease: &JobLease, mark: i64, ok: bool) -> Result<()> {
+    let held = sqlx::query("SELECT id FROM jobs WHERE id = $1 AND attempts = $2 AND status = 'processing'")
+        .bind(lease.job)
+        .bind(i64::from(lease.attempt))
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db)?;
+    if held.is_none() {
+        return Err(Error::conflict(LEASE_LOST));
+    }
+    sqlx::query("INSERT INTO job_marks (job_id, mark, ok) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+        .bind(lease.job)
+        .bind(mark)
+        .bind(i64::from(ok))
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    Ok(())
+}
+
 /// Cancels the bot's scheduled runs with this label that have not started.
 pub async fn cancel_label_in(conn: &mut AnyConnection, bot: i64, label: &str) -> Result<()> {
     sqlx::query(
@@ -306,5 +327,6 @@ fn job_row(row: &AnyRow) -> Result<Job> {
         enqueued_at: Timestamp(get(row, "enqueued_at")?),
         started_at: get::<Option<i64>>(row, "started_at")?.map(Timestamp),
         finished_at: get::<Option<i64>>(row, "finished_at")?.map(Timestamp),
+        control: get(row, "control")?,
     })
 }

@@ -14,6 +14,7 @@
 mod accounts;
 mod apps;
 mod bots;
+mod broadcasts;
 mod changes;
 mod commands;
 mod connect;
@@ -34,6 +35,7 @@ pub mod testing;
 pub use accounts::{AccountStore, NewAccount, SessionRecord, UserRecord};
 pub use apps::AppStore;
 pub use bots::{BotListQuery, BotSortField, BotStore, NewBotRecord};
+pub use broadcasts::{BroadcastStore, ChatFilter};
 pub use changes::ChangeListener;
 pub use commands::CommandStore;
 pub use connect::{Backend, StoreOptions};

@@ -239,6 +239,9 @@ async fn commit_run(tx: &mut sqlx::Transaction<'_, Any>, run: &RunEffects) -> Re
         Some((lease, botyard_domain::job::JobUpdate::End(end))) => {
             crate::jobs::finish_in(tx, lease, end).await?
         }
+        Some((lease, botyard_domain::job::JobUpdate::Mark { mark, ok })) => {
+            crate::jobs::mark_in(tx, lease, *mark, *ok).await?
+        }
         None => {}
     }
     for m in &run.messages {

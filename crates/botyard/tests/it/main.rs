@@ -10,6 +10,7 @@ mod archive;
 mod bb_jobs;
 mod botpress_bots;
 mod bots_business_bots;
+mod broadcasts;
 mod chat_api;
 mod cli;
 mod cluster;

@@ -5,6 +5,7 @@ mod account;
 mod apps;
 mod auth;
 mod bots;
+mod broadcasts;
 mod chats;
 mod commands;
 mod error_logs;
@@ -64,6 +65,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(tasks::router())
         .merge(store::router())
         .merge(panels::router())
+        .merge(broadcasts::router())
 }
 
 pub async fn not_found() -> Response {
