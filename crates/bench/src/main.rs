@@ -8,7 +8,9 @@
 //! `BOTYARD_TEST_POSTGRES_URL` set) PostgreSQL; and the sandbox's cost per run next to a bare QuickJS context-create-and-call.
 
 mod imports;
+mod memory;
 mod runtime;
+mod telegram;
 
 use clap::{Parser, Subcommand};
 
@@ -25,6 +27,8 @@ enum Bench {
     Runtime(runtime::Args),
     /// Import times and peak memory: the Vaxie Kore.ai export, a large CSV, a git repository.
     Imports(imports::Args),
+    /// Telegram: broadcast enqueue over a million chats, delivery rate, update-to-reply throughput.
+    Telegram(telegram::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -34,5 +38,6 @@ fn main() -> anyhow::Result<()> {
     match cli.bench {
         Bench::Runtime(args) => runtime.block_on(runtime::run(args)),
         Bench::Imports(args) => runtime.block_on(imports::run(args)),
+        Bench::Telegram(args) => runtime.block_on(telegram::run(args)),
     }
 }

@@ -103,3 +103,63 @@ async fn the_web_chat_page_works_in_a_browser() {
         s.stop().await;
     }
 }
+
+/// The public npm fake Telegram server `telegram-test-api` (no long-poll timeout, dates in
+/// milliseconds, `getUpdates` ignoring the offset): a user sends `/start` and presses the inline
+/// button botyard answered with.
+#[tokio::test]
+async fn telegram_test_api_conversation() {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+    const TOKEN: &str = "555:telegram-test-api";
+    for backend in backends() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut child = tokio::process::Command::new("node")
+            .args(["telegram-test-api.mjs", TOKEN, &port.to_string()])
+            .current_dir(node_dir())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("node runs");
+        let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let ready: Value = serde_json::from_str(&lines.next_line().await.unwrap().unwrap()).unwrap();
+        let api = ready["ready"].as_str().unwrap().to_owned();
+        let s = TestServer::start_with(backend, |c| {
+            c.telegram.api_base = api.clone();
+            c.telegram.poll_timeout_secs = 1;
+        })
+        .await;
+        let ann = s.sign_up("ann@example.com").await;
+        let bot = s
+            .bb(&ann, reqwest::Method::POST, "/v2/bots", json!({"name": "T", "token": TOKEN}))
+            .await
+            .body["id"]
+            .as_i64()
+            .unwrap();
+        for command in [
+            cmd(
+                "/start",
+                "",
+                "Bot.sendInlineKeyboard([{title: 'Ping', command: 'ping'}], 'Hello from botyard')",
+            ),
+            cmd("ping", "", "Bot.sendMessage('pong')"),
+        ] {
+            s.bb(&ann, reqwest::Method::POST, &format!("/v2/bots/{bot}/commands"), command).await;
+        }
+        let started = s
+            .bb(
+                &ann,
+                reqwest::Method::POST,
+                &format!("/v2/bots/{bot}/status"),
+                json!({"status": "start_launch"}),
+            )
+            .await;
+        assert_eq!(started.body["status"], "works", "{:?}", started.body);
+        child.stdin.as_mut().unwrap().write_all(b"go\n").await.unwrap();
+        let result: Value =
+            serde_json::from_str(&lines.next_line().await.unwrap().expect("the script's result")).unwrap();
+        assert_eq!(result, json!({"greeting": "Hello from botyard", "button": "Ping", "answer": ["pong"]}));
+        let _ = child.wait().await;
+        s.stop().await;
+    }
+}
