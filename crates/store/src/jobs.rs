@@ -54,23 +54,17 @@ pub trait JobStore {
 impl JobStore for Store {
     async fn enqueue(&self, job: &NewJob) -> Result<Job> {
         let mut conn = self.write.acquire().await.map_err(db)?;
-        let id = enqueue_in(&mut conn, job).await?;
-        drop(conn);
-        let id = match id {
-            Some(id) => id,
-            None => {
-                // An equal job (same dedupe key) exists: that one is the job.
-                let key = job.dedupe_key.as_deref().unwrap_or("");
-                let row = sqlx::query("SELECT id FROM jobs WHERE dedupe_key = $1")
-                    .bind(key)
-                    .fetch_one(&self.write)
-                    .await
-                    .map_err(db)?;
-                get(&row, "id")?
-            }
-        };
-        let sql = concat!("SELECT ", job_columns!(), " FROM jobs WHERE id = $1");
-        let row = sqlx::query(sql).bind(id).fetch_one(&self.write).await.map_err(db)?;
+        if let Some(row) = insert_job(&mut conn, job, concat!("RETURNING ", job_columns!())).await? {
+            // The job as inserted: a worker may claim it the moment it exists.
+            return job_row(&row);
+        }
+        // An equal job (same dedupe key) exists: that one is the job.
+        let sql = concat!("SELECT ", job_columns!(), " FROM jobs WHERE dedupe_key = $1");
+        let row = sqlx::query(sql)
+            .bind(job.dedupe_key.as_deref().unwrap_or(""))
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(db)?;
         job_row(&row)
     }
 
@@ -195,29 +189,40 @@ impl JobStore for Store {
 /// Enqueues a job inside the caller's transaction; `None` when a job with the same dedupe key
 /// exists already.
 pub async fn enqueue_in(conn: &mut AnyConnection, job: &NewJob) -> Result<Option<i64>> {
+    let row = insert_job(conn, job, "RETURNING id").await?;
+    row.map(|r| get(&r, "id")).transpose()
+}
+
+/// Inserts a job unless one with its dedupe key exists; `returning` is the statement's
+/// `RETURNING` clause.
+async fn insert_job(
+    conn: &mut AnyConnection,
+    job: &NewJob,
+    returning: &'static str,
+) -> Result<Option<AnyRow>> {
     let uid = uuid::Uuid::new_v4().to_string();
-    let row = sqlx::query(
+    let sql = format!(
         "INSERT INTO jobs (uid, kind, workspace_id, bot_id, created_by, status, params, details, attempts, \
          max_attempts, run_at, enqueued_at, dedupe_key, label) \
          VALUES ($1, $2, $3, $4, $5, 'enqueued', $6, $7, 0, $8, $9, $10, $11, $12) \
-         ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
-    )
-    .bind(&uid)
-    .bind(job.kind.as_str())
-    .bind(job.workspace_id.as_ref().map(|w| w.as_str().to_owned()))
-    .bind(job.bot)
-    .bind(job.created_by.map(|u| u.0))
-    .bind(to_json(&job.params)?)
-    .bind(to_json(&job.details)?)
-    .bind(i64::from(job.max_attempts))
-    .bind(job.run_at.millis())
-    .bind(Timestamp::now().millis())
-    .bind(&job.dedupe_key)
-    .bind(&job.label)
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(db)?;
-    row.map(|r| get(&r, "id")).transpose()
+         ON CONFLICT (dedupe_key) DO NOTHING {returning}"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(&uid)
+        .bind(job.kind.as_str())
+        .bind(job.workspace_id.as_ref().map(|w| w.as_str().to_owned()))
+        .bind(job.bot)
+        .bind(job.created_by.map(|u| u.0))
+        .bind(to_json(&job.params)?)
+        .bind(to_json(&job.details)?)
+        .bind(i64::from(job.max_attempts))
+        .bind(job.run_at.millis())
+        .bind(Timestamp::now().millis())
+        .bind(&job.dedupe_key)
+        .bind(&job.label)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db)
 }
 
 /// Replaces a job's details inside the caller's transaction, if the attempt still holds it.
