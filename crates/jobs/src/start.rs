@@ -10,6 +10,9 @@ use serde_json::{Value, json};
 use crate::files::new_file;
 use crate::{Jobs, bb_csv, bb_git, catalog, koreai};
 
+/// Iterations a CSV or git import or export costs (Bots.Business's rule).
+pub const TRANSFER_ITERATIONS: u64 = 5;
+
 /// Where a CSV import reads its sheet.
 #[derive(Debug, Clone)]
 pub enum CsvSource {
@@ -75,7 +78,23 @@ impl Jobs {
         let mut job = self.job_for(JobKind::CsvImport, &bot.workspace_id, caller, params);
         job.bot = Some(bot.number);
         job.details = json!({"new_count": 0, "updated_count": 0, "destroyed_count": 0});
-        self.enqueue(job).await
+        let job = self.enqueue(job).await?;
+        self.count_iterations(bot, TRANSFER_ITERATIONS).await?;
+        Ok(job)
+    }
+
+    /// Counts iterations to the bot's workspace (Bots.Business: a CSV or git import or export
+    /// costs 5).
+    async fn count_iterations(&self, bot: &botyard_domain::bot::Bot, iterations: u64) -> Result<()> {
+        use botyard_store::RunStore;
+        let effects = botyard_domain::effects::RunEffects {
+            bot: bot.number,
+            workspace: Some(bot.workspace_id.clone()),
+            iterations,
+            ..Default::default()
+        };
+        self.services().store.commit_runs(&[effects], Timestamp::now()).await?;
+        Ok(())
     }
 
     /// Imports commands and libraries from `remote` (default: the bot's `git_remote`).

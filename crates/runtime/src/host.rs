@@ -484,6 +484,7 @@ impl Host for BjsHost {
             "Bot.run" => self.run_later(&args),
             "Bot.clearRunAfter" => self.clear_run_after(&args),
             "Bot.runAll" => self.run_all(&args),
+            "Bot.importCSV" | "Bot.importGit" | "Bot.exportGit" => self.transfer(name, &args),
             "HTTP.get" | "HTTP.post" | "HTTP.put" | "HTTP.patch" | "HTTP.delete" => {
                 let method = name.trim_start_matches("HTTP.").to_owned();
                 self.http(&method, &args)
@@ -545,17 +546,7 @@ impl Host for BjsHost {
 }
 
 fn not_available(name: &str) -> String {
-    let (object, _) = name.split_once('.').unwrap_or((name, ""));
-    let why = match (object, name) {
-        (_, "Bot.importCSV" | "Bot.exportGit" | "Bot.importGit") => {
-            Some("imports and exports come with background jobs")
-        }
-        _ => None,
-    };
-    match why {
-        Some(why) => format!("{name} is not available on this server yet: {why}"),
-        None => format!("{name} is not a function"),
-    }
+    format!("{name} is not a function")
 }
 
 /// Text as BJS prints values.

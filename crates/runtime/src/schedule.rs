@@ -123,6 +123,45 @@ impl BjsHost {
         Ok(HostAnswer::Undefined)
     }
 
+    /// `Bot.importCSV()`, `Bot.importGit({branch})`, `Bot.exportGit({branch})`: the same jobs as
+    /// the API's, from the bot's `csv_url` / `git_remote`; each costs five iterations.
+    pub(crate) fn transfer(&mut self, name: &str, args: &[Value]) -> Answer {
+        let bot = &self.ctx.bot;
+        let branch = match args.first() {
+            Some(Value::Object(spec)) => spec.get("branch").and_then(Value::as_str).map(str::to_owned),
+            _ => None,
+        };
+        let (kind, params) = match name {
+            "Bot.importCSV" => {
+                let url = bot.csv_url.clone().ok_or("The bot has no csv_url")?;
+                (JobKind::CsvImport, json!({"url": url}))
+            }
+            "Bot.importGit" | "Bot.exportGit" => {
+                let remote = bot.git_remote.clone().ok_or("The bot has no git_remote")?;
+                let kind = if name == "Bot.importGit" { JobKind::GitImport } else { JobKind::GitExport };
+                let branch = match (kind, branch) {
+                    (JobKind::GitExport, None) => {
+                        let digits: String =
+                            Timestamp::now().to_rfc3339().chars().filter(char::is_ascii_digit).collect();
+                        Some(format!("BB_Export_{}_{}", &digits[..8], &digits[8..14]))
+                    }
+                    (_, branch) => branch,
+                };
+                (kind, json!({"remote": remote, "branch": branch}))
+            }
+            other => return Err(format!("{other} is not a function")),
+        };
+        let mut job = self.new_job(kind, params)?;
+        if kind == JobKind::CsvImport {
+            job.details = json!({"new_count": 0, "updated_count": 0, "destroyed_count": 0});
+        }
+        for _ in 0..5 {
+            self.count_iteration()?;
+        }
+        self.effects.jobs.push(job);
+        Ok(HostAnswer::Undefined)
+    }
+
     /// `HTTP.<method>({url, success, error, body, headers, options})`.
     pub(crate) fn http(&mut self, method: &str, args: &[Value]) -> Answer {
         let spec = match args.first() {

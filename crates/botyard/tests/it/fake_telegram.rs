@@ -28,6 +28,8 @@ struct Rule {
     status: u16,
     body: Value,
     times: u32,
+    /// Answer only after this long (a timeout, when longer than the client waits).
+    delay: Duration,
 }
 
 #[derive(Default)]
@@ -113,7 +115,27 @@ impl FakeTelegram {
 
     /// Answers the next `times` calls of `method` (to `chat`, if given) with `status` and `body`.
     pub fn inject(&self, method: &str, chat: Option<i64>, status: u16, body: Value, times: u32) {
-        self.lock().rules.push(Rule { method: method.to_owned(), chat, status, body, times });
+        self.lock().rules.push(Rule {
+            method: method.to_owned(),
+            chat,
+            status,
+            body,
+            times,
+            delay: Duration::ZERO,
+        });
+    }
+
+    /// Answers the next call of `method` to `chat` only after `delay`.
+    pub fn stall(&self, method: &str, chat: i64, delay: Duration) {
+        let body = json!({"ok": true, "result": {"message_id": 1}});
+        self.lock().rules.push(Rule {
+            method: method.to_owned(),
+            chat: Some(chat),
+            status: 200,
+            body,
+            times: 1,
+            delay,
+        });
     }
 
     pub fn last_sent_id(&self) -> i64 {
@@ -174,10 +196,11 @@ async fn handle(
             .find(|r| r.method == method && r.times > 0 && (r.chat.is_none() || r.chat == chat));
         rule.map(|r| {
             r.times -= 1;
-            (r.status, r.body.clone())
+            (r.status, r.body.clone(), r.delay)
         })
     };
-    if let Some((status, body)) = injected {
+    if let Some((status, body, delay)) = injected {
+        tokio::time::sleep(delay).await;
         return (StatusCode::from_u16(status).unwrap(), axum::Json(body)).into_response();
     }
     let result = match method.as_str() {

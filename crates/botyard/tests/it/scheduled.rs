@@ -199,3 +199,30 @@ async fn scripts_make_http_requests_with_callbacks() {
         s.stop().await;
     }
 }
+
+#[tokio::test]
+async fn scripts_start_imports() {
+    for backend in backends() {
+        let s = TestServer::start_with(backend, quick).await;
+        let ann = s.sign_up("ann@example.com").await;
+        let sheet = serve_file(b"command,answer\n/fromsheet,Synced\n".to_vec()).await;
+        let bot =
+            s.bot(&ann, "Sync", &[cmd("/sync", "", "Bot.importCSV(); Bot.sendMessage('started')")]).await;
+        s.bb(&ann, Method::PUT, &format!("/v2/bots/{}", bot.id), json!({"csv_url": sheet})).await;
+        let usage = async || {
+            s.bb(&ann, Method::GET, "/v2/user/iterations", Value::Null).await.body["iterations_used"]
+                .as_i64()
+                .unwrap()
+        };
+        let before = usage().await;
+        let mut chat = s.chat(&bot).await;
+        assert_eq!(chat.ask("/sync", 1).await, ["started"]);
+        s.poll(
+            async || s.bb(&ann, Method::GET, &format!("/v2/bots/{}/commands", bot.id), Value::Null).await,
+            |b| b.as_array().is_some_and(|a| a.iter().any(|c| c["command"] == "/fromsheet")),
+        )
+        .await;
+        assert_eq!(usage().await - before, 6, "the message and five for the import");
+        s.stop().await;
+    }
+}

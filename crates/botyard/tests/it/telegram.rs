@@ -298,3 +298,30 @@ async fn api_calls_run_their_callbacks() {
         s.stop().await;
     }
 }
+
+#[tokio::test]
+async fn sends_without_an_answer_are_retried_with_backoff() {
+    for backend in backends() {
+        let fake = FakeTelegram::start(&[TOKEN]).await;
+        let s = TestServer::start_with(backend, |c| {
+            telegram(&fake)(c);
+            c.telegram.request_timeout_secs = 1;
+        })
+        .await;
+        let ann = s.sign_up("ann@example.com").await;
+        telegram_bot(&s, &ann, &[cmd("/hi", "", "Bot.sendMessage('hi')")]).await;
+        // The first send gets no answer within the time limit: it is tried again after a backoff
+        // (and the user may see it twice, as Telegram offers no idempotency).
+        fake.stall("sendMessage", 13, Duration::from_secs(3));
+        fake.message(TOKEN, 13, 13, "/hi");
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        while fake.texts(13).len() < 2 {
+            assert!(std::time::Instant::now() < deadline, "not retried: {:?}", fake.texts(13));
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let tries: Vec<_> =
+            fake.calls("sendMessage").into_iter().filter(|c| c.params["chat_id"] == 13).collect();
+        assert!(tries[1].at - tries[0].at >= Duration::from_millis(1400), "timed out, then backed off");
+        s.stop().await;
+    }
+}
