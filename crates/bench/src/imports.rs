@@ -7,17 +7,15 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use botyard::server::start;
-use botyard_core::Config;
 use botyard_domain::command::{CommandDraft, CommandFields};
 use botyard_domain::content::{BotContent, CommandContent, Lib};
 use botyard_domain::koreai::{self, KoreFiles};
 use botyard_jobs::bb_git::{format, remote};
 use botyard_store::Backend;
-use botyard_store::testing::TestDatabase;
 use serde_json::{Value, json};
 
 use crate::memory::PeakRss;
+use crate::server::{BenchServer, start_server};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -118,35 +116,13 @@ async fn backend_run(
     commands: usize,
     floors: &Floors,
 ) -> anyhow::Result<()> {
-    let name = match backend {
-        Backend::Sqlite => "sqlite",
-        Backend::Postgres => "postgres",
-    };
-    let db = TestDatabase::create(backend).await;
-    let dir = tempfile::tempdir()?;
-    let mut config = Config {
-        listen: "127.0.0.1:0".into(),
-        data_dir: dir.path().to_path_buf(),
-        database_url: db.url.clone(),
-        ..Config::default()
-    };
-    config.http.rate_limit_per_second = 1_000_000;
-    config.http.rate_limit_burst = 1_000_000;
-    config.jobs.poll_interval_ms = 10;
-    config.jobs.git_local_remotes = true;
-    config.log.level = "warn".into();
-    let server = start(config).await?;
-    let base = server.url();
-    let http = reqwest::Client::new();
-    let signup: Value = http
-        .post(format!("{base}/v2/auth"))
-        .json(&json!({"email": "bench@example.com", "password": "benchmark password"}))
-        .send()
-        .await?
-        .json()
+    let name = crate::server::name(backend);
+    let BenchServer { server, base, http, api_key: key, workspace, keep: _keep, .. } =
+        start_server(backend, |config| {
+            config.jobs.poll_interval_ms = 10;
+            config.jobs.git_local_remotes = true;
+        })
         .await?;
-    let key = signup["api_key"].as_str().context("api key")?.to_owned();
-    let workspace = signup["workspace"]["id"].as_str().context("workspace")?.to_owned();
     let app: Value = http
         .post(format!("{base}/v2/workspaces/{workspace}/apps?api_key={key}"))
         .json(&json!({"name": "bench", "scopes": ["Bot Definition"]}))

@@ -10,6 +10,7 @@
 mod imports;
 mod memory;
 mod runtime;
+mod server;
 mod telegram;
 
 use clap::{Parser, Subcommand};

@@ -5,14 +5,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use botyard::server::start;
-use botyard_core::Config;
 use botyard_sandbox::{Body, Host, HostAnswer, Outcome, Program, Sandbox, SandboxConfig};
 use botyard_store::Backend;
-use botyard_store::testing::TestDatabase;
 use futures::StreamExt;
 use serde_json::{Map, Value, json};
 use tokio::sync::{Mutex, Notify};
+
+use crate::server::{BenchServer, start_server};
 
 /// The command every message runs: read a user property, write it back, reply.
 const CODE: &str = "var n = (User.getProperty('n') || 0) + 1; User.setProperty('n', n, 'integer'); Bot.sendMessage('n=' + n);";
@@ -123,33 +122,9 @@ struct Stats {
 }
 
 async fn backend_run(backend: Backend, args: &Args) -> anyhow::Result<()> {
-    let name = match backend {
-        Backend::Sqlite => "sqlite",
-        Backend::Postgres => "postgres",
-    };
-    let db = TestDatabase::create(backend).await;
-    let dir = tempfile::tempdir()?;
-    let mut config = Config {
-        listen: "127.0.0.1:0".into(),
-        data_dir: dir.path().to_path_buf(),
-        database_url: db.url.clone(),
-        ..Config::default()
-    };
-    config.http.rate_limit_per_second = 10_000_000;
-    config.http.rate_limit_burst = 10_000_000;
-    config.plans[0].iterations_per_month = u64::MAX / 2;
-    let server = start(config).await?;
-    let base = server.url();
-    let http = reqwest::Client::builder().pool_max_idle_per_host(1024).build()?;
-
-    let signup: Value = http
-        .post(format!("{base}/v2/auth"))
-        .json(&json!({"email": "bench@example.com", "password": "benchmark password"}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let key = signup["api_key"].as_str().context("api key")?.to_owned();
+    let name = crate::server::name(backend);
+    let BenchServer { server, base, http, api_key: key, keep: _keep, .. } =
+        start_server(backend, |_| {}).await?;
     let bot: Value = http
         .post(format!("{base}/v2/bots?api_key={key}"))
         .json(&json!({"name": "bench"}))

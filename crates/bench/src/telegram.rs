@@ -14,13 +14,11 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use axum::Router;
 use axum::extract::{Path, State};
-use botyard::server::start;
-use botyard_core::Config;
 use botyard_store::Backend;
-use botyard_store::testing::TestDatabase;
 use serde_json::{Value, json};
 
 use crate::memory::PeakRss;
+use crate::server::{BenchServer, start_server};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -91,40 +89,18 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 }
 
 async fn backend_run(backend: Backend, api: &str, fake: &Fake, args: &Args) -> anyhow::Result<()> {
-    let name = match backend {
-        Backend::Sqlite => "sqlite",
-        Backend::Postgres => "postgres",
-    };
-    let db = TestDatabase::create(backend).await;
-    let dir = tempfile::tempdir()?;
-    let mut config = Config {
-        listen: "127.0.0.1:0".into(),
-        data_dir: dir.path().to_path_buf(),
-        database_url: db.url.clone(),
-        ..Config::default()
-    };
-    config.http.rate_limit_per_second = 1_000_000;
-    config.http.rate_limit_burst = 1_000_000;
-    config.jobs.poll_interval_ms = 10;
-    config.log.level = "warn".into();
-    config.telegram.api_base = api.to_owned();
-    config.telegram.poll_timeout_secs = 1;
-    config.telegram.per_chat_per_second = 1000.0;
-    config.telegram.per_bot_per_second = args.rate.max(1000);
-    config.telegram.broadcast_per_second = args.rate;
-    config.telegram.paid_broadcasts = true;
-    config.plans[0].iterations_per_month = u64::MAX / 2;
-    let server = start(config).await?;
-    let base = server.url();
-    let http = reqwest::Client::new();
-    let signup: Value = http
-        .post(format!("{base}/v2/auth"))
-        .json(&json!({"email": "bench@example.com", "password": "benchmark password"}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let key = signup["api_key"].as_str().context("api key")?.to_owned();
+    let name = crate::server::name(backend);
+    let bench = start_server(backend, |config| {
+        config.jobs.poll_interval_ms = 10;
+        config.telegram.api_base = api.to_owned();
+        config.telegram.poll_timeout_secs = 1;
+        config.telegram.per_chat_per_second = 1000.0;
+        config.telegram.per_bot_per_second = args.rate.max(1000);
+        config.telegram.broadcast_per_second = args.rate;
+        config.telegram.paid_broadcasts = true;
+    })
+    .await?;
+    let BenchServer { server, base, http, api_key: key, database_url, keep: _keep, .. } = bench;
     let v2 = |path: &str| format!("{base}/v2{path}?api_key={key}");
     let bot: Value =
         http.post(v2("/bots")).json(&json!({"name": "bench", "token": TOKEN})).send().await?.json().await?;
@@ -163,7 +139,7 @@ async fn backend_run(backend: Backend, api: &str, fake: &Fake, args: &Args) -> a
     );
 
     // 1: a million chats, then a broadcast.
-    insert_chats(&db.url, backend, bot, args.chats).await?;
+    insert_chats(&database_url, backend, bot, args.chats).await?;
     let peak = PeakRss::start();
     let started = Instant::now();
     fake.updates.lock().unwrap().push_back(json!({"update_id": 10_000_000, "message": {"message_id": 1, "date": 0,
