@@ -364,3 +364,10 @@ fn field_value(name: &str, kind: &str, value: Value) -> Result<Value> {
         },
     })
 }
+
+/// The branch a Bots.Business git export creates: `BB_Export_<UTC time>`
+/// (`BB_Export_20261122_193000`).
+pub fn git_export_branch(now: crate::Timestamp) -> String {
+    let digits: String = now.to_rfc3339().chars().filter(char::is_ascii_digit).collect();
+    format!("BB_Export_{}_{}", &digits[..8], &digits[8..14])
+}

@@ -2,14 +2,14 @@
 //! auto-retry command and the next firing of every recurring event of running bots is queued. The
 //! job's dedupe key names the due time, so however many nodes and ticks ask, one job exists per
 //! due time; firings missed while no node ran are skipped, not fired late. It also deletes finished
-//! jobs after `jobs.retention_hours` and expired files.
+//! jobs, Telegram update ids after `jobs.retention_hours`, and expired files.
 
 use std::time::Duration;
 
 use botyard_domain::Timestamp;
 use botyard_domain::bot::changes::next_cron_time;
 use botyard_domain::job::{JobKind, NewJob};
-use botyard_store::{FileStore, ScheduleStore};
+use botyard_store::{FileStore, ScheduleStore, TelegramStore};
 use serde_json::json;
 
 use crate::Jobs;
@@ -81,5 +81,9 @@ async fn housekeeping(jobs: &Jobs) {
     }
     if let Err(e) = services.store.delete_expired_files(Timestamp::now()).await {
         tracing::warn!(error = %e, "could not delete expired files");
+    }
+    // Telegram resends an update for at most a day; ids older than the retention are not needed.
+    if let Err(e) = services.store.forget_updates(before).await {
+        tracing::warn!(error = %e, "could not forget old Telegram update ids");
     }
 }

@@ -116,7 +116,7 @@ impl Jobs {
         remote: Option<String>,
         branch: Option<String>,
     ) -> Result<Job> {
-        let branch = branch.unwrap_or_else(|| bb_git::export_branch(Timestamp::now()));
+        let branch = branch.unwrap_or_else(|| botyard_domain::content::git_export_branch(Timestamp::now()));
         self.git_job(JobKind::GitExport, access, caller, remote, Some(branch)).await
     }
 

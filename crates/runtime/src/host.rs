@@ -356,10 +356,7 @@ impl BjsHost {
             return Err(format!("Too many sub commands (at most {} per run)", self.ctx.max_subcommands));
         }
         if iteration {
-            if self.effects.iterations + 1 > self.ctx.quota_left {
-                return Err("The iteration quota of this bot's plan is used up".into());
-            }
-            self.effects.iterations += 1;
+            self.count_iteration()?;
         }
         Ok(())
     }

@@ -55,8 +55,6 @@ pub trait TelegramStore {
     async fn retry_outbox(&self, id: i64, next_at: Timestamp, attempts: u32) -> Result<()>;
     /// Drops what waits for a chat (the user blocked the bot).
     async fn drop_chat_outbox(&self, chat: i64) -> Result<u64>;
-    /// How many sends wait for the bot's chats.
-    async fn outbox_len(&self, bot: i64) -> Result<i64>;
     async fn set_message_external_id(&self, message: i64, external: &str) -> Result<()>;
     async fn message_by_external_id(&self, chat: i64, external: &str) -> Result<Option<ChatMessage>>;
     /// Telegram's id of a message botyard sent, once Telegram confirmed it.
@@ -224,15 +222,6 @@ impl TelegramStore for Store {
             .await
             .map_err(db)?;
         Ok(done.rows_affected())
-    }
-
-    async fn outbox_len(&self, bot: i64) -> Result<i64> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM outbox WHERE bot_id = $1")
-            .bind(bot)
-            .fetch_one(&self.read)
-            .await
-            .map_err(db)?;
-        get(&row, "n")
     }
 
     async fn set_message_external_id(&self, message: i64, external: &str) -> Result<()> {

@@ -13,14 +13,6 @@ use serde_json::json;
 use crate::JobContext;
 use format::BotJson;
 
-/// The name of an export branch: `BB_Export_<UTC time>`.
-pub fn export_branch(now: botyard_domain::Timestamp) -> String {
-    let t = now.to_rfc3339();
-    // 2026-11-22T19:30:00.123Z → 20261122_193000
-    let digits: String = t.chars().filter(char::is_ascii_digit).collect();
-    format!("BB_Export_{}_{}", &digits[..8], &digits[8..14])
-}
-
 fn limits(ctx: &JobContext) -> remote::Limits {
     let settings = &ctx.services().config.jobs;
     remote::Limits {
