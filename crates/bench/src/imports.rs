@@ -27,19 +27,30 @@ pub struct Args {
     git_commands: usize,
 }
 
-const VAXIE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../botyard/tests/fixtures/koreai/vaxie");
+/// The real Vaxie export, from the fixtures beside the repository.
+const VAXIE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fixtures/koreai/vaxie");
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let csv = generate_csv(args.csv_rows);
     let repos = tempfile::tempdir()?;
     let repo = repos.path().join("bot.git");
-    let limits = remote::Limits { file_max_bytes: 1 << 20, total_max_bytes: 1 << 30, local_remotes: true };
+    let settings = botyard_core::config::JobsSettings { git_local_remotes: true, ..Default::default() };
+    let limits = remote::Limits { file_max_bytes: 1 << 20, total_max_bytes: 1 << 30, settings };
     let entries = format::write(
         &format::BotJson { name: "Generated".into(), csv_url: None, git_remote: None },
         &generate_bot(args.git_commands),
     );
     git2::Repository::init_bare(&repo)?;
-    remote::push_files(repo.to_str().context("path")?, "master", &entries, "generated", limits)?;
+    let path = repo.to_str().context("path")?;
+    remote::push_files(
+        path,
+        "master",
+        &entries,
+        "generated",
+        limits.clone(),
+        None,
+        remote::Existing::Refuse,
+    )?;
     git2::Repository::open_bare(&repo)?.set_head("refs/heads/master")?;
 
     println!(
@@ -101,7 +112,7 @@ fn floors(csv: &[u8], repo: &Path, limits: remote::Limits) -> anyhow::Result<Flo
     assert!(!rows.is_empty());
     let csv = started.elapsed();
     let started = Instant::now();
-    let entries = remote::fetch_files(repo.to_str().context("path")?, None, limits)
+    let entries = remote::fetch_files(repo.to_str().context("path")?, None, limits, None)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     format::read(&entries).map_err(|e| anyhow::anyhow!("{e}"))?;
     let git = started.elapsed();

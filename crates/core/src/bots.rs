@@ -53,7 +53,7 @@ impl Services {
     }
 
     pub async fn create_bot(&self, access: &WorkspaceAccess, new: NewBot) -> Result<Bot> {
-        access.role.require_write()?;
+        access.role.require(botyard_domain::access::Permission::ChangeBots)?;
         let bot = Self::prepare_bot(&access.workspace, Some(access.caller.user.id), new)?;
         self.store.insert_bot(&bot).await
     }
@@ -151,7 +151,7 @@ impl Services {
     }
 
     pub async fn delete_bot(&self, access: BotAccess) -> Result<()> {
-        access.role.require_write()?;
+        access.role.require(botyard_domain::access::Permission::ChangeBots)?;
         self.store.delete_bot(&access.bot).await?;
         self.changed(Change::Bot(access.bot.id)).await;
         Ok(())
@@ -190,7 +190,7 @@ impl Services {
         access: BotAccess,
         mut change: impl FnMut(&mut Bot) -> Result<()> + Send,
     ) -> Result<Bot> {
-        access.role.require_write()?;
+        access.role.require(botyard_domain::access::Permission::ChangeBots)?;
         let bot = self
             .store
             .modify_bot(&access.bot.id, |bot| {

@@ -15,7 +15,7 @@ pub const COMMANDS_PER_PAGE: u32 = 50;
 
 impl Services {
     pub async fn create_folder(&self, access: &BotAccess, title: &str) -> Result<Folder> {
-        access.role.require_write()?;
+        access.role.require(botyard_domain::access::Permission::ChangeBots)?;
         let title = command::check_folder_title(title)?;
         self.store.create_folder(access.bot.number, &title, Timestamp::now()).await
     }
@@ -26,7 +26,7 @@ impl Services {
 
     /// Deletes a folder; its commands move to the root.
     pub async fn delete_folder(&self, access: &BotAccess, id: i64) -> Result<()> {
-        access.role.require_write()?;
+        access.role.require(botyard_domain::access::Permission::ChangeBots)?;
         if !self.store.delete_folder(access.bot.number, id).await? {
             return Err(Error::not_found("Commands folder"));
         }
@@ -35,7 +35,7 @@ impl Services {
     }
 
     pub async fn create_command(&self, access: &BotAccess, fields: CommandFields) -> Result<Command> {
-        access.role.require_write()?;
+        access.role.require(botyard_domain::access::Permission::ChangeBots)?;
         let draft = CommandDraft::new(fields)?;
         let created = self.store.create_command(access.bot.number, &draft, Timestamp::now(), false).await?;
         self.changed(Change::Commands(access.bot.number)).await;
@@ -52,7 +52,7 @@ impl Services {
         id: i64,
         fields: CommandFields,
     ) -> Result<Command> {
-        access.role.require_write()?;
+        access.role.require(botyard_domain::access::Permission::ChangeBots)?;
         let current = self.command(access, id).await?;
         let draft = CommandDraft::of(&current).change(fields)?;
         let updated = self.store.update_command(access.bot.number, id, &draft, Timestamp::now()).await?;
@@ -61,7 +61,7 @@ impl Services {
     }
 
     pub async fn delete_command(&self, access: &BotAccess, id: i64) -> Result<()> {
-        access.role.require_write()?;
+        access.role.require(botyard_domain::access::Permission::ChangeBots)?;
         if !self.store.delete_command(access.bot.number, id).await? {
             return Err(Error::not_found("Command"));
         }

@@ -119,7 +119,8 @@ impl TelegramSettings {
     }
 }
 
-/// Requests botyard makes on behalf of users: scripts' `HTTP.*` calls and bots' `csv_url`.
+/// Connections botyard makes on behalf of users: scripts' `HTTP.*` calls, bots' `csv_url`, git
+/// remotes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct OutboundSettings {
@@ -178,6 +179,12 @@ pub struct JobsSettings {
     /// Whether git remotes may be local paths (`/srv/repo.git`, `file://…`): off by default, as
     /// they let API users read repositories on the server's disk.
     pub git_local_remotes: bool,
+    /// Whether git remotes may be plain `http://` (credentials and code travel unencrypted).
+    pub git_allow_http: bool,
+    /// How long one git fetch or push may take, in seconds.
+    pub git_timeout_secs: u64,
+    /// The most a git remote may send during one transfer, in bytes (counted as it arrives).
+    pub git_transfer_max_bytes: u64,
     /// Limits of fetching a bot's `csv_url`.
     pub fetch_timeout_secs: u64,
     pub fetch_max_bytes: usize,
@@ -204,6 +211,9 @@ impl Default for JobsSettings {
             unpacked_max_bytes: 200 * 1024 * 1024,
             git_file_max_bytes: 1024 * 1024,
             git_local_remotes: false,
+            git_allow_http: false,
+            git_timeout_secs: 60,
+            git_transfer_max_bytes: 20 * 1024 * 1024,
             fetch_timeout_secs: 30,
             fetch_max_bytes: 20 * 1024 * 1024,
             scheduler_interval_ms: 1000,

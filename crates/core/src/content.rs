@@ -36,7 +36,7 @@ impl Services {
 
     /// Installs (or replaces) a library of the bot.
     pub async fn install_lib(&self, access: &BotAccess, lib: Lib) -> Result<Lib> {
-        access.role.require_write()?;
+        access.role.require(botyard_domain::access::Permission::ChangeBots)?;
         check_lib(&lib.name, &lib.code)?;
         let installed = self.bot_libs(access.bot.number).await?;
         if installed.len() >= LIBS_MAX && !installed.iter().any(|l| l.name == lib.name) {
@@ -49,7 +49,7 @@ impl Services {
 
     /// Removes a library of the bot, by name or store id.
     pub async fn uninstall_lib(&self, access: &BotAccess, name_or_id: &str) -> Result<()> {
-        access.role.require_write()?;
+        access.role.require(botyard_domain::access::Permission::ChangeBots)?;
         let installed = self.bot_libs(access.bot.number).await?;
         let lib = installed
             .iter()
@@ -67,7 +67,7 @@ impl Services {
         panel: &str,
         values: &Map<String, Value>,
     ) -> Result<AdminPanel> {
-        access.role.require_write()?;
+        access.role.require(botyard_domain::access::Permission::ChangeBots)?;
         let panels = self.bot_panels(access.bot.number).await?;
         let mut found = panels
             .iter()

@@ -17,7 +17,7 @@ impl Services {
 
     /// Blocks or unblocks a chat: a blocked chat's messages are not processed.
     pub async fn set_chat_blocked(&self, access: &BotAccess, chat: i64, blocked: bool) -> Result<Chat> {
-        access.role.require_write()?;
+        access.role.require(botyard_domain::access::Permission::ChangeBots)?;
         if !self.store.set_chat_blocked(access.bot.number, chat, blocked, Timestamp::now()).await? {
             return Err(Error::not_found("Chat"));
         }
@@ -34,7 +34,7 @@ impl Services {
     }
 
     pub async fn delete_property(&self, access: &BotAccess, id: i64) -> Result<()> {
-        access.role.require_write()?;
+        access.role.require(botyard_domain::access::Permission::ChangeBots)?;
         if self.store.delete_property(access.bot.number, id).await? {
             Ok(())
         } else {
@@ -54,7 +54,7 @@ impl Services {
     }
 
     pub async fn clear_error_logs(&self, access: &BotAccess) -> Result<u64> {
-        access.role.require_write()?;
+        access.role.require(botyard_domain::access::Permission::ChangeBots)?;
         self.store.clear_error_logs(access.bot.number).await
     }
 }

@@ -3,6 +3,7 @@
 //! a request, call one method of [`Services`] and render its result in their dialect.
 
 pub mod accounts;
+pub mod app_tokens;
 pub mod apps;
 pub mod bots;
 pub mod cache;
@@ -12,8 +13,10 @@ pub mod config;
 pub mod content;
 pub mod conversations;
 pub mod credentials;
+pub mod outbound;
 pub mod plans;
 pub mod throttle;
+pub mod transfers;
 pub mod workspaces;
 
 use std::sync::Arc;

@@ -1,7 +1,7 @@
 //! Plans and iteration usage: which plan a workspace is on and how much of it it used this month.
 
 use botyard_domain::plan::Plan;
-use botyard_domain::{Result, Timestamp, WorkspaceId};
+use botyard_domain::{Error, ErrorCode, Result, Timestamp, WorkspaceId};
 use botyard_store::{RunStore, WorkspaceStore};
 
 use crate::{Caller, Services};
@@ -15,7 +15,34 @@ pub struct Usage {
     pub used: u64,
 }
 
+impl Usage {
+    /// Fails with `QuotaExceeded` when `needed` more iterations do not fit the plan this month.
+    pub fn require(&self, needed: u64) -> Result<()> {
+        require(&self.plan, self.used, needed)
+    }
+}
+
+/// Fails with `QuotaExceeded` when `needed` more iterations on top of `used` do not fit `plan`.
+pub fn require(plan: &Plan, used: u64, needed: u64) -> Result<()> {
+    if used.saturating_add(needed) > plan.iterations_per_month {
+        return Err(Error::new(
+            ErrorCode::QuotaExceeded,
+            format!(
+                "The bot's workspace has used all {} iterations of its {} plan this month",
+                plan.iterations_per_month, plan.title
+            ),
+        ));
+    }
+    Ok(())
+}
+
 impl Services {
+    /// Fails with `QuotaExceeded` unless the workspace's plan has `needed` iterations left.
+    pub async fn require_iterations(&self, workspace: &WorkspaceId, needed: u64) -> Result<()> {
+        let plan = self.workspace_plan(workspace).await?;
+        self.workspace_usage(workspace, &plan).await?.require(needed)
+    }
+
     /// The plans this server offers.
     pub fn plans(&self) -> &[Plan] {
         &self.config.plans

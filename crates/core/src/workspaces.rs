@@ -1,8 +1,9 @@
 //! Workspaces: creating them, who belongs to them with which role, and inviting people.
 
+use botyard_domain::access::{MemberChange, Permission, check_member_change};
 use botyard_domain::account::{self, Invitation, Member, Membership, Role, Workspace};
 use botyard_domain::{Error, Result, Timestamp, UserId, WorkspaceId};
-use botyard_store::{AccountStore, WorkspaceStore};
+use botyard_store::{AccountStore, MembersNow, WorkspaceStore};
 
 use crate::changes::Change;
 use crate::{Caller, Services};
@@ -79,17 +80,28 @@ impl Services {
         email: &str,
         role: Role,
     ) -> Result<Invited> {
-        let own = self.workspace_role(caller, workspace).await?;
-        require_manager(own, role)?;
+        let actor = self.workspace_role(caller, workspace).await?;
         let email = account::normalize_email(email)?;
         let now = Timestamp::now();
         match self.store.user_by_email(&email).await? {
             Some(record) => {
-                self.store.put_member(workspace, record.user.id, role, now).await?;
+                let own = record.user.id == caller.user.id;
+                self.store
+                    .change_member(workspace, caller.user.id, record.user.id, Some(role), now, |now| {
+                        member_change(now, own, Some(role))
+                    })
+                    .await?;
                 self.changed(Change::Workspace(workspace.clone())).await;
                 Ok(Invited::Member(Member { user_id: record.user.id, email, role, joined_at: now }))
             }
             None => {
+                check_member_change(MemberChange {
+                    actor,
+                    own: false,
+                    from: None,
+                    to: Some(role),
+                    owners: 1,
+                })?;
                 let invitation = Invitation {
                     workspace_id: workspace.clone(),
                     email,
@@ -105,17 +117,16 @@ impl Services {
 
     /// Removes a member (or a pending invitation by email). The last owner cannot be removed.
     pub async fn remove_member(&self, caller: &Caller, workspace: &WorkspaceId, user: UserId) -> Result<()> {
-        let own = self.workspace_role(caller, workspace).await?;
-        let members = self.store.members(workspace).await?;
-        let target = members.iter().find(|m| m.user_id == user).ok_or_else(|| Error::not_found("Member"))?;
-        if user != caller.user.id {
-            require_manager(own, target.role)?;
-        }
-        let owners = members.iter().filter(|m| m.role == Role::Owner).count();
-        if target.role == Role::Owner && owners <= 1 {
-            return Err(Error::conflict("A workspace must keep at least one owner"));
-        }
-        self.store.remove_member(workspace, user).await?;
+        self.workspace_role(caller, workspace).await?;
+        let own = user == caller.user.id;
+        self.store
+            .change_member(workspace, caller.user.id, user, None, Timestamp::now(), |now| {
+                if now.member.is_none() {
+                    return Err(Error::not_found("Member"));
+                }
+                member_change(now, own, None)
+            })
+            .await?;
         self.changed(Change::Workspace(workspace.clone())).await;
         Ok(())
     }
@@ -126,8 +137,7 @@ impl Services {
         workspace: &WorkspaceId,
         email: &str,
     ) -> Result<()> {
-        let own = self.workspace_role(caller, workspace).await?;
-        require_manager(own, Role::Viewer)?;
+        self.workspace_role(caller, workspace).await?.require(Permission::ManageMembers)?;
         let email = account::normalize_email(email)?;
         if self.store.remove_invitation(workspace, &email).await? {
             Ok(())
@@ -137,12 +147,8 @@ impl Services {
     }
 }
 
-fn require_manager(own: Role, granted: Role) -> Result<()> {
-    if !own.can_manage_members() {
-        return Err(Error::forbidden("Only owners and admins can manage members"));
-    }
-    if granted == Role::Owner && own != Role::Owner {
-        return Err(Error::forbidden("Only owners can add or remove owners"));
-    }
-    Ok(())
+/// Judges a change of membership with the roles as they are inside its transaction.
+fn member_change(now: MembersNow, own: bool, to: Option<Role>) -> Result<()> {
+    let actor = now.actor.ok_or_else(|| Error::forbidden("You do not have access to this workspace"))?;
+    check_member_change(MemberChange { actor, own, from: now.member, to, owners: now.owners })
 }

@@ -18,6 +18,10 @@ pub const SCOPES: [&str; 3] = [SCOPE_DEFINITION, SCOPE_IMPORT, SCOPE_EXPORT];
 
 pub const APP_NAME_MAX_CHARS: usize = 100;
 pub const APPS_PER_WORKSPACE_MAX: usize = 100;
+/// How long an app's tokens may live unless the app says otherwise.
+pub const TOKEN_LIFETIME_DEFAULT_SECS: i64 = 3600;
+/// The longest lifetime an app may give its tokens.
+pub const TOKEN_LIFETIME_MAX_SECS: i64 = 24 * 3600;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ApiApp {
@@ -28,8 +32,10 @@ pub struct ApiApp {
     /// Signs the app's JWTs (HMAC), so it is kept as it is: shown in full only at creation.
     pub client_secret: String,
     pub scopes: Vec<String>,
-    /// Whether tokens must carry a `jti` claim.
+    /// Whether tokens must carry a `jti` claim (each accepted once).
     pub require_jti: bool,
+    /// The longest a token of the app may live (from its `iat`, or until its `exp`), in seconds.
+    pub token_lifetime_secs: i64,
     pub created_by: Option<UserId>,
     pub created_at: Timestamp,
 }

@@ -194,6 +194,8 @@ pub struct NewJob {
     pub dedupe_key: Option<String>,
     /// A name scripts cancel scheduled runs by (`Bot.clearRunAfter({label})`).
     pub label: Option<String>,
+    /// Iterations starting the job costs its workspace, charged when it is enqueued.
+    pub cost: u64,
 }
 
 impl NewJob {
@@ -209,6 +211,7 @@ impl NewJob {
             run_at: Timestamp::now(),
             dedupe_key: None,
             label: None,
+            cost: 0,
         }
     }
 }

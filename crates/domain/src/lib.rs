@@ -2,6 +2,7 @@
 //! runtime and the job system, and the one [`Error`] type they all return. Nothing here does IO;
 //! storage, HTTP and the sandbox live in other crates and depend on this one.
 
+pub mod access;
 pub mod account;
 pub mod app;
 pub mod bot;

@@ -62,9 +62,9 @@ pub async fn run(ctx: &JobContext, job: &Job) -> Result<()> {
 /// a Google Sheets link is turned into its CSV export.
 async fn fetch(ctx: &JobContext, raw: &str) -> Result<Vec<u8>> {
     let settings = &ctx.services().config.jobs;
-    let url = csv_url(raw)?;
+    let url = botyard_core::transfers::csv_url(raw)?;
     let headers = serde_json::Map::new();
-    let request = crate::outbound::Request {
+    let request = botyard_core::outbound::Request {
         method: "GET",
         url: url.as_str(),
         headers: &headers,
@@ -72,28 +72,11 @@ async fn fetch(ctx: &JobContext, raw: &str) -> Result<Vec<u8>> {
         timeout: Duration::from_secs(settings.fetch_timeout_secs),
         max_bytes: settings.fetch_max_bytes,
     };
-    let answer = crate::outbound::send(ctx.services(), request).await?;
+    let answer = ctx.services().send_outbound(request).await?;
     if !(200..300).contains(&answer.status) {
         return Err(Error::invalid(format!("Fetching the CSV from {url} answered HTTP {}", answer.status)));
     }
     Ok(answer.body)
-}
-
-/// Checks a sheet URL; Google Sheets edit links become CSV export links.
-pub fn csv_url(raw: &str) -> Result<url::Url> {
-    let url = url::Url::parse(raw.trim()).map_err(|_| Error::invalid(format!("\"{raw}\" is not a URL")))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(Error::invalid("csv_url must be an http or https URL"));
-    }
-    if url.host_str() == Some("docs.google.com")
-        && let Some(rest) = url.path().strip_prefix("/spreadsheets/d/")
-        && let Some(id) = rest.split('/').next().filter(|id| !id.is_empty() && *id != "e")
-        && !url.path().contains("/export")
-    {
-        let export = format!("https://docs.google.com/spreadsheets/d/{id}/export?format=csv");
-        return url::Url::parse(&export).map_err(|_| Error::invalid("Bad Google Sheets link"));
-    }
-    Ok(url)
 }
 
 /// Parses a sheet into commands, with the line each starts on.
@@ -269,12 +252,5 @@ mod tests {
             let error = parse(sheet.as_bytes()).unwrap_err();
             assert!(error.message.starts_with(expected), "{sheet:?}: {}", error.message);
         }
-    }
-
-    #[test]
-    fn google_sheets_links_become_csv_exports() {
-        let url = csv_url("https://docs.google.com/spreadsheets/d/abc123/edit#gid=0").unwrap();
-        assert_eq!(url.as_str(), "https://docs.google.com/spreadsheets/d/abc123/export?format=csv");
-        assert!(csv_url("ftp://example.com/x.csv").is_err());
     }
 }

@@ -25,7 +25,6 @@ pub mod catalog;
 mod context;
 pub mod files;
 pub mod koreai;
-pub mod outbound;
 mod runs;
 mod scheduler;
 mod start;
@@ -43,7 +42,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 pub use context::JobContext;
-pub use start::CsvSource;
+pub use start::TransferRequest;
 
 /// The job system of this node; cheap to clone.
 #[derive(Clone)]

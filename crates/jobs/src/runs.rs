@@ -124,7 +124,7 @@ pub async fn run_http_request(ctx: &JobContext, job: &Job) -> Result<()> {
     {
         headers.insert("content-type".into(), json!("application/json"));
     }
-    let request = crate::outbound::Request {
+    let request = botyard_core::outbound::Request {
         method: &method,
         url: &url,
         headers: &headers,
@@ -132,7 +132,7 @@ pub async fn run_http_request(ctx: &JobContext, job: &Job) -> Result<()> {
         timeout: Duration::from_secs(settings.timeout_secs),
         max_bytes: settings.max_response_bytes,
     };
-    let (ok, globals) = match crate::outbound::send(ctx.services(), request).await {
+    let (ok, globals) = match ctx.services().send_outbound(request).await {
         Ok(answer) => {
             let mut globals = Map::new();
             globals.insert("content".into(), json!(String::from_utf8_lossy(&answer.body)));

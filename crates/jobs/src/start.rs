@@ -1,6 +1,7 @@
 //! Starting jobs: the use cases every dialect calls, with the caller's access checked. Each
 //! returns the enqueued job; its handler does the work in the background.
 
+use botyard_core::transfers::Transfer;
 use botyard_core::{BotAccess, Caller, WorkspaceAccess};
 use botyard_domain::job::{Job, JobKind, NewJob};
 use botyard_domain::{Error, ErrorCode, Result, Timestamp, UserId, WorkspaceId};
@@ -8,18 +9,14 @@ use botyard_store::{FileStore, JobStore, StoredFile};
 use serde_json::{Value, json};
 
 use crate::files::new_file;
-use crate::{Jobs, bb_csv, bb_git, catalog, koreai};
+use crate::{Jobs, catalog, koreai};
 
-/// Iterations a CSV or git import or export costs (Bots.Business's rule).
-pub const TRANSFER_ITERATIONS: u64 = 5;
-
-/// Where a CSV import reads its sheet.
+/// A transfer to start from the API: a CSV sheet uploaded with the request, or any other.
 #[derive(Debug, Clone)]
-pub enum CsvSource {
+pub enum TransferRequest {
     /// An uploaded sheet.
-    Upload(Vec<u8>),
-    /// A URL; `None` means the bot's `csv_url`.
-    Url(Option<String>),
+    UploadedCsv(Vec<u8>),
+    Transfer(Transfer),
 }
 
 impl Jobs {
@@ -59,99 +56,30 @@ impl Jobs {
         Ok(file)
     }
 
-    pub async fn import_csv(&self, access: &BotAccess, caller: &Caller, source: CsvSource) -> Result<Job> {
-        access.role.require_write()?;
+    /// Starts a CSV import or a git import or export of the bot, within the workspace's quota.
+    pub async fn start_transfer(
+        &self,
+        access: &BotAccess,
+        caller: &Caller,
+        transfer: TransferRequest,
+    ) -> Result<Job> {
+        access.role.require(botyard_domain::access::Permission::ChangeBots)?;
         let bot = &access.bot;
-        let params = match source {
-            CsvSource::Upload(bytes) => {
+        let transfer = match transfer {
+            TransferRequest::UploadedCsv(bytes) => {
                 let file = self.upload(&bot.workspace_id, "commands.csv", "csv", "csvImport", bytes).await?;
-                json!({"fileId": file.id})
+                Transfer::CsvFile { file_id: file.id }
             }
-            CsvSource::Url(url) => {
-                let url = url.or_else(|| bot.csv_url.clone()).ok_or_else(|| {
-                    Error::invalid("The bot has no csv_url: upload a CSV file or give a csv_url")
-                })?;
-                bb_csv::csv_url(&url)?;
-                json!({"url": url})
-            }
+            TransferRequest::Transfer(transfer) => transfer,
         };
-        let mut job = self.job_for(JobKind::CsvImport, &bot.workspace_id, caller, params);
-        job.bot = Some(bot.number);
-        job.details = json!({"new_count": 0, "updated_count": 0, "destroyed_count": 0});
-        let job = self.enqueue(job).await?;
-        self.count_iterations(bot, TRANSFER_ITERATIONS).await?;
-        Ok(job)
-    }
-
-    /// Counts iterations to the bot's workspace (Bots.Business: a CSV or git import or export
-    /// costs 5).
-    async fn count_iterations(&self, bot: &botyard_domain::bot::Bot, iterations: u64) -> Result<()> {
-        use botyard_store::RunStore;
-        let effects = botyard_domain::effects::RunEffects {
-            bot: bot.number,
-            workspace: Some(bot.workspace_id.clone()),
-            iterations,
-            ..Default::default()
-        };
-        self.services().store.commit_runs(&[effects], Timestamp::now()).await?;
-        Ok(())
-    }
-
-    /// Imports commands and libraries from `remote` (default: the bot's `git_remote`).
-    pub async fn import_git(
-        &self,
-        access: &BotAccess,
-        caller: &Caller,
-        remote: Option<String>,
-        branch: Option<String>,
-    ) -> Result<Job> {
-        self.git_job(JobKind::GitImport, access, caller, remote, branch).await
-    }
-
-    /// Exports commands and libraries to a new branch (default `BB_Export_<time>`).
-    pub async fn export_git(
-        &self,
-        access: &BotAccess,
-        caller: &Caller,
-        remote: Option<String>,
-        branch: Option<String>,
-    ) -> Result<Job> {
-        let branch = branch.unwrap_or_else(|| botyard_domain::content::git_export_branch(Timestamp::now()));
-        self.git_job(JobKind::GitExport, access, caller, remote, Some(branch)).await
-    }
-
-    async fn git_job(
-        &self,
-        kind: JobKind,
-        access: &BotAccess,
-        caller: &Caller,
-        remote: Option<String>,
-        branch: Option<String>,
-    ) -> Result<Job> {
-        access.role.require_write()?;
-        let bot = &access.bot;
-        let remote =
-            remote.filter(|r| !r.trim().is_empty()).or_else(|| bot.git_remote.clone()).unwrap_or_default();
-        let settings = &self.services().config.jobs;
-        let limits = bb_git::remote::Limits {
-            file_max_bytes: settings.git_file_max_bytes,
-            total_max_bytes: settings.unpacked_max_bytes,
-            local_remotes: settings.git_local_remotes,
-        };
-        bb_git::remote::check_remote(&remote, limits)?;
-        if let Some(b) = &branch
-            && (b.is_empty() || b.len() > 200 || !git2_ref_ok(b))
-        {
-            return Err(Error::invalid(format!("\"{b}\" is not a valid branch name")));
-        }
-        let mut job =
-            self.job_for(kind, &bot.workspace_id, caller, json!({"remote": remote.trim(), "branch": branch}));
-        job.bot = Some(bot.number);
+        let job = self.services().transfer_job(bot, Some(caller.user.id), transfer)?;
+        self.services().require_iterations(&bot.workspace_id, job.cost).await?;
         self.enqueue(job).await
     }
 
     /// Exports the bot as a botyard archive.
     pub async fn export_archive(&self, access: &BotAccess, caller: &Caller, properties: bool) -> Result<Job> {
+        access.role.require(botyard_domain::access::Permission::ExportBots)?;
         let mut job = self.job_for(
             JobKind::ArchiveExport,
             &access.bot.workspace_id,
@@ -169,7 +97,7 @@ impl Jobs {
         bytes: Vec<u8>,
         name: Option<String>,
     ) -> Result<Job> {
-        workspace.role.require_write()?;
+        workspace.role.require(botyard_domain::access::Permission::ChangeBots)?;
         let file =
             self.upload(&workspace.workspace, "bot.botyard.zip", "zip", "archiveImport", bytes).await?;
         let job = self.job_for(
@@ -189,7 +117,8 @@ impl Jobs {
         name: Option<String>,
         properties: bool,
     ) -> Result<Job> {
-        target.role.require_write()?;
+        source.role.require(botyard_domain::access::Permission::ExportBots)?;
+        target.role.require(botyard_domain::access::Permission::ChangeBots)?;
         let params = json!({"sourceBot": source.bot.number, "name": name, "properties": properties});
         let mut job = self.job_for(JobKind::BotCopy, &target.workspace, &target.caller, params);
         job.details = json!({"sourceBot": source.bot.number});
@@ -203,7 +132,7 @@ impl Jobs {
         demo: &str,
         name: Option<String>,
     ) -> Result<Job> {
-        target.role.require_write()?;
+        target.role.require(botyard_domain::access::Permission::ChangeBots)?;
         catalog::demo(demo).ok_or_else(|| Error::not_found("Demo bot"))?;
         let job = self.job_for(
             JobKind::BotCopy,
@@ -261,7 +190,7 @@ impl Jobs {
     /// Pauses (`pause`), resumes (`None`) or cancels (`cancel`) a broadcast of the bot.
     pub async fn control_broadcast(&self, access: &BotAccess, id: i64, control: Option<&str>) -> Result<Job> {
         use botyard_store::BroadcastStore;
-        access.role.require_write()?;
+        access.role.require(botyard_domain::access::Permission::ChangeBots)?;
         let job =
             self.job(id).await?.filter(|j| j.kind == JobKind::Broadcast && j.bot == Some(access.bot.number));
         let job = job.ok_or_else(|| Error::not_found("Broadcast task"))?;
@@ -280,17 +209,4 @@ impl Jobs {
     pub async fn job_by_uid(&self, uid: &str) -> Result<Option<Job>> {
         self.services().store.job_by_uid(uid).await
     }
-}
-
-/// Git's rules for a branch name, as far as they matter here.
-fn git2_ref_ok(name: &str) -> bool {
-    !name.starts_with(['-', '/', '.'])
-        && !name.ends_with(['/', '.'])
-        && !name.ends_with(".lock")
-        && !name.contains("..")
-        && !name.contains("//")
-        && !name.contains("@{")
-        && !name
-            .chars()
-            .any(|c| c.is_control() || matches!(c, ' ' | '~' | '^' | ':' | '?' | '*' | '[' | '\\'))
 }

@@ -343,10 +343,18 @@ impl BjsHost {
 
     /// Counts one more iteration for this run, within the quota.
     pub(crate) fn count_iteration(&mut self) -> Result<(), String> {
-        if self.effects.iterations + 1 > self.ctx.quota_left {
+        self.check_quota(1)?;
+        self.effects.iterations += 1;
+        Ok(())
+    }
+
+    /// Fails unless `more` iterations fit the quota, on top of what the run used and the jobs it
+    /// starts cost.
+    pub(crate) fn check_quota(&self, more: u64) -> Result<(), String> {
+        let started: u64 = self.effects.jobs.iter().map(|j| j.cost).sum();
+        if self.effects.iterations + started + more > self.ctx.quota_left {
             return Err("The iteration quota of this bot's plan is used up".into());
         }
-        self.effects.iterations += 1;
         Ok(())
     }
 

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use botyard_core::Services;
 use botyard_domain::plan::Plan;
-use botyard_domain::{Error, ErrorCode, Result, Timestamp, WorkspaceId};
+use botyard_domain::{Result, Timestamp, WorkspaceId};
 
 const REFRESH: Duration = Duration::from_secs(5);
 
@@ -64,15 +64,7 @@ impl Meter {
                 Allowance { plan: usage.plan, used: usage.used }
             }
         };
-        if allowance.used + needed > allowance.plan.iterations_per_month {
-            return Err(Error::new(
-                ErrorCode::QuotaExceeded,
-                format!(
-                    "The bot's workspace has used all {} iterations of its {} plan this month",
-                    allowance.plan.iterations_per_month, allowance.plan.title
-                ),
-            ));
-        }
+        botyard_core::plans::require(&allowance.plan, allowance.used, needed)?;
         Ok(allowance)
     }
 

@@ -3,6 +3,7 @@
 //! commands run when they answer. Both become jobs enqueued with the run's effects, so a run that
 //! fails starts nothing.
 
+use botyard_core::transfers::Transfer;
 use botyard_domain::Timestamp;
 use botyard_domain::job::{JobKind, NewJob};
 use botyard_sandbox::HostAnswer;
@@ -18,17 +19,25 @@ pub const STARTED_PER_RUN_MAX: usize = 100;
 pub const HTTP_BODY_MAX_BYTES: usize = 1024 * 1024;
 
 impl BjsHost {
-    fn new_job(&self, kind: JobKind, params: Value) -> Result<NewJob, String> {
-        if self.effects.jobs.len() >= STARTED_PER_RUN_MAX {
-            return Err(format!(
-                "A run may start at most {STARTED_PER_RUN_MAX} delayed runs and HTTP requests"
-            ));
-        }
+    fn new_job(&self, kind: JobKind, params: Value) -> NewJob {
         let mut job = NewJob::new(kind, params);
         job.workspace_id = Some(self.ctx.bot.workspace_id.clone());
         job.bot = Some(self.ctx.bot.number);
         job.max_attempts = self.ctx.services.config.jobs.max_attempts;
-        Ok(job)
+        job
+    }
+
+    /// Adds a job the run starts (enqueued only if the run commits), within the per-run cap and
+    /// the quota: its cost counts as iterations of this run.
+    fn start_job(&mut self, job: NewJob) -> Answer {
+        if self.effects.jobs.len() >= STARTED_PER_RUN_MAX {
+            return Err(format!(
+                "A run may start at most {STARTED_PER_RUN_MAX} jobs (delayed runs, HTTP requests, broadcasts, transfers)"
+            ));
+        }
+        self.check_quota(job.cost)?;
+        self.effects.jobs.push(job);
+        Ok(HostAnswer::Undefined)
     }
 
     /// The chat and user a later run happens in: the given `chat_id`/`user_id`, else this run's.
@@ -65,13 +74,12 @@ impl BjsHost {
             "chat_id": chat,
             "user_id": user,
         });
-        let mut job = self.new_job(JobKind::ScheduledRun, params)?;
+        let mut job = self.new_job(JobKind::ScheduledRun, params);
         job.run_at = Timestamp::now().plus_millis((seconds * 1000.0) as i64);
         job.label = label;
         // A delayed run costs two iterations: one now, one when it runs.
-        self.count_iteration()?;
-        self.effects.jobs.push(job);
-        Ok(HostAnswer::Undefined)
+        job.cost = 1;
+        self.start_job(job)
     }
 
     /// `Bot.clearRunAfter({label})`: cancels the bot's delayed runs with this label.
@@ -117,49 +125,30 @@ impl BjsHost {
             "chat_id": chat,
             "user_id": user,
         });
-        let mut job = self.new_job(JobKind::Broadcast, params)?;
+        let mut job = self.new_job(JobKind::Broadcast, params);
         job.details = json!({"total": 0, "cur_position": 0, "progress": 0, "errors_count": 0});
-        self.effects.jobs.push(job);
-        Ok(HostAnswer::Undefined)
+        self.start_job(job)
     }
 
-    /// `Bot.importCSV()`, `Bot.importGit({branch})`, `Bot.exportGit({branch})`: the same jobs as
-    /// the API's, from the bot's `csv_url` / `git_remote`; each costs five iterations.
+    /// `Bot.importCSV()`, `Bot.importGit({branch})`, `Bot.exportGit({branch, force})`: the same
+    /// jobs, checks and cost as the API's, from the bot's `csv_url` / `git_remote`.
     pub(crate) fn transfer(&mut self, name: &str, args: &[Value]) -> Answer {
-        let bot = &self.ctx.bot;
-        let branch = match args.first() {
-            Some(Value::Object(spec)) => spec.get("branch").and_then(Value::as_str).map(str::to_owned),
-            _ => None,
+        let spec = match args.first() {
+            Some(Value::Object(spec)) => spec.clone(),
+            _ => Map::new(),
         };
-        let (kind, params) = match name {
-            "Bot.importCSV" => {
-                let url = bot.csv_url.clone().ok_or("The bot has no csv_url")?;
-                (JobKind::CsvImport, json!({"url": url}))
-            }
-            "Bot.importGit" | "Bot.exportGit" => {
-                let remote = bot.git_remote.clone().ok_or("The bot has no git_remote")?;
-                let kind = if name == "Bot.importGit" { JobKind::GitImport } else { JobKind::GitExport };
-                let branch = match (kind, branch) {
-                    (JobKind::GitExport, None) => {
-                        let digits: String =
-                            Timestamp::now().to_rfc3339().chars().filter(char::is_ascii_digit).collect();
-                        Some(format!("BB_Export_{}_{}", &digits[..8], &digits[8..14]))
-                    }
-                    (_, branch) => branch,
-                };
-                (kind, json!({"remote": remote, "branch": branch}))
-            }
-            other => return Err(format!("{other} is not a function")),
+        let branch = spec.get("branch").and_then(Value::as_str).map(str::to_owned);
+        let transfer = match name {
+            "Bot.importCSV" => Transfer::CsvUrl(None),
+            "Bot.importGit" => Transfer::GitImport { remote: None, branch },
+            _ => Transfer::GitExport {
+                remote: None,
+                branch,
+                force: spec.get("force").and_then(Value::as_bool).unwrap_or(false),
+            },
         };
-        let mut job = self.new_job(kind, params)?;
-        if kind == JobKind::CsvImport {
-            job.details = json!({"new_count": 0, "updated_count": 0, "destroyed_count": 0});
-        }
-        for _ in 0..5 {
-            self.count_iteration()?;
-        }
-        self.effects.jobs.push(job);
-        Ok(HostAnswer::Undefined)
+        let job = self.ctx.services.transfer_job(&self.ctx.bot, None, transfer).map_err(|e| e.message)?;
+        self.start_job(job)
     }
 
     /// `HTTP.<method>({url, success, error, body, headers, options})`.
@@ -215,8 +204,7 @@ impl BjsHost {
             "chat_id": chat,
             "user_id": user,
         });
-        let job = self.new_job(JobKind::HttpRequest, params)?;
-        self.effects.jobs.push(job);
-        Ok(HostAnswer::Undefined)
+        let job = self.new_job(JobKind::HttpRequest, params);
+        self.start_job(job)
     }
 }

@@ -53,18 +53,25 @@ pub trait JobStore {
 
 impl JobStore for Store {
     async fn enqueue(&self, job: &NewJob) -> Result<Job> {
-        let mut conn = self.write.acquire().await.map_err(db)?;
-        if let Some(row) = insert_job(&mut conn, job, concat!("RETURNING ", job_columns!())).await? {
-            // The job as inserted: a worker may claim it the moment it exists.
-            return job_row(&row);
-        }
-        // An equal job (same dedupe key) exists: that one is the job.
-        let sql = concat!("SELECT ", job_columns!(), " FROM jobs WHERE dedupe_key = $1");
-        let row = sqlx::query(sql)
-            .bind(job.dedupe_key.as_deref().unwrap_or(""))
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(db)?;
+        let mut tx = self.write.begin().await.map_err(db)?;
+        let inserted = insert_job(&mut tx, job, concat!("RETURNING ", job_columns!())).await?;
+        let row = match inserted {
+            Some(row) => {
+                charge_in(&mut tx, job).await?;
+                row
+            }
+            None => {
+                // An equal job (same dedupe key) exists: that one is the job.
+                let sql = concat!("SELECT ", job_columns!(), " FROM jobs WHERE dedupe_key = $1");
+                sqlx::query(sql)
+                    .bind(job.dedupe_key.as_deref().unwrap_or(""))
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(db)?
+            }
+        };
+        tx.commit().await.map_err(db)?;
+        // The job as inserted: a worker may claim it the moment it exists.
         job_row(&row)
     }
 
@@ -190,7 +197,20 @@ impl JobStore for Store {
 /// exists already.
 pub async fn enqueue_in(conn: &mut AnyConnection, job: &NewJob) -> Result<Option<i64>> {
     let row = insert_job(conn, job, "RETURNING id").await?;
+    if row.is_some() {
+        charge_in(conn, job).await?;
+    }
     row.map(|r| get(&r, "id")).transpose()
+}
+
+/// Charges what starting the job costs to its workspace's usage of this month.
+async fn charge_in(conn: &mut AnyConnection, job: &NewJob) -> Result<()> {
+    match &job.workspace_id {
+        Some(workspace) if job.cost > 0 => {
+            crate::runs::add_usage_in(conn, workspace.as_str(), &Timestamp::now().month_key(), job.cost).await
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Inserts a job unless one with its dedupe key exists; `returning` is the statement's

@@ -46,7 +46,7 @@ pub use jobs::{JobEnd, JobStore, LEASE_LOST, finish_in};
 pub use runs::{CommittedRun, RunStore};
 pub use schedule::{AutoRetry, ScheduleStore};
 pub use telegram::{OutboxRow, TelegramStore};
-pub use workspaces::WorkspaceStore;
+pub use workspaces::{MembersNow, WorkspaceStore};
 
 use botyard_domain::Result;
 use sqlx::AnyPool;

@@ -205,16 +205,7 @@ impl RunStore for Store {
         }
         let month = now.month_key();
         for (workspace, iterations) in usage {
-            sqlx::query(
-                "INSERT INTO iteration_usage (workspace_id, month, iterations) VALUES ($1, $2, $3) \
-                 ON CONFLICT (workspace_id, month) DO UPDATE SET iterations = iteration_usage.iterations + excluded.iterations",
-            )
-            .bind(workspace)
-            .bind(&month)
-            .bind(i64::try_from(iterations).unwrap_or(i64::MAX))
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
+            add_usage_in(&mut tx, workspace, &month, iterations).await?;
         }
         tx.commit().await.map_err(db)?;
         Ok(committed)
@@ -364,6 +355,26 @@ async fn commit_run(tx: &mut sqlx::Transaction<'_, Any>, run: &RunEffects) -> Re
         insert_error(tx, run.bot, entry).await?;
     }
     Ok(done)
+}
+
+/// Adds iterations to a workspace's usage of a month.
+pub(crate) async fn add_usage_in(
+    conn: &mut sqlx::AnyConnection,
+    workspace: &str,
+    month: &str,
+    iterations: u64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO iteration_usage (workspace_id, month, iterations) VALUES ($1, $2, $3) \
+         ON CONFLICT (workspace_id, month) DO UPDATE SET iterations = iteration_usage.iterations + excluded.iterations",
+    )
+    .bind(workspace)
+    .bind(month)
+    .bind(i64::try_from(iterations).unwrap_or(i64::MAX))
+    .execute(conn)
+    .await
+    .map_err(db)?;
+    Ok(())
 }
 
 async fn insert_error(conn: &mut sqlx::AnyConnection, bot: i64, entry: &ErrorEntry) -> Result<()> {

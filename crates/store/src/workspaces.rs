@@ -7,6 +7,16 @@ use crate::Store;
 use crate::error::db;
 use crate::rows::{self, get, workspace_columns};
 
+/// A workspace's members as a change of membership sees them, inside its transaction.
+#[derive(Debug, Clone, Copy)]
+pub struct MembersNow {
+    /// The role of whoever makes the change (`None`: not a member).
+    pub actor: Option<Role>,
+    /// The role of the member changed (`None`: not a member yet).
+    pub member: Option<Role>,
+    pub owners: usize,
+}
+
 #[allow(async_fn_in_trait)] // used through the concrete `Store`, whose futures are `Send`
 pub trait WorkspaceStore {
     /// Creates a workspace with `owner` as its owner.
@@ -17,17 +27,21 @@ pub trait WorkspaceStore {
     async fn role_of(&self, user: UserId, workspace: &WorkspaceId) -> Result<Option<Role>>;
     async fn members(&self, workspace: &WorkspaceId) -> Result<Vec<Member>>;
     async fn invitations(&self, workspace: &WorkspaceId) -> Result<Vec<Invitation>>;
-    /// Adds the user or changes their role.
-    async fn put_member(
+    /// Adds, re-roles (`to: Some`) or removes (`to: None`) a member in one transaction that holds
+    /// the workspace's members still: `decide` is given the roles of `actor` and of the member
+    /// now, and the number of owners, and the change happens only if it agrees. Returns whether
+    /// anything changed.
+    async fn change_member(
         &self,
         workspace: &WorkspaceId,
+        actor: UserId,
         user: UserId,
-        role: Role,
+        to: Option<Role>,
         now: Timestamp,
-    ) -> Result<()>;
+        decide: impl FnOnce(MembersNow) -> Result<()> + Send,
+    ) -> Result<bool>;
     /// Invites an email that has no account yet, or changes the invited role.
     async fn put_invitation(&self, invitation: &Invitation) -> Result<()>;
-    async fn remove_member(&self, workspace: &WorkspaceId, user: UserId) -> Result<bool>;
     async fn remove_invitation(&self, workspace: &WorkspaceId, email: &str) -> Result<bool>;
     /// Whether any workspace has invited this email.
     async fn has_invitation(&self, email: &str) -> Result<bool>;
@@ -135,25 +149,69 @@ impl WorkspaceStore for Store {
             .collect()
     }
 
-    async fn put_member(
+    async fn change_member(
         &self,
         workspace: &WorkspaceId,
+        actor: UserId,
         user: UserId,
-        role: Role,
+        to: Option<Role>,
         now: Timestamp,
-    ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO workspace_members (workspace_id, user_id, role, created_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (workspace_id, user_id) DO UPDATE SET role = excluded.role",
+        decide: impl FnOnce(MembersNow) -> Result<()> + Send,
+    ) -> Result<bool> {
+        let mut tx = self.write.begin().await.map_err(db)?;
+        if self.backend == crate::Backend::Postgres {
+            // Member changes of one workspace queue here (SQLite's single writer does it anyway).
+            sqlx::query("SELECT id FROM workspaces WHERE id = $1 FOR UPDATE")
+                .bind(workspace.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        }
+        let mut role_of = async |who: UserId| -> Result<Option<Role>> {
+            sqlx::query("SELECT role FROM workspace_members WHERE workspace_id = $1 AND user_id = $2")
+                .bind(workspace.as_str())
+                .bind(who.0)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db)?
+                .map(|r| rows::role(&r, "role"))
+                .transpose()
+        };
+        let actor = role_of(actor).await?;
+        let member = role_of(user).await?;
+        let owners = sqlx::query(
+            "SELECT COUNT(*) AS n FROM workspace_members WHERE workspace_id = $1 AND role = 'owner'",
         )
         .bind(workspace.as_str())
-        .bind(user.0)
-        .bind(role.as_str())
-        .bind(now.millis())
-        .execute(&self.write)
+        .fetch_one(&mut *tx)
         .await
         .map_err(db)?;
-        Ok(())
+        decide(MembersNow {
+            actor,
+            member,
+            owners: usize::try_from(get::<i64>(&owners, "n")?).unwrap_or(0),
+        })?;
+        let done = match to {
+            Some(role) => sqlx::query(
+                "INSERT INTO workspace_members (workspace_id, user_id, role, created_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (workspace_id, user_id) DO UPDATE SET role = excluded.role",
+            )
+            .bind(workspace.as_str())
+            .bind(user.0)
+            .bind(role.as_str())
+            .bind(now.millis())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?,
+            None => sqlx::query("DELETE FROM workspace_members WHERE workspace_id = $1 AND user_id = $2")
+                .bind(workspace.as_str())
+                .bind(user.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?,
+        };
+        tx.commit().await.map_err(db)?;
+        Ok(done.rows_affected() > 0)
     }
 
     async fn put_invitation(&self, inv: &Invitation) -> Result<()> {
@@ -171,16 +229,6 @@ impl WorkspaceStore for Store {
         .await
         .map_err(db)?;
         Ok(())
-    }
-
-    async fn remove_member(&self, workspace: &WorkspaceId, user: UserId) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM workspace_members WHERE workspace_id = $1 AND user_id = $2")
-            .bind(workspace.as_str())
-            .bind(user.0)
-            .execute(&self.write)
-            .await
-            .map_err(db)?;
-        Ok(done.rows_affected() > 0)
     }
 
     async fn remove_invitation(&self, workspace: &WorkspaceId, email: &str) -> Result<bool> {

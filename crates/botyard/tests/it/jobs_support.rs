@@ -19,7 +19,8 @@ pub fn quick_jobs(config: &mut Config) {
     config.outbound.deny.retain(|n| n != "127.0.0.0/8");
 }
 
-pub const VAXIE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/koreai/vaxie");
+/// The real Vaxie export, from the fixtures beside the repository (CI has `../shared`).
+pub const VAXIE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fixtures/koreai/vaxie");
 
 pub fn vaxie(file: &str) -> Vec<u8> {
     std::fs::read(Path::new(VAXIE).join(file)).expect("the Vaxie fixture")
@@ -32,9 +33,10 @@ pub struct App {
 }
 
 impl App {
-    /// An HS256 token with `appId` and these extra claims.
+    /// A token with `appId`, `iat` (now, as most JWT libraries add) and these extra claims.
     pub fn token_with(&self, alg: Algorithm, extra: Value) -> String {
-        let mut claims = json!({"sub": "tests", "appId": self.client_id});
+        let iat = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+        let mut claims = json!({"sub": "tests", "appId": self.client_id, "iat": iat});
         if let (Value::Object(c), Value::Object(e)) = (&mut claims, extra) {
             c.extend(e);
         }

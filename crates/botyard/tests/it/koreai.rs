@@ -110,6 +110,33 @@ async fn export(s: &TestServer, token: &str, bot: &str) -> Vec<u8> {
     assert_eq!(with_header.status(), StatusCode::OK);
     let forged = s.http.get(s.url(&format!("/api/public/files/{file}?token=x"))).send().await.unwrap();
     assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
+    // The link's token opens its file and nothing else: not another file, not any other route.
+    let link_token = url::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "token")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    let elsewhere = s
+        .http
+        .get(s.url(&format!("/api/public/files/0123456789abcdef01234567?token={link_token}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(elsewhere.status(), StatusCode::UNAUTHORIZED, "another file");
+    let as_header = s
+        .http
+        .get(s.url(&format!("/api/public/files/{file}")))
+        .header("auth", &link_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(as_header.status(), StatusCode::UNAUTHORIZED, "a download token is not an app token");
+    snap!(
+        "download_token_as_credential",
+        s.kore(&link_token, Method::POST, &format!("/bot/{bot}/export"), json!({"exportType": "latest"}))
+            .await
+    );
     bytes
 }
 
@@ -328,17 +355,36 @@ async fn tokens_are_checked_like_kore_ai_does() {
         assert_eq!(status(&unknown.token()).await.status, StatusCode::UNAUTHORIZED);
         let expired = app.token_with(Algorithm::HS256, json!({"exp": 1_600_000_000}));
         snap!("expired", status(&expired).await);
-        let fresh = app.token_with(Algorithm::HS256, json!({"exp": 4_000_000_000_u64}));
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+        let fresh = app.token_with(Algorithm::HS256, json!({"exp": now + 600}));
         assert_eq!(status(&fresh).await.status, StatusCode::BAD_REQUEST);
+        // Tokens live at most the app's lifetime for tokens (an hour by default).
+        let forever = app.token_with(Algorithm::HS256, json!({"exp": 4_000_000_000_u64}));
+        snap!("lives_too_long", status(&forever).await);
+        let stale = app.token_with(Algorithm::HS256, json!({"iat": now - 7200}));
+        snap!("no_exp_past_lifetime", status(&stale).await);
+        let timeless = {
+            let claims = json!({"appId": app.client_id});
+            jsonwebtoken::encode(
+                &jsonwebtoken::Header::new(Algorithm::HS256),
+                &claims,
+                &jsonwebtoken::EncodingKey::from_secret(app.secret.as_bytes()),
+            )
+            .unwrap()
+        };
+        snap!("no_exp_or_iat", status(&timeless).await);
+        let early = app.token_with(Algorithm::HS256, json!({"nbf": now + 3600}));
+        assert_eq!(status(&early).await.status, StatusCode::UNAUTHORIZED, "nbf is checked");
         let hs384 = app.token_with(Algorithm::HS384, json!({}));
         assert_eq!(status(&hs384).await.status, StatusCode::UNAUTHORIZED, "only HS256 and HS512");
 
         let strict = s.app(&ann, &["Bot Definition"], true).await;
         snap!("jti_required", status(&strict.token()).await);
-        assert_eq!(
-            status(&strict.token_with(Algorithm::HS256, json!({"jti": "j-1"}))).await.status,
-            StatusCode::BAD_REQUEST
-        );
+        let once = strict.token_with(Algorithm::HS256, json!({"jti": "j-1"}));
+        assert_eq!(status(&once).await.status, StatusCode::BAD_REQUEST);
+        snap!("jti_replayed", status(&once).await);
+        let other = strict.token_with(Algorithm::HS256, json!({"jti": "j-2"}));
+        assert_eq!(status(&other).await.status, StatusCode::BAD_REQUEST, "a new jti passes");
 
         let exporter = s.app(&ann, &["Bot Export"], false).await;
         snap!("missing_scope", status(&exporter.token()).await);
@@ -488,6 +534,13 @@ async fn rate_limits_per_bot() {
             .kore(&token, Method::POST, &format!("/bot/{other}/export"), json!({"exportType": "latest"}))
             .await;
         assert_eq!(elsewhere.status, StatusCode::OK, "the limit is per bot");
+        // Uploads: 60 a minute per app, as Kore.ai documents.
+        for _ in 0..60 {
+            let ok = s.upload(&token, "config.json", "json", b"{}".to_vec()).await;
+            assert_eq!(ok.status, StatusCode::OK, "{:?}", ok.body);
+        }
+        let refused = s.upload(&token, "config.json", "json", b"{}".to_vec()).await;
+        assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS, "{:?}", refused.body);
         s.stop().await;
     }
 }

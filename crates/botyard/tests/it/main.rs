@@ -22,6 +22,7 @@ mod isolation;
 mod jobs_support;
 mod koreai;
 mod node_clients;
+mod roles;
 mod runtime;
 mod scheduled;
 mod telegram;

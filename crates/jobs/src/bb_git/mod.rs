@@ -13,12 +13,35 @@ use serde_json::json;
 use crate::JobContext;
 use format::BotJson;
 
-fn limits(ctx: &JobContext) -> remote::Limits {
-    let settings = &ctx.services().config.jobs;
+pub fn limits(settings: &botyard_core::config::JobsSettings) -> remote::Limits {
     remote::Limits {
         file_max_bytes: settings.git_file_max_bytes,
         total_max_bytes: settings.unpacked_max_bytes,
-        local_remotes: settings.git_local_remotes,
+        settings: settings.clone(),
+    }
+}
+
+/// Runs a git transfer on a blocking thread; a network remote goes through a fresh outbound
+/// tunnel, and what the tunnel refused (a denied host, the size or time limit) is the error
+/// reported rather than libgit2's account of the broken connection.
+async fn transfer<T: Send + 'static>(
+    ctx: &JobContext,
+    remote: &str,
+    work: impl FnOnce(Option<&remote::Route>) -> Result<T> + Send + 'static,
+) -> Result<T> {
+    let services = ctx.services();
+    let network = remote.trim().starts_with("http://") || remote.trim().starts_with("https://");
+    let tunnel = if network { Some(services.git_tunnel().await?) } else { None };
+    let route = tunnel.as_ref().map(|t| remote::Route {
+        proxy: t.url().to_owned(),
+        max_bytes: services.config.jobs.git_transfer_max_bytes,
+    });
+    let outcome = tokio::task::spawn_blocking(move || work(route.as_ref()))
+        .await
+        .map_err(|e| Error::internal(format!("git worker: {e}")))?;
+    match (outcome, tunnel.and_then(|t| t.refusal())) {
+        (Err(_), Some(refusal)) => Err(refusal),
+        (outcome, _) => outcome,
     }
 }
 
@@ -28,11 +51,12 @@ pub async fn run_import(ctx: &JobContext, job: &Job) -> Result<()> {
     let remote_url =
         ctx.param("remote").ok_or_else(|| Error::invalid("A git import needs a remote"))?.to_owned();
     let branch = ctx.param("branch").map(str::to_owned);
-    let limits = limits(ctx);
-    let entries =
-        tokio::task::spawn_blocking(move || remote::fetch_files(&remote_url, branch.as_deref(), limits))
-            .await
-            .map_err(|e| Error::internal(format!("git worker: {e}")))??;
+    let limits = limits(&services.config.jobs);
+    let source = remote_url.clone();
+    let entries = transfer(ctx, &source, move |route| {
+        remote::fetch_files(&remote_url, branch.as_deref(), limits, route)
+    })
+    .await?;
     let (bot_json, content) = format::read(&entries)?;
     let bot = services.find_bot(&BotRef::Number(number)).await?.ok_or_else(|| Error::not_found("Bot"))?;
     let name = Some(bot_json.name.clone())
@@ -61,14 +85,19 @@ pub async fn run_export(ctx: &JobContext, job: &Job) -> Result<()> {
     let bot_json =
         BotJson { name: bot.name.clone(), csv_url: bot.csv_url.clone(), git_remote: bot.git_remote.clone() };
     let entries = format::write(&bot_json, &content);
-    let limits = limits(ctx);
+    let limits = limits(&services.config.jobs);
     let message = format!("Export of {} from botyard", bot.name);
     let pushed = branch.clone();
-    let commit = tokio::task::spawn_blocking(move || {
-        remote::push_files(&remote_url, &pushed, &entries, &message, limits)
+    let existing = if job.params.get("force").and_then(serde_json::Value::as_bool).unwrap_or(false) {
+        remote::Existing::Overwrite
+    } else {
+        remote::Existing::Refuse
+    };
+    let target = remote_url.clone();
+    let commit = transfer(ctx, &target, move |route| {
+        remote::push_files(&remote_url, &pushed, &entries, &message, limits, route, existing)
     })
-    .await
-    .map_err(|e| Error::internal(format!("git worker: {e}")))??;
+    .await?;
     let details = json!({"branch": branch, "commit": commit, "commands_count": content.commands.len(), "libs_count": content.libs.len()});
     services.store.finish_job(&ctx.lease, &JobEnd::Succeeded { details, bot: Some(number) }).await?;
     Ok(())

@@ -1,42 +1,38 @@
-//! Talking to git remotes with libgit2 (no `git` binary): fetch a branch's files, push a new
+//! Talking to git remotes with libgit2 (no `git` binary): fetch a branch's files, push a
 //! branch. Both run on a blocking thread, in a temporary repository that is removed afterwards.
+//! Network remotes are reached only through the outbound tunnel ([`botyard_core::outbound::tunnel`])
+//! whose URL the caller passes, which checks every connection against the deny-list and enforces
+//! the transfer's deadline and byte budget.
 
+use botyard_core::config::JobsSettings;
+use botyard_core::transfers::check_git_remote;
 use botyard_domain::{Error, ErrorCode, Result};
-use git2::{Cred, FetchOptions, PushOptions, RemoteCallbacks, Repository, Signature};
+use git2::{Cred, FetchOptions, ProxyOptions, PushOptions, RemoteCallbacks, Repository, Signature};
 
 use crate::files::{Entry, safe_path};
 
-/// Limits of what a fetched repository may hold.
-#[derive(Debug, Clone, Copy)]
+/// Limits of what a fetched repository may hold, and which remotes are accepted.
+#[derive(Debug, Clone)]
 pub struct Limits {
     pub file_max_bytes: u64,
     pub total_max_bytes: u64,
-    /// Whether local paths and `file://` URLs are accepted as remotes.
-    pub local_remotes: bool,
+    pub settings: JobsSettings,
 }
 
-/// Checks a remote URL: http(s), or a local path when allowed.
-pub fn check_remote(remote: &str, limits: Limits) -> Result<()> {
-    let remote = remote.trim();
-    if remote.is_empty() {
-        return Err(Error::invalid("The bot has no git remote: give one (git_remote)"));
-    }
-    if remote.starts_with("https://") || remote.starts_with("http://") {
-        return Ok(());
-    }
-    let local = remote.starts_with("file://") || remote.starts_with('/');
-    if local && limits.local_remotes {
-        return Ok(());
-    }
-    Err(Error::invalid(format!(
-        "Git remote \"{remote}\" is not supported: use an https:// URL (with credentials in it if the \
-         repository is private){}",
-        if limits.local_remotes { ", or a local path" } else { "" }
-    )))
+/// How a transfer reaches a network remote: the tunnel's URL and the most bytes it may receive.
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub proxy: String,
+    pub max_bytes: u64,
 }
 
-fn callbacks(remote: &str) -> RemoteCallbacks<'static> {
+fn callbacks(remote: &str, route: Option<&Route>) -> RemoteCallbacks<'static> {
     let mut callbacks = RemoteCallbacks::new();
+    if let Some(max) = route.map(|r| r.max_bytes) {
+        // Stops a fetch as soon as libgit2 has received more than the budget (the tunnel also
+        // cuts the connection).
+        callbacks.transfer_progress(move |progress| progress.received_bytes() as u64 <= max);
+    }
     let from_url = url::Url::parse(remote).ok().filter(|u| !u.username().is_empty()).map(|u| {
         let user = percent(u.username());
         let password = u.password().map(percent).unwrap_or_default();
@@ -49,22 +45,42 @@ fn callbacks(remote: &str) -> RemoteCallbacks<'static> {
     callbacks
 }
 
-/// Fetch options: credentials from the URL; shallow over HTTP (libgit2's local transport cannot
-/// fetch shallowly).
-fn fetch_options(remote: &str) -> FetchOptions<'static> {
+fn proxy_options(route: Option<&Route>) -> ProxyOptions<'static> {
+    let mut proxy = ProxyOptions::new();
+    if let Some(route) = route {
+        proxy.url(&route.proxy);
+    }
+    proxy
+}
+
+/// Fetch options: credentials from the URL, through the tunnel; shallow over HTTP (libgit2's local
+/// transport cannot fetch shallowly).
+fn fetch_options(remote: &str, route: Option<&Route>) -> FetchOptions<'static> {
     let mut options = FetchOptions::new();
-    options.remote_callbacks(callbacks(remote));
+    options.remote_callbacks(callbacks(remote, route));
+    options.proxy_options(proxy_options(route));
+    options.follow_redirects(git2::RemoteRedirect::Initial);
     if remote.starts_with("http") {
         options.depth(1);
     }
     options
 }
 
+/// A user name or password from a URL, percent-decoded (`+` stays a plus).
 fn percent(raw: &str) -> String {
-    url::form_urlencoded::parse(format!("x={raw}").as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
+    percent_encoding::percent_decode_str(raw).decode_utf8_lossy().into_owned()
+}
+
+/// A remote as it may be shown: without the credentials a URL may carry.
+pub fn shown(remote: &str) -> String {
+    match url::Url::parse(remote) {
+        Ok(mut url) if !url.username().is_empty() || url.password().is_some() => {
+            let _ = url.set_username("");
+            let _ = url.set_password(None);
+            url.to_string()
+        }
+        _ => remote.to_owned(),
+    }
 }
 
 fn git_error(what: &str, e: git2::Error) -> Error {
@@ -76,18 +92,23 @@ fn git_error(what: &str, e: git2::Error) -> Error {
 }
 
 /// The files of `branch` (or the remote's default branch) of `remote`.
-pub fn fetch_files(remote: &str, branch: Option<&str>, limits: Limits) -> Result<Vec<Entry>> {
-    check_remote(remote, limits)?;
+pub fn fetch_files(
+    remote: &str,
+    branch: Option<&str>,
+    limits: Limits,
+    route: Option<&Route>,
+) -> Result<Vec<Entry>> {
+    check_git_remote(remote, &limits.settings)?;
     let dir = tempfile::tempdir().map_err(|e| Error::internal(format!("temporary directory: {e}")))?;
     let repo = Repository::init_bare(dir.path()).map_err(|e| git_error("creating a repository", e))?;
     let mut origin = repo.remote_anonymous(remote).map_err(|e| git_error("the remote", e))?;
-    let mut options = fetch_options(remote);
+    let mut options = fetch_options(remote, route);
     let refspec = match branch {
         Some(b) => format!("+refs/heads/{b}:refs/remotes/origin/fetched"),
         None => "+HEAD:refs/remotes/origin/fetched".to_owned(),
     };
     origin.fetch(&[refspec.as_str()], Some(&mut options), None).map_err(|e| {
-        git_error(&format!("fetching {} of {remote}", branch.unwrap_or("the default branch")), e)
+        git_error(&format!("fetching {} of {}", branch.unwrap_or("the default branch"), shown(remote)), e)
     })?;
     let commit = repo
         .find_reference("refs/remotes/origin/fetched")
@@ -141,34 +162,64 @@ pub fn fetch_files(remote: &str, branch: Option<&str>, limits: Limits) -> Result
     Ok(entries)
 }
 
-/// Pushes `entries` as one commit on a new `branch` of `remote` (forced, so a retried push of the
-/// same export is harmless). The commit's parent is the remote's default branch when it has one.
+/// What a push does when the branch already exists on the remote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Existing {
+    /// Refuse (the default): an export never overwrites someone's branch unasked.
+    Refuse,
+    /// Replace the branch with the export.
+    Overwrite,
+}
+
+/// Pushes `entries` as one commit on `branch` of `remote`. The commit's parent is the remote's
+/// default branch when it has one. A branch that exists already is refused unless `existing` says
+/// to overwrite it — except when it already holds exactly these files (a retried export), which
+/// counts as done.
 pub fn push_files(
     remote: &str,
     branch: &str,
     entries: &[Entry],
     message: &str,
     limits: Limits,
+    route: Option<&Route>,
+    existing: Existing,
 ) -> Result<String> {
-    check_remote(remote, limits)?;
+    check_git_remote(remote, &limits.settings)?;
     let dir = tempfile::tempdir().map_err(|e| Error::internal(format!("temporary directory: {e}")))?;
     let repo = Repository::init_bare(dir.path()).map_err(|e| git_error("creating a repository", e))?;
     let mut origin = repo.remote_anonymous(remote).map_err(|e| git_error("the remote", e))?;
-    let mut options = fetch_options(remote);
-    // An empty repository has no HEAD to fetch; the export is then the first commit.
-    let parent = origin
-        .fetch(&["+HEAD:refs/remotes/origin/base"], Some(&mut options), None)
-        .ok()
-        .and_then(|_| repo.find_reference("refs/remotes/origin/base").ok())
-        .and_then(|r| r.peel_to_commit().ok());
+    // An empty repository has no HEAD to fetch; the export is then the first commit. A missing
+    // target branch is the usual case, so both fetches may fail.
+    let mut fetched = |refspec: &str, name: &str| {
+        let mut options = fetch_options(remote, route);
+        origin
+            .fetch(&[refspec], Some(&mut options), None)
+            .ok()
+            .and_then(|_| repo.find_reference(name).ok())
+            .and_then(|r| r.peel_to_commit().ok())
+    };
+    let parent = fetched("+HEAD:refs/remotes/origin/base", "refs/remotes/origin/base");
+    let current =
+        fetched(&format!("+refs/heads/{branch}:refs/remotes/origin/target"), "refs/remotes/origin/target");
     let tree = write_tree(&repo, entries)?;
+    if let Some(current) = &current {
+        if current.tree_id() == tree.id() {
+            return Ok(current.id().to_string());
+        }
+        if existing == Existing::Refuse {
+            return Err(Error::conflict(format!(
+                "The branch {branch} already exists on the remote: export to a new branch, or pass \
+                 \"force\": true to overwrite it"
+            )));
+        }
+    }
     let signature = Signature::now("botyard", "botyard@localhost").map_err(|e| git_error("signature", e))?;
     let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
     let reference = format!("refs/heads/{branch}");
     let commit = repo
         .commit(Some(&reference), &signature, &signature, message, &tree, &parents)
         .map_err(|e| git_error("committing", e))?;
-    let mut callbacks = callbacks(remote);
+    let mut callbacks = callbacks(remote, route);
     let rejected = std::sync::Arc::new(std::sync::Mutex::new(None::<String>));
     let seen = rejected.clone();
     callbacks.push_update_reference(move |_name, status| {
@@ -179,9 +230,13 @@ pub fn push_files(
     });
     let mut push = PushOptions::new();
     push.remote_callbacks(callbacks);
+    push.proxy_options(proxy_options(route));
+    push.follow_redirects(git2::RemoteRedirect::Initial);
+    let force = if existing == Existing::Overwrite { "+" } else { "" };
+    let mut origin = repo.remote_anonymous(remote).map_err(|e| git_error("the remote", e))?;
     origin
-        .push(&[format!("+{reference}:{reference}").as_str()], Some(&mut push))
-        .map_err(|e| git_error(&format!("pushing to {remote}"), e))?;
+        .push(&[format!("{force}{reference}:{reference}").as_str()], Some(&mut push))
+        .map_err(|e| git_error(&format!("pushing to {}", shown(remote)), e))?;
     if let Some(reason) = rejected.lock().unwrap_or_else(|e| e.into_inner()).take() {
         return Err(Error::invalid(format!("The remote refused the branch {branch}: {reason}")));
     }

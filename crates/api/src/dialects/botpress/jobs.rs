@@ -142,7 +142,7 @@ async fn cancel_job(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<JobEnvelope>> {
-    ws.role.require_write()?;
+    ws.role.require(botyard_domain::access::Permission::ChangeBots)?;
     let job = workspace_job(&state, &ws, &id).await?;
     if !state.jobs.cancel(job.id).await? {
         return Err(Error::conflict(format!(

@@ -31,9 +31,11 @@ struct NewApp {
     /// "Bot Definition" (import and export), "Bot Import", "Bot Export".
     #[serde(default)]
     scopes: Vec<String>,
-    /// Whether tokens must carry a `jti` claim.
+    /// Whether tokens must carry a `jti` claim (each accepted once).
     #[serde(default)]
     require_jti: bool,
+    /// The longest a token may live, in seconds (60 to 86400; default 3600).
+    token_lifetime_secs: Option<i64>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -45,6 +47,7 @@ struct AppView {
     name: String,
     scopes: Vec<String>,
     require_jti: bool,
+    token_lifetime_secs: i64,
     workspace_id: String,
     created_at: String,
 }
@@ -56,6 +59,7 @@ fn view(app: ApiApp, with_secret: bool) -> AppView {
         name: app.name,
         scopes: app.scopes,
         require_jti: app.require_jti,
+        token_lifetime_secs: app.token_lifetime_secs,
         workspace_id: app.workspace_id.to_string(),
         created_at: app.created_at.to_rfc3339(),
     }
@@ -71,7 +75,13 @@ async fn create_app(
     JsonBody(body, _): Body<NewApp>,
 ) -> Result<Response> {
     let access = state.services.workspace_access(caller, workspace_id(&id)?).await?;
-    let app = state.services.create_app(&access, &body.name, &body.scopes, body.require_jti).await?;
+    let new = botyard_core::apps::NewApp {
+        name: body.name,
+        scopes: body.scopes,
+        require_jti: body.require_jti,
+        token_lifetime_secs: body.token_lifetime_secs,
+    };
+    let app = state.services.create_app(&access, new).await?;
     Ok((StatusCode::CREATED, Json(view(app, true))).into_response())
 }
 

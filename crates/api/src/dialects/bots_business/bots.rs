@@ -167,7 +167,7 @@ async fn set_status(
         && let Some(token) = &access.bot.telegram_token
     {
         // A bot with a Telegram token starts only with a token Telegram accepts.
-        access.role.require_write()?;
+        access.role.require(botyard_domain::access::Permission::ChangeBots)?;
         state.telegram.verify_token(token).await?;
     }
     Ok(Json(state.services.set_run_state(access, target).await?.into()))

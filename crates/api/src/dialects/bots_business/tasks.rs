@@ -4,9 +4,10 @@
 use axum::Json;
 use axum::extract::{Multipart, Path, State};
 use axum::response::{IntoResponse, Response};
+use botyard_core::transfers::Transfer;
 use botyard_domain::job::{Job, JobKind, JobStatus};
 use botyard_domain::{Error, WorkspaceId};
-use botyard_jobs::CsvSource;
+use botyard_jobs::TransferRequest;
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -147,23 +148,25 @@ async fn start_csv_import(
                 );
             }
         }
-        CsvSource::Upload(file.ok_or_else(|| Error::invalid("The form has no file"))?.to_vec())
+        TransferRequest::UploadedCsv(file.ok_or_else(|| Error::invalid("The form has no file"))?.to_vec())
     } else {
         let bytes = axum::body::to_bytes(request.into_body(), max)
             .await
             .map_err(|_| Error::new(botyard_domain::ErrorCode::PayloadTooLarge, "The CSV is too large"))?;
         if content_type.starts_with("text/csv") || content_type.starts_with("text/plain") {
-            CsvSource::Upload(bytes.to_vec())
+            TransferRequest::UploadedCsv(bytes.to_vec())
         } else {
             let body: Value = if bytes.iter().all(u8::is_ascii_whitespace) {
                 Value::Object(Map::new())
             } else {
                 crate::common::extract::parse_json(&bytes)?
             };
-            CsvSource::Url(body.get("csv_url").and_then(Value::as_str).map(str::to_owned))
+            TransferRequest::Transfer(Transfer::CsvUrl(
+                body.get("csv_url").and_then(Value::as_str).map(str::to_owned),
+            ))
         }
     };
-    let job = state.jobs.import_csv(&access, &caller, source).await?;
+    let job = state.jobs.start_transfer(&access, &caller, source).await?;
     Ok((StatusCode::CREATED, Json(CsvTaskView::new(&job))).into_response())
 }
 
@@ -216,6 +219,10 @@ struct GitBody {
     /// Import: the branch to read (default: the repository's default). Export: the branch to
     /// create (default `BB_Export_<time>`).
     branch: Option<String>,
+    /// Export: overwrite the branch if it exists (botyard's addition; by default an existing
+    /// branch is refused).
+    #[serde(default)]
+    force: bool,
 }
 
 /// Replace the bot's commands and libraries with a git repository's.
@@ -228,7 +235,8 @@ async fn git_import(
     JsonBody(body, _): Body<GitBody>,
 ) -> Result<Response> {
     let access = bot_access(&state.services, &caller, &id).await?;
-    let job = state.jobs.import_git(&access, &caller, body.git_remote, body.branch).await?;
+    let transfer = Transfer::GitImport { remote: body.git_remote, branch: body.branch };
+    let job = state.jobs.start_transfer(&access, &caller, TransferRequest::Transfer(transfer)).await?;
     Ok((StatusCode::CREATED, Json(TaskView::new(&job))).into_response())
 }
 
@@ -242,7 +250,8 @@ async fn git_export(
     JsonBody(body, _): Body<GitBody>,
 ) -> Result<Response> {
     let access = bot_access(&state.services, &caller, &id).await?;
-    let job = state.jobs.export_git(&access, &caller, body.git_remote, body.branch).await?;
+    let transfer = Transfer::GitExport { remote: body.git_remote, branch: body.branch, force: body.force };
+    let job = state.jobs.start_transfer(&access, &caller, TransferRequest::Transfer(transfer)).await?;
     Ok((StatusCode::CREATED, Json(TaskView::new(&job))).into_response())
 }
 

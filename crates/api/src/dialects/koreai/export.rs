@@ -92,7 +92,7 @@ async fn export_status(
     })?;
     let url = match (job.status, job.details.get("fileId").and_then(Value::as_str)) {
         (JobStatus::Succeeded, Some(file)) => {
-            let token = app.download_token(file, DOWNLOAD_LINK_SECS);
+            let token = state.services.download_token(&app.0, file, DOWNLOAD_LINK_SECS);
             Some(format!(
                 "{}/api/public/files/{file}?token={token}",
                 crate::common::extract::base_url(&state, &headers)

@@ -11,8 +11,12 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::Result;
+use std::sync::Arc;
+
+use axum::Extension;
+
 use super::auth::{KoreApp, download_app};
+use super::{KoreLimits, Result};
 use crate::AppState;
 use crate::common::extract::QueryPairs;
 
@@ -38,8 +42,10 @@ struct Uploaded {
 async fn upload_file(
     app: KoreApp,
     State(state): State<AppState>,
+    Extension(limits): Extension<Arc<KoreLimits>>,
     mut form: Multipart,
 ) -> Result<Json<Uploaded>> {
+    limits.check(&format!("upload:{}", app.0.client_id))?;
     let mut file = None;
     let mut context = "bulkImport".to_owned();
     let mut extension = None;

@@ -1,12 +1,9 @@
-//! Requests botyard makes on behalf of users — scripts' `HTTP.*` calls and bots' `csv_url` — with
-//! the configured deny-list checked against every address the host resolves to (the connection is
-//! pinned to the checked address, so a second DNS answer cannot swap it), no redirects followed, and
-//! time and size limits.
+//! One HTTP request for a bot (a script's `HTTP.*`, a `csv_url`): the host checked and pinned
+//! by [`super::resolve`], no redirects followed, within a time limit and a size limit.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
-use botyard_core::Services;
+use botyard_domain::net::Network;
 use botyard_domain::{Error, ErrorCode, Result};
 use serde_json::{Map, Value};
 
@@ -30,7 +27,7 @@ pub struct Request<'a> {
 }
 
 /// Sends a request; refuses denied addresses before connecting.
-pub async fn send(services: &Services, request: Request<'_>) -> Result<Answer> {
+pub async fn send(deny: &[Network], request: Request<'_>) -> Result<Answer> {
     let url = url::Url::parse(request.url)
         .map_err(|_| Error::invalid(format!("\"{}\" is not a URL", request.url)))?;
     if !matches!(url.scheme(), "http" | "https") {
@@ -38,19 +35,9 @@ pub async fn send(services: &Services, request: Request<'_>) -> Result<Answer> {
     }
     let host = url.host_str().ok_or_else(|| Error::invalid("The URL has no host"))?.to_owned();
     let port = url.port_or_known_default().unwrap_or(80);
-    let unreachable = |e: String| Error::new(ErrorCode::Unavailable, format!("Cannot reach {host}: {e}"));
-    let addresses: Vec<SocketAddr> = tokio::net::lookup_host((host.trim_matches(['[', ']']), port))
-        .await
-        .map_err(|e| unreachable(e.to_string()))?
-        .collect();
-    let deny = services.config.outbound.denied_networks();
-    let Some(address) = addresses.first().copied() else { return Err(unreachable("no address".into())) };
-    if let Some(bad) = addresses.iter().find(|a| botyard_domain::net::denied(a.ip(), &deny)) {
-        return Err(Error::forbidden(format!(
-            "{host} resolves to {}, a network botyard does not reach for bots (outbound.deny)",
-            bad.ip()
-        )));
-    }
+    let unreachable =
+        |e: String| Error::new(ErrorCode::Unavailable, format!("Cannot reach {host}")).with_detail(e);
+    let address = super::resolve(&host, port, deny).await?;
     let client = reqwest::Client::builder()
         .resolve(&host, address)
         .redirect(reqwest::redirect::Policy::none())
