@@ -17,6 +17,8 @@ mod cluster;
 mod commands;
 mod cross_dialect;
 mod fake_telegram;
+mod git_http;
+mod git_remotes;
 mod hardening;
 mod isolation;
 mod jobs_support;

@@ -44,14 +44,19 @@ impl crate::Services {
         send(&self.config.outbound.denied_networks(), request).await
     }
 
-    /// Opens the proxy one git transfer goes through, with the configured limits.
-    pub async fn git_tunnel(&self) -> Result<tunnel::Tunnel> {
+    /// Opens the proxy one git transfer of `remote` goes through, with the configured limits.
+    pub async fn git_tunnel(&self, remote: &str) -> Result<tunnel::Tunnel> {
         let jobs = &self.config.jobs;
+        let origin = url::Url::parse(remote.trim())
+            .ok()
+            .filter(|u| u.scheme() == "http")
+            .and_then(|u| Some((u.host_str()?.to_owned(), u.port_or_known_default()?)));
         tunnel::Tunnel::open(tunnel::TunnelPolicy {
             deny: self.config.outbound.denied_networks(),
             allow_http: jobs.git_allow_http,
             max_bytes: jobs.git_transfer_max_bytes,
             timeout: std::time::Duration::from_secs(jobs.git_timeout_secs),
+            origin,
         })
         .await
     }

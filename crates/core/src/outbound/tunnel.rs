@@ -1,9 +1,11 @@
 //! A proxy on loopback for one git transfer. libgit2 opens its own connections and follows
 //! redirects by itself, so instead of trusting it with addresses botyard points it at this proxy:
 //! every connection it makes — the remote, and any host a redirect sends it to — arrives here as a
-//! `CONNECT host:port` (https) or an absolute-form request (plain http, when allowed), and is
-//! checked with [`super::resolve`] and pinned before anything is sent. The proxy also enforces the
-//! transfer's deadline and how many bytes may come back, while they arrive.
+//! `CONNECT host:port` (https) and is checked with [`super::resolve`] and pinned before anything
+//! is sent. libgit2 does not send plain-http requests through a proxy, so a plain-http remote
+//! (when allowed) is fetched from the proxy's own address instead: requests arriving in origin
+//! form go to the transfer's one [`TunnelPolicy::origin`], checked the same way. The proxy also
+//! enforces the transfer's deadline and how many bytes may come back, while they arrive.
 //!
 //! What the proxy refused is kept ([`Tunnel::refusal`]) so the job reports that, not libgit2's
 //! wording of a closed connection.
@@ -33,6 +35,8 @@ pub struct TunnelPolicy {
     pub max_bytes: u64,
     /// How long the whole transfer may take.
     pub timeout: Duration,
+    /// `host:port` of a plain-http remote, which requests in origin form are forwarded to.
+    pub origin: Option<(String, u16)>,
 }
 
 /// A running proxy; it stops when dropped.
@@ -143,19 +147,16 @@ async fn serve(mut client: TcpStream, shared: &Shared) {
         let Ok(port) = port.parse::<u16>() else { return answer(&mut client, 400).await };
         (host.to_owned(), port, None)
     } else {
-        let Ok(url) = url::Url::parse(target) else { return answer(&mut client, 400).await };
-        if url.scheme() != "http" {
+        let (Some((host, port)), true) = (&shared.policy.origin, target.starts_with('/')) else {
             return answer(&mut client, 400).await;
-        }
+        };
         if !shared.policy.allow_http {
             shared.refuse(Error::invalid(
                 "Plain http:// git remotes are refused: use https:// (or allow them with jobs.git_allow_http)",
             ));
             return answer(&mut client, 403).await;
         }
-        let host = url.host_str().unwrap_or("").to_owned();
-        let port = url.port_or_known_default().unwrap_or(80);
-        (host, port, Some(origin_form(method, &url, lines)))
+        (host.clone(), *port, Some(to_origin(method, target, host, *port, lines)))
     };
     let address = match super::resolve(&host, port, &shared.policy.deny).await {
         Ok(address) => address,
@@ -243,17 +244,23 @@ async fn read_head(client: &mut TcpStream) -> std::io::Result<Option<(Vec<u8>, V
     }
 }
 
-/// A plain-http request rewritten for the origin server: origin-form target, no proxy headers,
-/// and `Connection: close` so that libgit2 comes back through the proxy for its next request.
-fn origin_form<'a>(method: &str, url: &url::Url, headers: impl Iterator<Item = &'a str>) -> String {
-    let path = match url.query() {
-        Some(query) => format!("{}?{query}", url.path()),
-        None => url.path().to_owned(),
-    };
-    let mut head = format!("{method} {path} HTTP/1.1\r\n");
+/// A plain-http request for the origin server: its `Host`, no proxy headers, and
+/// `Connection: close` so that libgit2 comes back through the proxy for its next request.
+fn to_origin<'a>(
+    method: &str,
+    path: &str,
+    host: &str,
+    port: u16,
+    headers: impl Iterator<Item = &'a str>,
+) -> String {
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {host}");
+    if port != 80 {
+        head.push_str(&format!(":{port}"));
+    }
+    head.push_str("\r\n");
     for line in headers.filter(|l| !l.is_empty()) {
         let name = line.split(':').next().unwrap_or("").trim().to_ascii_lowercase();
-        if name.starts_with("proxy-") || name == "connection" || name == "keep-alive" {
+        if name.starts_with("proxy-") || matches!(name.as_str(), "connection" | "keep-alive" | "host") {
             continue;
         }
         head.push_str(line);
@@ -276,4 +283,85 @@ async fn answer(client: &mut TcpStream, status: u16) {
         )
         .await;
     let _ = client.shutdown().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A server on 127.0.0.1 answering every request with `size` bytes.
+    async fn server(size: usize) -> std::net::SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 4096];
+                    let _ = socket.read(&mut buf).await;
+                    let head =
+                        format!("HTTP/1.1 200 OK\r\nContent-Length: {size}\r\nConnection: close\r\n\r\n");
+                    let _ = socket.write_all(head.as_bytes()).await;
+                    let _ = socket.write_all(&vec![b'x'; size]).await;
+                });
+            }
+        });
+        addr
+    }
+
+    fn policy(deny: &[&str], max_bytes: u64, origin: std::net::SocketAddr) -> TunnelPolicy {
+        TunnelPolicy {
+            deny: deny.iter().map(|n| Network::parse(n).unwrap()).collect(),
+            allow_http: true,
+            max_bytes,
+            timeout: Duration::from_secs(5),
+            origin: Some(("localhost".into(), origin.port())),
+        }
+    }
+
+    /// A request to the transfer's origin, sent to the tunnel as libgit2 does for plain http.
+    async fn get(tunnel: &Tunnel) -> std::result::Result<usize, String> {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::new();
+        let response = client.get(format!("{}/x", tunnel.url())).send().await.map_err(|e| e.to_string())?;
+        if !response.status().is_success() {
+            return Err(response.status().to_string());
+        }
+        response.bytes().await.map(|b| b.len()).map_err(|e| e.to_string())
+    }
+
+    #[tokio::test]
+    async fn relays_allowed_hosts_within_the_budget() {
+        let addr = server(1000).await;
+        let tunnel = Tunnel::open(policy(&["10.0.0.0/8"], 1_000_000, addr)).await.unwrap();
+        assert_eq!(get(&tunnel).await, Ok(1000));
+        assert!(tunnel.refusal().is_none());
+        assert!(tunnel.received() >= 1000);
+    }
+
+    #[tokio::test]
+    async fn refuses_denied_hosts_and_cuts_large_answers() {
+        let addr = server(2_000_000).await;
+        let denied = Tunnel::open(policy(&["127.0.0.0/8", "::1/128"], 1_000_000, addr)).await.unwrap();
+        assert!(get(&denied).await.is_err());
+        let refusal = denied.refusal().unwrap();
+        assert_eq!(refusal.code, ErrorCode::Forbidden);
+        assert!(
+            !refusal.message.contains("127.0.0.1"),
+            "says nothing of what it resolved to: {}",
+            refusal.message
+        );
+
+        // https goes through CONNECT, the initial request and any redirect alike: checked too.
+        let tunnel = Tunnel::open(policy(&["127.0.0.0/8", "::1/128"], 1_000_000, addr)).await.unwrap();
+        let client =
+            reqwest::Client::builder().proxy(reqwest::Proxy::all(tunnel.url()).unwrap()).build().unwrap();
+        let connect = format!("https://localhost:{}/x", addr.port());
+        assert!(client.get(&connect).send().await.is_err());
+        assert_eq!(tunnel.refusal().unwrap().code, ErrorCode::Forbidden);
+
+        let small = Tunnel::open(policy(&[], 100_000, addr)).await.unwrap();
+        assert!(get(&small).await.is_err());
+        assert_eq!(small.refusal().unwrap().code, ErrorCode::LimitExceeded);
+        assert!(small.received() < 400_000, "{}", small.received());
+    }
 }

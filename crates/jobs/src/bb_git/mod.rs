@@ -31,11 +31,8 @@ async fn transfer<T: Send + 'static>(
 ) -> Result<T> {
     let services = ctx.services();
     let network = remote.trim().starts_with("http://") || remote.trim().starts_with("https://");
-    let tunnel = if network { Some(services.git_tunnel().await?) } else { None };
-    let route = tunnel.as_ref().map(|t| remote::Route {
-        proxy: t.url().to_owned(),
-        max_bytes: services.config.jobs.git_transfer_max_bytes,
-    });
+    let tunnel = if network { Some(services.git_tunnel(remote).await?) } else { None };
+    let route = tunnel.as_ref().map(|t| remote::Route { proxy: t.url().to_owned() });
     let outcome = tokio::task::spawn_blocking(move || work(route.as_ref()))
         .await
         .map_err(|e| Error::internal(format!("git worker: {e}")))?;

@@ -19,20 +19,32 @@ pub struct Limits {
     pub settings: JobsSettings,
 }
 
-/// How a transfer reaches a network remote: the tunnel's URL and the most bytes it may receive.
+/// How a transfer reaches a network remote: through the tunnel at this URL, which enforces the
+/// deny-list, the deadline and the byte budget.
 #[derive(Debug, Clone)]
 pub struct Route {
     pub proxy: String,
-    pub max_bytes: u64,
 }
 
-fn callbacks(remote: &str, route: Option<&Route>) -> RemoteCallbacks<'static> {
-    let mut callbacks = RemoteCallbacks::new();
-    if let Some(max) = route.map(|r| r.max_bytes) {
-        // Stops a fetch as soon as libgit2 has received more than the budget (the tunnel also
-        // cuts the connection).
-        callbacks.transfer_progress(move |progress| progress.received_bytes() as u64 <= max);
+impl Route {
+    /// The URL libgit2 is given for `remote`: https remotes as they are (their connections go
+    /// through the tunnel as a proxy); plain-http remotes at the tunnel's own address, which
+    /// forwards them (libgit2 sends plain http past proxies).
+    fn url_for(&self, remote: &str) -> String {
+        let (Ok(mut url), Ok(tunnel)) = (url::Url::parse(remote), url::Url::parse(&self.proxy)) else {
+            return remote.to_owned();
+        };
+        if url.scheme() != "http" {
+            return remote.to_owned();
+        }
+        let _ = url.set_host(tunnel.host_str());
+        let _ = url.set_port(tunnel.port());
+        url.to_string()
     }
+}
+
+fn callbacks(remote: &str) -> RemoteCallbacks<'static> {
+    let mut callbacks = RemoteCallbacks::new();
     let from_url = url::Url::parse(remote).ok().filter(|u| !u.username().is_empty()).map(|u| {
         let user = percent(u.username());
         let password = u.password().map(percent).unwrap_or_default();
@@ -45,21 +57,34 @@ fn callbacks(remote: &str, route: Option<&Route>) -> RemoteCallbacks<'static> {
     callbacks
 }
 
-fn proxy_options(route: Option<&Route>) -> ProxyOptions<'static> {
+/// The tunnel as libgit2's proxy, for https remotes (plain-http ones are sent to it directly).
+fn proxy_options(remote: &str, route: Option<&Route>) -> ProxyOptions<'static> {
     let mut proxy = ProxyOptions::new();
-    if let Some(route) = route {
+    if let Some(route) = route.filter(|_| remote.starts_with("https://")) {
         proxy.url(&route.proxy);
     }
     proxy
+}
+
+/// How libgit2 may follow redirects: on the first request over https (each goes through the
+/// tunnel's check), never for plain http (the tunnel stands in for the one origin).
+fn redirects(remote: &str) -> git2::RemoteRedirect {
+    if remote.starts_with("https://") { git2::RemoteRedirect::Initial } else { git2::RemoteRedirect::None }
+}
+
+/// The remote libgit2 talks to: `remote` itself, or its stand-in at the tunnel.
+fn open_remote<'r>(repo: &'r Repository, remote: &str, route: Option<&Route>) -> Result<git2::Remote<'r>> {
+    let url = route.map_or_else(|| remote.to_owned(), |r| r.url_for(remote));
+    repo.remote_anonymous(&url).map_err(|e| git_error("the remote", e))
 }
 
 /// Fetch options: credentials from the URL, through the tunnel; shallow over HTTP (libgit2's local
 /// transport cannot fetch shallowly).
 fn fetch_options(remote: &str, route: Option<&Route>) -> FetchOptions<'static> {
     let mut options = FetchOptions::new();
-    options.remote_callbacks(callbacks(remote, route));
-    options.proxy_options(proxy_options(route));
-    options.follow_redirects(git2::RemoteRedirect::Initial);
+    options.remote_callbacks(callbacks(remote));
+    options.proxy_options(proxy_options(remote, route));
+    options.follow_redirects(redirects(remote));
     if remote.starts_with("http") {
         options.depth(1);
     }
@@ -101,7 +126,7 @@ pub fn fetch_files(
     check_git_remote(remote, &limits.settings)?;
     let dir = tempfile::tempdir().map_err(|e| Error::internal(format!("temporary directory: {e}")))?;
     let repo = Repository::init_bare(dir.path()).map_err(|e| git_error("creating a repository", e))?;
-    let mut origin = repo.remote_anonymous(remote).map_err(|e| git_error("the remote", e))?;
+    let mut origin = open_remote(&repo, remote, route)?;
     let mut options = fetch_options(remote, route);
     let refspec = match branch {
         Some(b) => format!("+refs/heads/{b}:refs/remotes/origin/fetched"),
@@ -187,7 +212,7 @@ pub fn push_files(
     check_git_remote(remote, &limits.settings)?;
     let dir = tempfile::tempdir().map_err(|e| Error::internal(format!("temporary directory: {e}")))?;
     let repo = Repository::init_bare(dir.path()).map_err(|e| git_error("creating a repository", e))?;
-    let mut origin = repo.remote_anonymous(remote).map_err(|e| git_error("the remote", e))?;
+    let mut origin = open_remote(&repo, remote, route)?;
     // An empty repository has no HEAD to fetch; the export is then the first commit. A missing
     // target branch is the usual case, so both fetches may fail.
     let mut fetched = |refspec: &str, name: &str| {
@@ -219,7 +244,7 @@ pub fn push_files(
     let commit = repo
         .commit(Some(&reference), &signature, &signature, message, &tree, &parents)
         .map_err(|e| git_error("committing", e))?;
-    let mut callbacks = callbacks(remote, route);
+    let mut callbacks = callbacks(remote);
     let rejected = std::sync::Arc::new(std::sync::Mutex::new(None::<String>));
     let seen = rejected.clone();
     callbacks.push_update_reference(move |_name, status| {
@@ -230,10 +255,10 @@ pub fn push_files(
     });
     let mut push = PushOptions::new();
     push.remote_callbacks(callbacks);
-    push.proxy_options(proxy_options(route));
-    push.follow_redirects(git2::RemoteRedirect::Initial);
+    push.proxy_options(proxy_options(remote, route));
+    push.follow_redirects(redirects(remote));
     let force = if existing == Existing::Overwrite { "+" } else { "" };
-    let mut origin = repo.remote_anonymous(remote).map_err(|e| git_error("the remote", e))?;
+    let mut origin = open_remote(&repo, remote, route)?;
     origin
         .push(&[format!("{force}{reference}:{reference}").as_str()], Some(&mut push))
         .map_err(|e| git_error(&format!("pushing to {}", shown(remote)), e))?;
