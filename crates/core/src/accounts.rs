@@ -18,7 +18,11 @@ pub struct Caller {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Credential {
     ApiKey,
-    Session { client: String },
+    /// A session: its `client` id and the digest of its token.
+    Session {
+        client: String,
+        digest: String,
+    },
 }
 
 /// The result of signing up; `api_key` is shown this once.
@@ -57,7 +61,7 @@ impl Services {
     /// Creates an account without the sign-up policy check (first-start administrator, CLI).
     pub async fn create_account(&self, email: String, password: &str) -> Result<SignUp> {
         account::check_password(password)?;
-        let password_hash = credentials::hash_password(password.to_owned()).await?;
+        let password_hash = self.hash_password(password).await?;
         let api_key = credentials::random_token(API_KEY_PREFIX);
         let now = Timestamp::now();
         let workspace = Workspace {
@@ -86,14 +90,13 @@ impl Services {
     /// repeated failures for one email are throttled.
     pub async fn sign_in(&self, email: &str, password: &str) -> Result<SignIn> {
         let key = email.trim().to_lowercase();
-        self.signin_throttle.check(&key)?;
+        self.signin_throttle.attempt(&key)?;
         let record = match account::normalize_email(email) {
             Ok(email) => self.store.user_by_email(&email).await?,
             Err(_) => None,
         };
         let hash = record.as_ref().map(|r| r.password_hash.clone());
-        if !credentials::verify_password(password.to_owned(), hash).await {
-            self.signin_throttle.failure(&key);
+        if !self.passwords.verify(password, hash).await? {
             return Err(Error::unauthorized(BAD_CREDENTIALS));
         }
         self.signin_throttle.success(&key);
@@ -143,12 +146,18 @@ impl Services {
                 else {
                     return Ok(None);
                 };
-                let caller = Caller { user, credential: Credential::Session { client: session.client } };
-                self.callers.insert(epoch, [(digest, caller.clone())]);
+                let caller = Caller {
+                    user,
+                    credential: Credential::Session { client: session.client, digest: digest.clone() },
+                };
+                // Kept no longer than the session lives.
+                let left = session.expires_at.millis().saturating_sub(Timestamp::now().millis()).max(0);
+                let until = std::time::Instant::now() + std::time::Duration::from_millis(left as u64);
+                self.callers.insert_until(epoch, [(digest, caller.clone(), until)]);
                 caller
             }
         };
-        let Credential::Session { client: session_client } = &caller.credential else { return Ok(None) };
+        let Credential::Session { client: session_client, .. } = &caller.credential else { return Ok(None) };
         let client_ok = client.is_none_or(|c| c == session_client);
         let uid_ok = uid.is_none_or(|u| u.trim().eq_ignore_ascii_case(&caller.user.email));
         Ok((client_ok && uid_ok).then_some(caller))
@@ -163,11 +172,18 @@ impl Services {
         }
     }
 
+    /// Changes the caller's password; every other session of theirs ends.
     pub async fn change_password(&self, caller: &Caller, current: &str, new: &str) -> Result<()> {
         self.check_current_password(caller, current).await?;
         account::check_password(new)?;
-        let hash = credentials::hash_password(new.to_owned()).await?;
-        self.store.set_password(caller.user.id, &hash, Timestamp::now()).await
+        let hash = self.hash_password(new).await?;
+        let keep = match &caller.credential {
+            Credential::Session { digest, .. } => Some(digest.as_str()),
+            Credential::ApiKey => None,
+        };
+        self.store.set_password(caller.user.id, &hash, keep, Timestamp::now()).await?;
+        self.changed(Change::User(caller.user.id)).await;
+        Ok(())
     }
 
     pub async fn change_email(&self, caller: &Caller, current_password: &str, email: &str) -> Result<User> {
@@ -182,7 +198,7 @@ impl Services {
     async fn check_current_password(&self, caller: &Caller, current: &str) -> Result<()> {
         let record = self.store.user_by_id(caller.user.id).await?;
         let hash = record.map(|r| r.password_hash);
-        if credentials::verify_password(current.to_owned(), hash).await {
+        if self.passwords.verify(current, hash).await? {
             Ok(())
         } else {
             Err(Error::invalid("Current password is invalid"))
@@ -229,16 +245,19 @@ impl Services {
     /// every session of the user.
     pub async fn complete_password_reset(&self, token: &str, new_password: &str) -> Result<()> {
         account::check_password(new_password)?;
-        let user = self
-            .store
-            .take_password_reset(&credentials::digest(token), Timestamp::now())
-            .await?
-            .ok_or_else(|| Error::invalid("Reset password token is invalid or has expired"))?;
-        let hash = credentials::hash_password(new_password.to_owned()).await?;
-        self.store.set_password(user, &hash, Timestamp::now()).await?;
-        self.store.delete_sessions(user).await?;
+        let digest = credentials::digest(token);
+        let invalid = || Error::invalid("Reset password token is invalid or has expired");
+        if !self.store.password_reset_is_live(&digest, Timestamp::now()).await? {
+            return Err(invalid());
+        }
+        let hash = self.hash_password(new_password).await?;
+        let user = self.store.reset_password(&digest, &hash, Timestamp::now()).await?.ok_or_else(invalid)?;
         self.changed(Change::User(user)).await;
         Ok(())
+    }
+
+    async fn hash_password(&self, password: &str) -> Result<String> {
+        self.passwords.hash(password).await
     }
 
     /// Whether the database has no account yet (first start).

@@ -54,14 +54,14 @@ impl Services {
     }
 
     fn forget(&self, change: &Change) {
-        match change {
-            Change::User(id) => self.callers.remove_where(|_, caller| caller.user.id == *id),
-            Change::Workspace(ws) => self.roles.remove_where(|(_, w), _| w == ws),
-            Change::Bot(id) => self.bots.remove_where(|_, bot| bot.id == *id),
-            Change::Commands(bot) => self.commands.remove_where(|b, _| b == bot),
+        match change.clone() {
+            Change::User(id) => self.callers.remove_where(move |_, caller| caller.user.id == id),
+            Change::Workspace(ws) => self.roles.remove_where(move |(_, w), _| *w == ws),
+            Change::Bot(id) => self.bots.remove_where(move |_, bot| bot.id == id),
+            Change::Commands(bot) => self.commands.remove_where(move |b, _| *b == bot),
             Change::Content(bot) => {
-                self.libs.remove_where(|b, _| b == bot);
-                self.panels.remove_where(|b, _| b == bot);
+                self.libs.remove_where(move |b, _| *b == bot);
+                self.panels.remove_where(move |b, _| *b == bot);
             }
         }
     }

@@ -242,6 +242,9 @@ pub struct AuthConfig {
     /// the window.
     pub signin_max_failures: u32,
     pub signin_window_secs: u64,
+    /// Sign-ins and password changes that may wait for a password check (one runs per CPU);
+    /// beyond this they are refused with 503.
+    pub password_queue: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -310,7 +313,13 @@ impl Default for LogConfig {
 
 impl Default for AuthConfig {
     fn default() -> Self {
-        Self { signup: true, session_ttl_hours: 24 * 30, signin_max_failures: 5, signin_window_secs: 15 * 60 }
+        Self {
+            signup: true,
+            session_ttl_hours: 24 * 30,
+            signin_max_failures: 5,
+            signin_window_secs: 15 * 60,
+            password_queue: 64,
+        }
     }
 }
 

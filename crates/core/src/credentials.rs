@@ -8,8 +8,11 @@
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use botyard_domain::{Error, Result};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use botyard_domain::{Error, ErrorCode, Result};
 use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
 
 /// Prefix of API keys, so they are recognisable in logs and secret scanners.
 pub const API_KEY_PREFIX: &str = "byk_";
@@ -41,33 +44,67 @@ pub fn hint(token: &str) -> String {
     format!("{visible}…")
 }
 
-/// Hashes a password with argon2id; slow on purpose, so run it off the async threads.
-pub async fn hash_password(password: String) -> Result<String> {
-    tokio::task::spawn_blocking(move || {
-        Argon2::default()
-            .hash_password(password.as_bytes())
-            .map(|h| h.to_string())
-            .map_err(|e| Error::internal(format!("hashing a password: {e}")))
-    })
-    .await
-    .map_err(|e| Error::internal(format!("password hashing task: {e}")))?
+/// Password hashing, bounded: argon2id takes about 19 MiB and tens of milliseconds per password,
+/// so at most `workers` run at once (on blocking threads) and at most `queue` more wait; beyond
+/// that a request is refused with `Unavailable` rather than letting sign-ins exhaust memory.
+pub struct PasswordWork {
+    permits: Semaphore,
+    waiting: AtomicUsize,
+    queue: usize,
 }
 
-/// Checks a password against a stored hash. With no hash (unknown user) it still spends the
-/// same time, so the answer does not tell whether the account exists.
-pub async fn verify_password(password: String, hash: Option<String>) -> bool {
-    tokio::task::spawn_blocking(move || {
-        let argon = Argon2::default();
-        match hash {
-            Some(hash) => argon.verify_password(password.as_bytes(), hash.as_str()).is_ok(),
-            None => {
-                let _ = argon.hash_password(password.as_bytes());
-                false
-            }
+impl PasswordWork {
+    pub fn new(workers: usize, queue: usize) -> Self {
+        Self { permits: Semaphore::new(workers.max(1)), waiting: AtomicUsize::new(0), queue }
+    }
+
+    async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+        if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.queue {
+            self.waiting.fetch_sub(1, Ordering::AcqRel);
+            return Err(Error {
+                retry_after: Some(1),
+                ..Error::new(
+                    ErrorCode::Unavailable,
+                    "The server is busy checking passwords; try again in a moment",
+                )
+            });
         }
-    })
-    .await
-    .unwrap_or(false)
+        let permit = self.permits.acquire().await;
+        self.waiting.fetch_sub(1, Ordering::AcqRel);
+        let _permit = permit.map_err(|_| Error::internal("password work stopped"))?;
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| Error::internal(format!("password hashing task: {e}")))
+    }
+
+    /// Hashes a password with argon2id.
+    pub async fn hash(&self, password: &str) -> Result<String> {
+        let password = password.to_owned();
+        self.run(move || {
+            Argon2::default()
+                .hash_password(password.as_bytes())
+                .map(|h| h.to_string())
+                .map_err(|e| Error::internal(format!("hashing a password: {e}")))
+        })
+        .await?
+    }
+
+    /// Checks a password against a stored hash. With no hash (unknown user) it still spends the
+    /// same time, so the answer does not tell whether the account exists.
+    pub async fn verify(&self, password: &str, hash: Option<String>) -> Result<bool> {
+        let password = password.to_owned();
+        self.run(move || {
+            let argon = Argon2::default();
+            match hash {
+                Some(hash) => argon.verify_password(password.as_bytes(), hash.as_str()).is_ok(),
+                None => {
+                    let _ = argon.hash_password(password.as_bytes());
+                    false
+                }
+            }
+        })
+        .await
+    }
 }
 
 #[cfg(test)]
@@ -81,9 +118,29 @@ mod tests {
         assert_ne!(key, random_token(API_KEY_PREFIX));
         assert_eq!(digest(&key).len(), 64);
         assert_eq!(hint(&key).chars().count(), 9);
-        let hash = hash_password("correct horse".into()).await.unwrap();
-        assert!(verify_password("correct horse".into(), Some(hash.clone())).await);
-        assert!(!verify_password("wrong horse".into(), Some(hash)).await);
-        assert!(!verify_password("x".into(), None).await);
+        let work = PasswordWork::new(1, 4);
+        let hash = work.hash("correct horse").await.unwrap();
+        assert!(work.verify("correct horse", Some(hash.clone())).await.unwrap());
+        assert!(!work.verify("wrong horse", Some(hash)).await.unwrap());
+        assert!(!work.verify("x", None).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn refuses_work_beyond_its_queue() {
+        let work = std::sync::Arc::new(PasswordWork::new(1, 2));
+        let tries: Vec<_> = (0..8)
+            .map(|_| {
+                let work = work.clone();
+                tokio::spawn(async move { work.hash("a long password").await })
+            })
+            .collect();
+        let mut refused = 0;
+        for t in tries {
+            if let Err(e) = t.await.unwrap() {
+                assert_eq!(e.code, ErrorCode::Unavailable);
+                refused += 1;
+            }
+        }
+        assert!(refused >= 5, "{refused} of 8 refused");
     }
 }

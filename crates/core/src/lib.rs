@@ -39,6 +39,8 @@ pub struct Services {
     pub store: Store,
     pub config: Arc<Config>,
     signin_throttle: Arc<throttle::FailureThrottle>,
+    /// Password hashing, bounded in concurrency and queue.
+    passwords: Arc<credentials::PasswordWork>,
     /// Credential digest → caller.
     callers: Arc<cache::TtlCache<String, Caller>>,
     /// (user, workspace) → role.
@@ -79,6 +81,10 @@ impl Services {
         Self {
             store,
             signin_throttle: Arc::new(signin_throttle),
+            passwords: Arc::new(credentials::PasswordWork::new(
+                std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+                config.auth.password_queue,
+            )),
             callers: Arc::new(cache::TtlCache::new(ttl, 100_000)),
             roles: Arc::new(cache::TtlCache::new(ttl, 100_000)),
             bots: Arc::new(cache::TtlCache::new(ttl, config.cache.bots)),

@@ -1,5 +1,7 @@
-//! Throttling of repeated failures (sign-in attempts): after `max` failures of one key within
-//! `window`, further attempts are refused until the window ends.
+//! Throttling of repeated failures (sign-in attempts). Each attempt is counted before its password
+//! is checked, in one step with the check of the count, so parallel guesses cannot slip through
+//! together: after `max` attempts of one key within `window` that did not succeed, further attempts
+//! are refused until the window ends. A success clears the key.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -18,23 +20,9 @@ impl FailureThrottle {
         Self { max: max.max(1), window, entries: Mutex::new(HashMap::new()) }
     }
 
-    /// Refuses with `RateLimited` while the key is locked.
-    pub fn check(&self, key: &str) -> Result<()> {
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((count, since)) = entries.get(key) {
-            let elapsed = since.elapsed();
-            if *count >= self.max && elapsed < self.window {
-                let wait = (self.window - elapsed).as_secs().max(1);
-                return Err(Error {
-                    message: format!("Too many failed attempts, try again in {wait} seconds"),
-                    ..Error::rate_limited(wait)
-                });
-            }
-        }
-        Ok(())
-    }
-
-    pub fn failure(&self, key: &str) {
+    /// Counts an attempt for the key; refuses with `RateLimited` when the key has used its
+    /// attempts in the window.
+    pub fn attempt(&self, key: &str) -> Result<()> {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if entries.len() > 100_000 {
             let window = self.window;
@@ -44,7 +32,15 @@ impl FailureThrottle {
         if entry.1.elapsed() >= self.window {
             *entry = (0, Instant::now());
         }
+        if entry.0 >= self.max {
+            let wait = self.window.saturating_sub(entry.1.elapsed()).as_secs().max(1);
+            return Err(Error {
+                message: format!("Too many failed attempts, try again in {wait} seconds"),
+                ..Error::rate_limited(wait)
+            });
+        }
         entry.0 += 1;
+        Ok(())
     }
 
     pub fn success(&self, key: &str) {
@@ -57,14 +53,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn locks_after_max_failures() {
+    fn counts_attempts_before_they_are_checked() {
         let t = FailureThrottle::new(2, Duration::from_secs(60));
-        t.failure("a");
-        assert!(t.check("a").is_ok());
-        t.failure("a");
-        assert!(t.check("a").unwrap_err().retry_after.is_some());
-        assert!(t.check("b").is_ok());
+        assert!(t.attempt("a").is_ok());
+        assert!(t.attempt("a").is_ok());
+        assert!(t.attempt("a").unwrap_err().retry_after.is_some(), "the third unresolved attempt waits");
+        assert!(t.attempt("b").is_ok());
         t.success("a");
-        assert!(t.check("a").is_ok());
+        assert!(t.attempt("a").is_ok());
     }
 }

@@ -44,7 +44,15 @@ pub trait AccountStore {
     async fn user_by_id(&self, id: UserId) -> Result<Option<UserRecord>>;
     async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>>;
     async fn user_by_api_key(&self, key_hash: &str) -> Result<Option<User>>;
-    async fn set_password(&self, id: UserId, password_hash: &str, now: Timestamp) -> Result<()>;
+    /// Replaces the password and ends every session of the user but `keep` (a session token's
+    /// digest), in one transaction.
+    async fn set_password(
+        &self,
+        id: UserId,
+        password_hash: &str,
+        keep: Option<&str>,
+        now: Timestamp,
+    ) -> Result<()>;
     async fn set_email(&self, id: UserId, email: &str, now: Timestamp) -> Result<()>;
     async fn set_api_key(&self, id: UserId, key_hash: &str, hint: &str, now: Timestamp) -> Result<()>;
     async fn create_session(
@@ -70,7 +78,16 @@ pub trait AccountStore {
         expires_at: Timestamp,
     ) -> Result<()>;
     /// Consumes a password-reset token, returning its user if it was valid.
-    async fn take_password_reset(&self, token_hash: &str, now: Timestamp) -> Result<Option<UserId>>;
+    /// Whether a reset token is live (before spending a password hash on it).
+    async fn password_reset_is_live(&self, token_hash: &str, now: Timestamp) -> Result<bool>;
+    /// Completes a password reset in one transaction: if the token is live, sets the password and
+    /// ends every session and every other reset token of its user. Returns the user.
+    async fn reset_password(
+        &self,
+        token_hash: &str,
+        password_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<UserId>>;
 }
 
 impl AccountStore for Store {
@@ -160,15 +177,28 @@ impl AccountStore for Store {
         row.map(|r| rows::user(&r)).transpose()
     }
 
-    async fn set_password(&self, id: UserId, password_hash: &str, now: Timestamp) -> Result<()> {
+    async fn set_password(
+        &self,
+        id: UserId,
+        password_hash: &str,
+        keep: Option<&str>,
+        now: Timestamp,
+    ) -> Result<()> {
+        let mut tx = self.write.begin().await.map_err(db)?;
         sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
             .bind(password_hash)
             .bind(now.millis())
             .bind(id.0)
-            .execute(&self.write)
+            .execute(&mut *tx)
             .await
             .map_err(db)?;
-        Ok(())
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+            .bind(id.0)
+            .bind(keep.unwrap_or(""))
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)
     }
 
     async fn set_email(&self, id: UserId, email: &str, now: Timestamp) -> Result<()> {
@@ -268,19 +298,48 @@ impl AccountStore for Store {
         Ok(())
     }
 
-    async fn take_password_reset(&self, token_hash: &str, now: Timestamp) -> Result<Option<UserId>> {
+    async fn password_reset_is_live(&self, token_hash: &str, now: Timestamp) -> Result<bool> {
         let row =
-            sqlx::query("DELETE FROM password_resets WHERE token_hash = $1 RETURNING user_id, expires_at")
+            sqlx::query("SELECT user_id FROM password_resets WHERE token_hash = $1 AND expires_at > $2")
                 .bind(token_hash)
-                .fetch_optional(&self.write)
+                .bind(now.millis())
+                .fetch_optional(&self.read)
                 .await
                 .map_err(db)?;
+        Ok(row.is_some())
+    }
+
+    async fn reset_password(
+        &self,
+        token_hash: &str,
+        password_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<UserId>> {
+        let mut tx = self.write.begin().await.map_err(db)?;
+        let row = sqlx::query(
+            "DELETE FROM password_resets WHERE token_hash = $1 AND expires_at > $2 RETURNING user_id",
+        )
+        .bind(token_hash)
+        .bind(now.millis())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?;
         let Some(row) = row else { return Ok(None) };
-        let expires_at: i64 = get(&row, "expires_at")?;
-        if expires_at <= now.millis() {
-            return Ok(None);
+        let user = UserId(get(&row, "user_id")?);
+        sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+            .bind(password_hash)
+            .bind(now.millis())
+            .bind(user.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        for sql in
+            ["DELETE FROM password_resets WHERE user_id = $1", "DELETE FROM sessions WHERE user_id = $1"]
+        {
+            sqlx::query(sql).bind(user.0).execute(&mut *tx).await.map_err(db)?;
         }
-        Ok(Some(UserId(get(&row, "user_id")?)))
+        tx.commit().await.map_err(db)?;
+        Ok(Some(user))
     }
 }
 

@@ -48,6 +48,22 @@ impl TestDatabase {
 }
 
 impl TestDatabase {
+    /// Runs a statement on the database directly: for tests that arrange what only time would
+    /// (a session about to expire).
+    pub async fn execute(&self, statement: &str) {
+        let sql = sqlx::AssertSqlSafe(statement.to_owned());
+        match self.backend {
+            crate::Backend::Sqlite => {
+                let mut conn = sqlx::SqliteConnection::connect(&self.url).await.expect("connect to SQLite");
+                conn.execute(sql).await.expect("statement runs");
+            }
+            crate::Backend::Postgres => {
+                let mut conn = sqlx::PgConnection::connect(&self.url).await.expect("connect to PostgreSQL");
+                conn.execute(sql).await.expect("statement runs");
+            }
+        }
+    }
+
     /// The same database again, for a second node; only the first drops it.
     pub fn share(other: &TestDatabase) -> Self {
         Self { url: other.url.clone(), backend: other.backend, _dir: None, drop_pg: None }

@@ -1,7 +1,7 @@
 //! Signing up and in, credentials and their revocation (Bots.Business dialect).
 
 use reqwest::{Method, StatusCode};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::harness::{TestServer, backends};
 use crate::snap;
@@ -296,6 +296,124 @@ async fn sign_up_can_be_disabled_except_for_invitations() {
             user.body["workspaces"].as_array().unwrap().iter().map(|w| w["role"].as_str().unwrap()).collect();
         roles.sort();
         assert_eq!(roles, ["developer", "owner"], "{backend:?}");
+        s.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn parallel_guesses_do_not_beat_the_throttle() {
+    for backend in backends() {
+        let s = TestServer::start_with(backend, |c| c.auth.signin_max_failures = 5).await;
+        s.sign_up("ann@example.com").await;
+        // 30 guesses at once, the right password among the last: it must not get through.
+        let guesses = (0..30).map(|i| {
+            let password =
+                if i >= 25 { "correct horse battery".to_owned() } else { format!("guess number {i}") };
+            let s = &s;
+            async move {
+                s.call(
+                    Method::POST,
+                    "/v2/auth/sign_in",
+                    &[],
+                    json!({"email": "ann@example.com", "password": password}),
+                )
+                .await
+                .status
+            }
+        });
+        let answers = futures::future::join_all(guesses).await;
+        let checked = answers.iter().filter(|a| **a != StatusCode::TOO_MANY_REQUESTS).count();
+        assert!(checked <= 5, "at most 5 attempts are checked: {answers:?}");
+        let ok = answers.iter().filter(|a| **a == StatusCode::OK).count();
+        assert!(ok <= 1, "{answers:?}");
+        s.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn password_changes_and_resets_end_other_sessions_and_tokens() {
+    for backend in backends() {
+        let s = TestServer::start(backend).await;
+        s.sign_up("ann@example.com").await;
+        let sign_in = async |password: &str| {
+            s.call(
+                Method::POST,
+                "/v2/auth/sign_in",
+                &[],
+                json!({"email": "ann@example.com", "password": password}),
+            )
+            .await
+        };
+        let here = sign_in("correct horse battery").await;
+        let there = sign_in("correct horse battery").await;
+        let token = |reply: &crate::harness::Reply| reply.body["access_token"].as_str().unwrap().to_owned();
+        let (here, there) = (token(&here), token(&there));
+        let me = async |token: &str| {
+            s.call(Method::GET, "/v2/user", &[("authorization", &format!("Bearer {token}"))], Value::Null)
+                .await
+                .status
+        };
+        assert_eq!(me(&there).await, StatusCode::OK, "the other session works (and is cached)");
+        let changed = s
+            .call(
+                Method::PUT,
+                "/v2/user/password",
+                &[("authorization", &format!("Bearer {here}"))],
+                json!({"current_password": "correct horse battery", "password": "a new password"}),
+            )
+            .await;
+        assert_eq!(changed.status, StatusCode::OK, "{:?}", changed.body);
+        assert_eq!(me(&here).await, StatusCode::OK, "the session that changed it stays");
+        assert_eq!(me(&there).await, StatusCode::UNAUTHORIZED, "every other session ends");
+
+        // Two reset tokens: using the newer one voids the older.
+        let older = s.server.services.request_password_reset("ann@example.com").await.unwrap().unwrap();
+        let newer = s.server.services.request_password_reset("ann@example.com").await.unwrap().unwrap();
+        let reset = async |token: &str, password: &str| {
+            s.call(
+                Method::PUT,
+                "/v2/user/password",
+                &[],
+                json!({"reset_password_token": token, "password": password}),
+            )
+            .await
+            .status
+        };
+        assert_eq!(reset(&newer, "third password").await, StatusCode::OK);
+        assert_eq!(reset(&older, "fourth password").await, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(me(&here).await, StatusCode::UNAUTHORIZED, "a reset ends every session");
+        assert_eq!(sign_in("third password").await.status, StatusCode::OK);
+        s.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn cached_sessions_end_at_their_expiry() {
+    for backend in backends() {
+        // A cache that would keep credentials a minute.
+        let s = TestServer::start_with(backend, |c| c.cache.ttl_secs = 60).await;
+        s.sign_up("ann@example.com").await;
+        let signed = s
+            .call(
+                Method::POST,
+                "/v2/auth/sign_in",
+                &[],
+                json!({"email": "ann@example.com", "password": "correct horse battery"}),
+            )
+            .await;
+        let token = signed.body["access_token"].as_str().unwrap().to_owned();
+        // The session is about to expire (in one second); it is read (and cached) once before.
+        let soon =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() + 1_000;
+        s.sql(&format!("UPDATE sessions SET expires_at = {soon}")).await;
+        let me = async || {
+            s.call(Method::GET, "/v2/user", &[("authorization", &format!("Bearer {token}"))], Value::Null)
+                .await
+                .status
+        };
+        assert_eq!(me().await, StatusCode::OK);
+        tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+        assert_eq!(me().await, StatusCode::UNAUTHORIZED, "the cached entry ended with the session");
         s.stop().await;
     }
 }

@@ -86,6 +86,11 @@ impl TestServer {
         Self { server, backend: other.backend, http, _db: db, _dir: dir }
     }
 
+    /// Runs a statement on the server's database directly (tests arranging what time would do).
+    pub async fn sql(&self, statement: &str) {
+        self._db.execute(statement).await;
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.server.url())
     }
