@@ -8,6 +8,10 @@ use http::HeaderValue;
 
 /// One API dialect's way of writing errors.
 pub trait Dialect: Send + Sync + 'static {
+    /// Whether a request body must say it is JSON (`Content-Type: application/json`); otherwise
+    /// form and text content types are read as JSON too, as Rails apps do.
+    const STRICT_JSON: bool = false;
+
     /// The response for an error, in the dialect's envelope.
     fn error_response(error: &Error) -> Response;
 }

@@ -12,7 +12,8 @@ use super::dialect::{ApiError, Dialect};
 
 /// A JSON body of type `T`; an empty body reads as `{}`. Malformed JSON, wrong types and unknown
 /// fields (where `T` denies them) fail with `InvalidPayload`, a body over the limit with
-/// `PayloadTooLarge`, a non-JSON content type with `UnsupportedMediaType`.
+/// `PayloadTooLarge`, a non-JSON content type with `UnsupportedMediaType` (in strict dialects also
+/// a missing one, and forms).
 pub struct JsonBody<T, D>(pub T, pub PhantomData<D>);
 
 impl<T, D, S> FromRequest<S> for JsonBody<T, D>
@@ -36,18 +37,21 @@ where
                 ApiError::new(Error::invalid(format!("Cannot read the request body: {rejection}")))
             }
         })?;
-        if let Some(ct) = &content_type {
-            let json_like = ct.starts_with("application/json") || ct.contains("+json");
-            // Forms are what curl sends by default; accept them when the body is JSON anyway.
-            let lenient = ct.starts_with("application/x-www-form-urlencoded") || ct.starts_with("text/plain");
-            if !json_like && !lenient && !bytes.is_empty() {
-                return Err(ApiError::new(Error::new(
-                    ErrorCode::UnsupportedMediaType,
-                    format!("Expected a JSON body (Content-Type: application/json), got {ct}"),
-                )));
-            }
+        let empty = bytes.iter().all(u8::is_ascii_whitespace);
+        let json_like = content_type.as_ref().is_some_and(|ct| ct.starts_with("application/json") || ct.contains("+json"));
+        // Forms are what curl sends by default; lenient dialects accept them when the body is JSON.
+        let lenient = !D::STRICT_JSON
+            && content_type.as_ref().is_none_or(|ct| {
+                ct.starts_with("application/x-www-form-urlencoded") || ct.starts_with("text/plain")
+            });
+        if !empty && !json_like && !lenient {
+            let got = content_type.as_deref().unwrap_or("no Content-Type");
+            return Err(ApiError::new(Error::new(
+                ErrorCode::UnsupportedMediaType,
+                format!("Expected a JSON body (Content-Type: application/json), got {got}"),
+            )));
         }
-        let body: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { &bytes };
+        let body: &[u8] = if empty { b"{}" } else { &bytes };
         parse_json(body).map(|v| JsonBody(v, PhantomData)).map_err(ApiError::new)
     }
 }

@@ -33,6 +33,24 @@ async fn oversized_bodies_and_unknown_routes_answer_in_each_envelope() {
             "bb_wrong_type",
             s.call(Method::POST, "/v2/auth", &[], json!({"email": 5, "password": []})).await
         );
+        // Botpress's dialect reads only JSON: other content types, and none, are 415; the
+        // Bots.Business dialect reads forms and text as JSON, as Rails does.
+        let bearer = format!("Bearer {}", ann.api_key);
+        let auth = [("authorization", bearer.as_str()), ("x-workspace-id", ann.workspace.as_str())];
+        let body = br#"{"name": "typed"}"#.to_vec();
+        snap!("bp_text_plain", s.call_raw(Method::POST, "/v1/admin/bots", &auth, "text/plain", body.clone()).await);
+        let untyped = s
+            .http
+            .post(s.url("/v1/admin/bots"))
+            .header("authorization", &bearer)
+            .header("x-workspace-id", &ann.workspace)
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(untyped.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        let form = s.call_raw(Method::POST, "/v2/bots", &[("authorization", bearer.as_str())], "application/x-www-form-urlencoded", body).await;
+        assert_eq!(form.status, StatusCode::CREATED, "{:?}", form.body);
         s.stop().await;
     }
 }

@@ -24,6 +24,8 @@ pub type Result<T> = crate::common::dialect::ApiResult<T, Botpress>;
 pub type Body<T> = crate::common::extract::JsonBody<T, Botpress>;
 
 impl Dialect for Botpress {
+    const STRICT_JSON: bool = true;
+
     fn error_response(error: &Error) -> Response {
         let (status, kind) = status_and_type(error.code);
         let id = format!("err_{}x{:08X}", botyard_domain::Timestamp::now().millis(), rand::random::<u32>());
