@@ -39,36 +39,50 @@ pub struct AppState {
     pub runtime: Runtime,
     pub jobs: botyard_jobs::Jobs,
     pub telegram: botyard_channels::Telegram,
+    /// The rate limits of every dialect, keyed on who is calling.
+    pub limiter: Arc<RateLimiter>,
+}
+
+impl AppState {
+    pub fn new(
+        services: Services,
+        runtime: Runtime,
+        jobs: botyard_jobs::Jobs,
+        telegram: botyard_channels::Telegram,
+    ) -> Self {
+        let http = &services.config.http;
+        let limiter = Arc::new(RateLimiter::new(http.rate_limit_per_second, http.rate_limit_burst));
+        Self { services, runtime, jobs, telegram, limiter }
+    }
 }
 
 /// The whole HTTP application.
 pub fn app(state: AppState) -> Router {
     let config = state.services.config.clone();
-    let limiter = Arc::new(RateLimiter::new(config.http.rate_limit_per_second, config.http.rate_limit_burst));
 
     let (bp_routes, bp_doc) = botpress::router().split_for_parts();
     let bp_routes = bp_routes
         .fallback(botpress::not_found)
         .method_not_allowed_fallback(botpress::method_not_allowed)
-        .layer(from_fn_with_state(limiter.clone(), limit::<Botpress>));
+        .layer(from_fn_with_state(state.clone(), limit::<Botpress>));
     let (bb_routes, bb_doc) = bots_business::router().split_for_parts();
     let bb_routes = bb_routes
         .fallback(bots_business::not_found)
         .method_not_allowed_fallback(bots_business::method_not_allowed)
-        .layer(from_fn_with_state(limiter.clone(), limit::<BotsBusiness>));
+        .layer(from_fn_with_state(state.clone(), limit::<BotsBusiness>));
 
     let (chat_routes, chat_doc) = chat::router().split_for_parts();
     let chat_routes = chat_routes
         .fallback(chat::not_found)
         .method_not_allowed_fallback(botpress::method_not_allowed)
-        .layer(from_fn_with_state(limiter.clone(), limit::<Botpress>));
+        .layer(from_fn_with_state(state.clone(), limit::<Botpress>));
 
     let (kore_routes, kore_doc) = koreai::router().split_for_parts();
     let kore_routes = kore_routes
         .fallback(koreai::not_found)
         .method_not_allowed_fallback(koreai::method_not_allowed)
         .layer(axum::Extension(Arc::new(KoreLimits::default())))
-        .layer(from_fn_with_state(limiter.clone(), limit::<KoreAi>))
+        .layer(from_fn_with_state(state.clone(), limit::<KoreAi>))
         // Uploads of bot definitions and archives are larger than API bodies.
         .layer(DefaultBodyLimit::max(config.jobs.upload_max_bytes.max(config.http.body_limit_bytes)));
 

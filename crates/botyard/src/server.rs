@@ -92,12 +92,7 @@ pub async fn serve(
     let runtime = Runtime::start(services.clone());
     let jobs = Jobs::start(services.clone(), runtime.clone());
     let telegram = Telegram::start(services.clone(), runtime.clone());
-    let router = app(AppState {
-        services: services.clone(),
-        runtime: runtime.clone(),
-        jobs: jobs.clone(),
-        telegram: telegram.clone(),
-    });
+    let router = app(AppState::new(services.clone(), runtime.clone(), jobs.clone(), telegram.clone()));
     let stopping = runtime.clone();
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async move {

@@ -116,6 +116,9 @@ impl Services {
 
     /// The caller presenting an API key, if it is valid.
     pub async fn authenticate_api_key(&self, key: &str) -> Result<Option<Caller>> {
+        if !credentials::well_formed(key, API_KEY_PREFIX) {
+            return Ok(None);
+        }
         let digest = credentials::digest(key);
         if let Some(caller) = self.callers.get(&digest) {
             return Ok(Some(caller));
@@ -137,6 +140,9 @@ impl Services {
         client: Option<&str>,
         uid: Option<&str>,
     ) -> Result<Option<Caller>> {
+        if !credentials::well_formed(token, SESSION_PREFIX) {
+            return Ok(None);
+        }
         let digest = credentials::digest(token);
         let caller = match self.callers.get(&digest) {
             Some(caller) => caller,

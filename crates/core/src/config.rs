@@ -275,6 +275,9 @@ pub struct HttpConfig {
     /// Requests a credential may send at once above the sustained rate.
     pub rate_limit_burst: u32,
     pub request_timeout_secs: u64,
+    /// Proxies in front of botyard (CIDR) whose `X-Forwarded-For` names the client, for rate
+    /// limiting anonymous requests by address.
+    pub trusted_proxies: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -331,6 +334,7 @@ impl Default for HttpConfig {
             rate_limit_per_second: 100,
             rate_limit_burst: 200,
             request_timeout_secs: 60,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -431,6 +435,10 @@ impl Config {
             || self.telegram.per_group_per_minute == 0
         {
             return Err("telegram rate limits must be positive".into());
+        }
+        for network in &self.http.trusted_proxies {
+            botyard_domain::net::Network::parse(network)
+                .map_err(|e| format!("http.trusted_proxies: {}", e.message))?;
         }
         for network in &self.outbound.deny {
             botyard_domain::net::Network::parse(network)

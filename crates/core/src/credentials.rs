@@ -25,6 +25,14 @@ pub fn random_token(prefix: &str) -> String {
     format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
 }
 
+/// Whether `token` has the shape of a token made by [`random_token`] with `prefix` (checked before
+/// any lookup, so garbage costs nothing).
+pub fn well_formed(token: &str, prefix: &str) -> bool {
+    token.strip_prefix(prefix).is_some_and(|rest| {
+        rest.len() == 40 && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    })
+}
+
 /// A short random id (for session clients, web channel ids).
 pub fn random_id(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];

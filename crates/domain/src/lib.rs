@@ -20,6 +20,7 @@ pub mod net;
 pub mod page;
 pub mod plan;
 pub mod property;
+pub mod text;
 pub mod time;
 
 pub use error::{Error, ErrorCode, Result};

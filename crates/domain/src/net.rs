@@ -79,8 +79,13 @@ fn embedded_v4(v6: Ipv6Addr) -> Option<Ipv4Addr> {
     None
 }
 
-/// Whether any of `networks` holds `ip`, or the IPv4 address it embeds.
+/// Whether any of `networks` holds `ip`, or the IPv4 address it embeds (a deny-list's question).
 pub fn denied(ip: IpAddr, networks: &[Network]) -> bool {
+    within(ip, networks)
+}
+
+/// Whether any of `networks` holds `ip`, or the IPv4 address it embeds.
+pub fn within(ip: IpAddr, networks: &[Network]) -> bool {
     let embedded = match ip {
         IpAddr::V6(v6) => embedded_v4(v6).map(IpAddr::V4),
         IpAddr::V4(_) => None,

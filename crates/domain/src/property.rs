@@ -133,6 +133,7 @@ pub fn check_name(name: &str) -> Result<()> {
     if name.trim().is_empty() {
         return Err(Error::invalid("Property name can't be blank"));
     }
+    crate::text::refuse_nul("Property name", name)?;
     if name.chars().count() > NAME_MAX_CHARS {
         return Err(Error::invalid(format!(
             "Property name is too long (maximum is {NAME_MAX_CHARS} characters)"

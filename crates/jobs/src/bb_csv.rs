@@ -84,6 +84,10 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<CsvCommand>> {
     let text =
         std::str::from_utf8(bytes).map_err(|e| Error::invalid(format!("The CSV is not UTF-8 text: {e}")))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if let Some(at) = text.find('\0') {
+        let line = text[..at].matches('\n').count() + 1;
+        return Err(Error::invalid(format!("Line {line}: {}", botyard_domain::text::NUL_REFUSED)));
+    }
     check_quotes(text)?;
     let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(text.as_bytes());
     let headers: Vec<String> =

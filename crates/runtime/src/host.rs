@@ -218,6 +218,7 @@ impl BjsHost {
     // ---- properties ----
 
     fn read(&mut self, scope: PropertyScope, owner: i64, name: &str) -> Result<Option<Value>, String> {
+        property::check_name(name).map_err(fail)?;
         let key = (scope, owner, name.to_owned());
         if let Some(v) = self.properties.get(&key) {
             return Ok(v.clone());
@@ -422,8 +423,8 @@ impl BjsHost {
     fn group_change(&mut self, change: GroupChange) -> Answer {
         match &change {
             GroupChange::Add { group, .. } => {
-                if group.trim().is_empty() || group.chars().count() > 200 {
-                    return Err("Group names must be 1 to 200 characters".into());
+                if group.trim().is_empty() || group.chars().count() > 200 || group.contains('\0') {
+                    return Err("Group names must be 1 to 200 characters, without NUL".into());
                 }
                 if !self.groups.contains(group) {
                     self.groups.push(group.clone());

@@ -64,8 +64,8 @@ impl BjsHost {
             return Err(format!("Command not found: {command}"));
         }
         let label = spec.get("label").and_then(Value::as_str).map(str::to_owned);
-        if label.as_ref().is_some_and(|l| l.is_empty() || l.chars().count() > 200) {
-            return Err("label must have 1 to 200 characters".into());
+        if label.as_ref().is_some_and(|l| l.is_empty() || l.chars().count() > 200 || l.contains('\0')) {
+            return Err("label must have 1 to 200 characters, without NUL".into());
         }
         let (chat, user) = self.where_later(spec)?;
         let params = json!({
@@ -89,6 +89,7 @@ impl BjsHost {
             Some(Value::String(label)) => Some(label.clone()),
             _ => None,
         }
+        .filter(|l| !l.contains('\0'))
         .ok_or("Bot.clearRunAfter needs {label}")?;
         self.effects.jobs.retain(|j| j.label.as_deref() != Some(label.as_str()));
         self.effects.clear_labels.push(label);

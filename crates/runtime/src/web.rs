@@ -69,11 +69,22 @@ impl Runtime {
     /// The user presenting `key`; `Unauthorized` when it is missing or unknown.
     pub async fn web_authenticate(&self, bot: &Bot, key: Option<&str>) -> Result<BotUser> {
         let key = key.ok_or_else(|| Error::unauthorized("The x-user-key header is required"))?;
+        if !credentials::well_formed(key, USER_KEY_PREFIX) {
+            return Err(Error::unauthorized("The user key is invalid"));
+        }
         self.services()
             .store
             .user_by_key(bot.number, &credentials::digest(key))
             .await?
             .ok_or_else(|| Error::unauthorized("The user key is invalid"))
+    }
+
+    /// The id of the web chat user presenting `key`, whichever bot they belong to (rate limits).
+    pub async fn web_user_of_key(&self, key: &str) -> Result<Option<i64>> {
+        if !credentials::well_formed(key, USER_KEY_PREFIX) {
+            return Ok(None);
+        }
+        self.services().store.bot_user_id_by_key(&credentials::digest(key)).await
     }
 
     pub async fn web_update_user(&self, user: &BotUser, profile: &UserProfile) -> Result<BotUser> {

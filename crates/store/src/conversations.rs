@@ -51,6 +51,8 @@ pub trait ConversationStore {
         now: Timestamp,
     ) -> Result<BotUser>;
     async fn user_by_key(&self, bot: i64, key_digest: &str) -> Result<Option<BotUser>>;
+    /// The id of the user with this key digest, of any bot.
+    async fn bot_user_id_by_key(&self, key_digest: &str) -> Result<Option<i64>>;
     async fn bot_user(&self, bot: i64, id: i64) -> Result<Option<BotUser>>;
     async fn bot_user_by_external(
         &self,
@@ -176,6 +178,15 @@ impl ConversationStore for Store {
         .await
         .map_err(|e| unique_or_db(e, "A user with this id already exists"))?;
         self.bot_user(bot, get(&row, "id")?).await?.ok_or_else(|| Error::internal("a created user vanished"))
+    }
+
+    async fn bot_user_id_by_key(&self, key_digest: &str) -> Result<Option<i64>> {
+        let row = sqlx::query("SELECT id FROM bot_users WHERE key_digest = $1")
+            .bind(key_digest)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(db)?;
+        row.map(|r| get(&r, "id")).transpose()
     }
 
     async fn user_by_key(&self, bot: i64, key_digest: &str) -> Result<Option<BotUser>> {

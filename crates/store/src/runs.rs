@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use botyard_domain::conversation::ChatMessage;
 use botyard_domain::effects::{ErrorEntry, ErrorLog, GroupChange, PendingChange, RunEffects};
 use botyard_domain::property::{Property, PropertyScope, PropertyType};
+use botyard_domain::text::without_nul;
 use botyard_domain::{Result, Timestamp, WorkspaceId};
 use serde_json::Value;
 use sqlx::Any;
@@ -383,9 +384,10 @@ async fn insert_error(conn: &mut sqlx::AnyConnection, bot: i64, entry: &ErrorEnt
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(bot)
-    .bind(&entry.command)
-    .bind(&entry.title)
-    .bind(&entry.stack_trace)
+    // A bot's error may hold any text; NUL is stored as U+FFFD on both backends.
+    .bind(entry.command.as_deref().map(|c| without_nul(c).into_owned()))
+    .bind(without_nul(&entry.title).into_owned())
+    .bind(without_nul(&entry.stack_trace).into_owned())
     .bind(entry.chat_id)
     .bind(entry.user_id)
     .bind(entry.at.millis())

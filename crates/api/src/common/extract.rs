@@ -38,7 +38,9 @@ where
             }
         })?;
         let empty = bytes.iter().all(u8::is_ascii_whitespace);
-        let json_like = content_type.as_ref().is_some_and(|ct| ct.starts_with("application/json") || ct.contains("+json"));
+        let json_like = content_type
+            .as_ref()
+            .is_some_and(|ct| ct.starts_with("application/json") || ct.contains("+json"));
         // Forms are what curl sends by default; lenient dialects accept them when the body is JSON.
         let lenient = !D::STRICT_JSON
             && content_type.as_ref().is_none_or(|ct| {
@@ -50,6 +52,9 @@ where
                 ErrorCode::UnsupportedMediaType,
                 format!("Expected a JSON body (Content-Type: application/json), got {got}"),
             )));
+        }
+        if botyard_domain::text::json_has_nul(&bytes) {
+            return Err(ApiError::new(Error::invalid(botyard_domain::text::NUL_REFUSED)));
         }
         let body: &[u8] = if empty { b"{}" } else { &bytes };
         parse_json(body).map(|v| JsonBody(v, PhantomData)).map_err(ApiError::new)

@@ -6,4 +6,3 @@ pub mod extract;
 pub mod health;
 pub mod rate_limit;
 pub mod telegram;
-pub mod token;

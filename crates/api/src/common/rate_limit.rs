@@ -1,34 +1,38 @@
-//! Per-credential rate limiting: a token bucket per presented credential (or per client
-//! address for anonymous requests). Every answer carries `RateLimit-Limit`,
-//! `RateLimit-Remaining` and `RateLimit-Reset`; a refused one is a 429 with `Retry-After`, in
-//! the dialect's envelope.
+//! Rate limiting keyed on who is calling, as far as it is proven: the account of a valid API key
+//! or session, the app of a validly signed Kore.ai token, the web chat user of a valid user key —
+//! or else the client's address (through the configured trusted proxies), so that a made-up
+//! credential gets no bucket of its own and a chat user does not share one with anonymous
+//! traffic from the same address. Buckets are `governor`'s. Every answer carries
+//! `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`; a refused one is a 429 with
+//! `Retry-After`, in the dialect's envelope. Requests whose URL holds an encoded NUL (`%00`) are
+//! refused here too, before any lookup.
 
-use std::collections::HashMap;
-use std::net::SocketAddr;
-use std::sync::Mutex;
-use std::time::Instant;
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
+use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use botyard_domain::Error;
+use botyard_domain::net::{Network, within};
+use governor::clock::{Clock, DefaultClock};
+use governor::middleware::StateInformationMiddleware;
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::{Quota, RateLimiter as Governor};
 use http::HeaderValue;
-use sha2::{Digest, Sha256};
+use http::request::Parts;
 
 use super::dialect::{ApiError, Dialect};
-use super::token::presented;
+use super::extract::{bearer, header};
+use crate::AppState;
 
-/// Buckets of `burst` tokens refilled at `per_second`, one per key.
+type Buckets = Governor<String, DefaultKeyedStateStore<String>, DefaultClock, StateInformationMiddleware>;
+
+/// Token buckets of `burst` refilled at a steady rate, one per key.
 pub struct RateLimiter {
-    per_second: f64,
-    burst: f64,
-    shards: Vec<Mutex<HashMap<[u8; 16], Bucket>>>,
-}
-
-#[derive(Clone, Copy)]
-struct Bucket {
-    tokens: f64,
-    at: Instant,
+    buckets: Buckets,
+    burst: u32,
 }
 
 /// What one check decided.
@@ -40,69 +44,71 @@ pub struct Decision {
     pub reset_secs: u64,
 }
 
-const SHARDS: usize = 16;
-
 impl RateLimiter {
     pub fn new(per_second: u32, burst: u32) -> Self {
-        Self {
-            per_second: f64::from(per_second.max(1)),
-            burst: f64::from(burst.max(per_second).max(1)),
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
-        }
+        let per_second = NonZeroU32::new(per_second.max(1)).unwrap_or(NonZeroU32::MIN);
+        let burst = burst.max(per_second.get());
+        let quota =
+            Quota::per_second(per_second).allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN));
+        Self::with_quota(quota, burst)
     }
 
     /// `count` requests per `window`, all of them at once if need be.
-    pub fn per_window(count: u32, window: std::time::Duration) -> Self {
-        Self {
-            per_second: f64::from(count.max(1)) / window.as_secs_f64().max(0.001),
-            burst: f64::from(count.max(1)),
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
-        }
+    pub fn per_window(count: u32, window: Duration) -> Self {
+        let count = count.max(1);
+        let period = window / count;
+        let quota = Quota::with_period(period.max(Duration::from_nanos(1)))
+            .unwrap_or(Quota::per_second(NonZeroU32::MIN))
+            .allow_burst(NonZeroU32::new(count).unwrap_or(NonZeroU32::MIN));
+        Self::with_quota(quota, count)
+    }
+
+    fn with_quota(quota: Quota, burst: u32) -> Self {
+        Self { buckets: Governor::keyed(quota).with_middleware::<StateInformationMiddleware>(), burst }
     }
 
     pub fn check(&self, key: &str) -> Decision {
-        let digest = Sha256::digest(key.as_bytes());
-        let mut short = [0u8; 16];
-        short.copy_from_slice(&digest[..16]);
-        let shard = &self.shards[usize::from(short[0]) % SHARDS];
-        let mut buckets = shard.lock().unwrap_or_else(|e| e.into_inner());
-        if buckets.len() > 50_000 {
-            let (rate, burst) = (self.per_second, self.burst);
-            buckets.retain(|_, b| b.tokens + b.at.elapsed().as_secs_f64() * rate < burst);
+        if self.buckets.len() > 100_000 {
+            self.buckets.retain_recent();
         }
-        let now = Instant::now();
-        let bucket = buckets.entry(short).or_insert(Bucket { tokens: self.burst, at: now });
-        let refilled = bucket.tokens + now.duration_since(bucket.at).as_secs_f64() * self.per_second;
-        bucket.tokens = refilled.min(self.burst);
-        bucket.at = now;
-        let allowed = bucket.tokens >= 1.0;
-        if allowed {
-            bucket.tokens -= 1.0;
+        let key = key.to_owned();
+        match self.buckets.check_key(&key) {
+            Ok(state) => {
+                let remaining = state.remaining_burst_capacity();
+                let replenish = state.quota().replenish_interval();
+                let reset = replenish * (self.burst.saturating_sub(remaining));
+                Decision {
+                    allowed: true,
+                    limit: self.burst,
+                    remaining,
+                    reset_secs: reset.as_secs_f64().ceil() as u64,
+                }
+            }
+            Err(refused) => {
+                let wait = refused.wait_time_from(DefaultClock::default().now());
+                Decision {
+                    allowed: false,
+                    limit: self.burst,
+                    remaining: 0,
+                    reset_secs: wait.as_secs_f64().ceil().max(1.0) as u64,
+                }
+            }
         }
-        let reset_secs = if allowed {
-            ((self.burst - bucket.tokens) / self.per_second).ceil() as u64
-        } else {
-            ((1.0 - bucket.tokens) / self.per_second).ceil().max(1.0) as u64
-        };
-        Decision { allowed, limit: self.burst as u32, remaining: bucket.tokens.floor() as u32, reset_secs }
     }
 }
 
 /// Middleware limiting requests of dialect `D`.
-pub async fn limit<D: Dialect>(
-    State(limiter): State<std::sync::Arc<RateLimiter>>,
-    request: Request,
-    next: Next,
-) -> Response {
+pub async fn limit<D: Dialect>(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let (parts, body) = request.into_parts();
-    let key = match presented(&parts) {
-        Some(token) => format!("t:{token}"),
-        None => {
-            let addr = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
-            format!("a:{}", addr.unwrap_or_default())
-        }
+    let raw = format!("{}?{}", parts.uri.path(), parts.uri.query().unwrap_or(""));
+    if raw.contains("%00") {
+        return ApiError::<D>::new(Error::invalid(botyard_domain::text::NUL_REFUSED)).into_response();
+    }
+    let key = match identity(&state, &parts).await {
+        Some(identity) => identity,
+        None => format!("ip:{}", client_address(&state, &parts).map(|a| a.to_string()).unwrap_or_default()),
     };
-    let decision = limiter.check(&key);
+    let decision = state.limiter.check(&key);
     let mut response = if decision.allowed {
         next.run(Request::from_parts(parts, body)).await
     } else {
@@ -121,6 +127,59 @@ pub async fn limit<D: Dialect>(
     response
 }
 
+/// Who the request proves to be, if it proves anything: `u:<account>`, `a:<app>` or
+/// `c:<chat user>`. A credential that does not check out counts as none.
+async fn identity(state: &AppState, parts: &Parts) -> Option<String> {
+    let services = &state.services;
+    let api_key = parts.uri.query().and_then(|q| {
+        url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "api_key").map(|(_, v)| v.into_owned())
+    });
+    let caller = if let Some(key) = api_key.filter(|k| !k.is_empty()) {
+        services.authenticate_api_key(&key).await.ok().flatten()
+    } else if let Some(token) = bearer(parts) {
+        services.authenticate_bearer(token).await.ok().flatten()
+    } else if let Some(token) = header(parts, "access-token") {
+        services.authenticate_session(token, None, None).await.ok().flatten()
+    } else {
+        None
+    };
+    if let Some(caller) = caller {
+        return Some(format!("u:{}", caller.user.id));
+    }
+    if let Some(token) = header(parts, "auth")
+        && let Ok(Some(app)) = services.app_of_token(token).await
+    {
+        return Some(format!("a:{app}"));
+    }
+    if let Some(key) = header(parts, "x-user-key")
+        && let Ok(Some(user)) = state.runtime.web_user_of_key(key).await
+    {
+        return Some(format!("c:{user}"));
+    }
+    None
+}
+
+/// The client's address: the peer's, or — when the peer is a trusted proxy — the nearest address
+/// in `X-Forwarded-For` that is not one.
+fn client_address(state: &AppState, parts: &Parts) -> Option<IpAddr> {
+    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())?;
+    let trusted: Vec<Network> =
+        state.services.config.http.trusted_proxies.iter().filter_map(|n| Network::parse(n).ok()).collect();
+    if !within(peer, &trusted) {
+        return Some(peer);
+    }
+    let forwarded = header(parts, "x-forwarded-for").unwrap_or("");
+    let mut client = peer;
+    for hop in forwarded.rsplit(',').map(str::trim) {
+        let Ok(ip) = hop.parse::<IpAddr>() else { break };
+        client = ip;
+        if !within(ip, &trusted) {
+            break;
+        }
+    }
+    Some(client)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,5 +192,7 @@ mod tests {
         let refused = limiter.check("k");
         assert!(!refused.allowed && refused.reset_secs >= 1);
         assert!(limiter.check("other").allowed);
+        let window = RateLimiter::per_window(60, Duration::from_secs(60));
+        assert_eq!((0..70).filter(|_| window.check("w").allowed).count(), 60);
     }
 }

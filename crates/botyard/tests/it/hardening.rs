@@ -38,7 +38,10 @@ async fn oversized_bodies_and_unknown_routes_answer_in_each_envelope() {
         let bearer = format!("Bearer {}", ann.api_key);
         let auth = [("authorization", bearer.as_str()), ("x-workspace-id", ann.workspace.as_str())];
         let body = br#"{"name": "typed"}"#.to_vec();
-        snap!("bp_text_plain", s.call_raw(Method::POST, "/v1/admin/bots", &auth, "text/plain", body.clone()).await);
+        snap!(
+            "bp_text_plain",
+            s.call_raw(Method::POST, "/v1/admin/bots", &auth, "text/plain", body.clone()).await
+        );
         let untyped = s
             .http
             .post(s.url("/v1/admin/bots"))
@@ -49,7 +52,15 @@ async fn oversized_bodies_and_unknown_routes_answer_in_each_envelope() {
             .await
             .unwrap();
         assert_eq!(untyped.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
-        let form = s.call_raw(Method::POST, "/v2/bots", &[("authorization", bearer.as_str())], "application/x-www-form-urlencoded", body).await;
+        let form = s
+            .call_raw(
+                Method::POST,
+                "/v2/bots",
+                &[("authorization", bearer.as_str())],
+                "application/x-www-form-urlencoded",
+                body,
+            )
+            .await;
         assert_eq!(form.status, StatusCode::CREATED, "{:?}", form.body);
         s.stop().await;
     }
@@ -85,6 +96,93 @@ async fn requests_are_rate_limited_per_credential() {
         // Another credential has its own budget.
         let other = s.call(Method::GET, "/v2/bots?api_key=someone-else", &[], json!(null)).await;
         assert_eq!(other.status, StatusCode::UNAUTHORIZED);
+        s.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn rate_limits_key_on_proven_identities_only() {
+    for backend in backends() {
+        let s = TestServer::start_with(backend, |c| {
+            c.http.rate_limit_per_second = 1;
+            c.http.rate_limit_burst = 3;
+            c.http.trusted_proxies = vec!["127.0.0.1/32".into(), "::1/128".into()];
+        })
+        .await;
+        let ann = s.server.services.create_account("ann@example.com".into(), "long enough pw").await.unwrap();
+        // (A bot to chat with, made before the account uses up its budget.)
+        let webhook = s
+            .bb(
+                &crate::harness::Account {
+                    api_key: ann.api_key.clone(),
+                    workspace: ann.workspace.id.to_string(),
+                    user_id: ann.user.id.0,
+                },
+                Method::POST,
+                "/v2/bots",
+                json!({"name": "chatty"}),
+            )
+            .await
+            .body["web_channel_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let random = |i: usize| format!("Bearer byk_{:0>40}", i);
+        let statuses = async |requests: Vec<(String, Vec<(String, String)>)>| {
+            let mut out = Vec::new();
+            for (path, headers) in requests {
+                let h: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                out.push(s.call(Method::GET, &path, &h, json!(null)).await.status.as_u16());
+            }
+            out
+        };
+        let from = |ip: &str| ("x-forwarded-for".to_owned(), ip.to_owned());
+        // A made-up bearer beside a valid key gets no fresh bucket: the key's account is charged.
+        let with_key: Vec<_> = (0..4)
+            .map(|i| {
+                (
+                    format!("/v2/bots?api_key={}", ann.api_key),
+                    vec![("authorization".to_owned(), random(i)), from("203.0.113.1")],
+                )
+            })
+            .collect();
+        assert_eq!(statuses(with_key).await, [200, 200, 429, 429], "one of three went on the bot");
+        // Garbage bearers without a key are anonymous: limited by the client's address.
+        let garbage: Vec<_> = (0..4)
+            .map(|i| {
+                (
+                    "/v2/bots".to_owned(),
+                    vec![("authorization".to_owned(), random(100 + i)), from("203.0.113.2")],
+                )
+            })
+            .collect();
+        assert_eq!(statuses(garbage).await, [401, 401, 401, 429]);
+        // Behind a trusted proxy, another client address has its own bucket.
+        let other = vec![("/v2/bots".to_owned(), vec![from("203.0.113.3")])];
+        assert_eq!(statuses(other).await, [401]);
+
+        // A web chat user does not share the bucket of anonymous traffic from its address.
+        let user = s
+            .call(
+                Method::POST,
+                &format!("/chat/{webhook}/users"),
+                &[("x-forwarded-for", "203.0.113.9")],
+                json!({}),
+            )
+            .await;
+        let key = user.body["key"].as_str().unwrap().to_owned();
+        let flood: Vec<_> =
+            (0..5).map(|_| (format!("/chat/{webhook}/conversations"), vec![from("203.0.113.9")])).collect();
+        assert_eq!(statuses(flood).await.last(), Some(&429), "anonymous traffic of the address is limited");
+        let chat: Vec<_> = (0..3)
+            .map(|_| {
+                (
+                    format!("/chat/{webhook}/conversations"),
+                    vec![("x-user-key".to_owned(), key.clone()), from("203.0.113.9")],
+                )
+            })
+            .collect();
+        assert_eq!(statuses(chat).await, [200, 200, 200], "the chat user has a bucket of its own");
         s.stop().await;
     }
 }
@@ -134,6 +232,69 @@ async fn health_description_cors_and_request_ids() {
         let foreign =
             s.call(Method::GET, "/healthz", &[("origin", "https://evil.example")], json!(null)).await;
         assert!(foreign.header("access-control-allow-origin").is_none());
+        s.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn nul_characters_are_refused_alike_on_both_backends() {
+    for backend in backends() {
+        let s = TestServer::start(backend).await;
+        let ann = s.sign_up("ann@example.com").await;
+        let bot =
+            s.bb(&ann, Method::POST, "/v2/bots", json!({"name": "Plain"})).await.body["id"].as_i64().unwrap();
+        snap!(
+            "nul_bp_bot_name",
+            s.bp(&ann, Method::POST, "/v1/admin/bots", json!({"name": "a\u{0}b"})).await
+        );
+        snap!("nul_bb_bot_name", s.bb(&ann, Method::POST, "/v2/bots", json!({"name": "a\u{0}b"})).await);
+        let refused = [
+            s.bp(&ann, Method::POST, "/v1/admin/bots", json!({"tags": {"team": "x\u{0}"}})).await,
+            s.bb(
+                &ann,
+                Method::POST,
+                &format!("/v2/bots/{bot}/commands"),
+                json!({"command": "/a", "code": "// \u{0}"}),
+            )
+            .await,
+            s.bb(&ann, Method::POST, "/v2/workspaces", json!({"name": "W\u{0}"})).await,
+            s.call(Method::GET, &format!("/v2/bots?api_key={}&q=%00", ann.api_key), &[], json!(null)).await,
+        ];
+        for reply in &refused {
+            assert!(reply.status.is_client_error(), "{:?} {:?}", reply.status, reply.body);
+            assert!(reply.body.to_string().contains("NUL"), "{:?}", reply.body);
+        }
+        let webhook =
+            s.bb(&ann, Method::GET, &format!("/v2/bots/{bot}"), json!(null)).await.body["web_channel_id"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+        let user =
+            s.call(Method::POST, &format!("/chat/{webhook}/users"), &[], json!({"name": "N\u{0}"})).await;
+        assert_eq!(user.status, StatusCode::BAD_REQUEST, "{:?}", user.body);
+        // A CSV with a NUL fails with its line, at once, not as a retried fault.
+        let csv = s
+            .call_raw(
+                Method::POST,
+                &format!("/v2/bots/{bot}/csv_import_tasks?api_key={}", ann.api_key),
+                &[],
+                "text/csv",
+                b"command,answer\n/a,x\n/b,y\0z\n".to_vec(),
+            )
+            .await;
+        let task = s.bb_task(&ann, bot, csv.body["task_id"].as_i64().unwrap()).await;
+        assert_eq!(task.body["status"], "error", "{:?}", task.body);
+        assert!(task.body["error"].as_str().unwrap().starts_with("Line 3"), "{:?}", task.body);
+        // Escaped backslashes are text, not NUL.
+        let fine = s
+            .bb(
+                &ann,
+                Method::POST,
+                &format!("/v2/bots/{bot}/commands"),
+                json!({"command": "/b", "code": "var s = '\\u0000';"}),
+            )
+            .await;
+        assert!(fine.status.is_success(), "{:?}", fine.body);
         s.stop().await;
     }
 }

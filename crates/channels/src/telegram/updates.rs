@@ -7,6 +7,7 @@ use std::time::Duration;
 use botyard_domain::bot::Bot;
 use botyard_domain::conversation::{Channel, Chat, UserProfile};
 use botyard_domain::keyboard::Keyboard;
+use botyard_domain::text::without_nul;
 use botyard_domain::{Result, Timestamp};
 use botyard_runtime::{Incoming, IncomingKind};
 use botyard_store::{ChatKey, ConversationStore, NewMessage, TelegramStore};
@@ -38,7 +39,7 @@ pub(crate) async fn handle(telegram: &Telegram, bot: &Bot, update: Value) -> Res
 fn external(id: &Value) -> String {
     match id {
         Value::Number(n) => n.to_string(),
-        Value::String(s) => s.clone(),
+        Value::String(s) => without_nul(s).into_owned(),
         _ => String::new(),
     }
 }
@@ -46,9 +47,9 @@ fn external(id: &Value) -> String {
 async fn chat_of(telegram: &Telegram, bot: &Bot, chat: &Value) -> Result<(Chat, bool)> {
     let external_id = external(&chat["id"]);
     let key = ChatKey { bot: bot.number, channel: Channel::Telegram, external_id: &external_id };
-    let kind = chat["type"].as_str().unwrap_or("private");
-    let title = chat["title"].as_str();
-    telegram.services().store.upsert_chat(&key, kind, title, None, Timestamp::now()).await
+    let kind = without_nul(chat["type"].as_str().unwrap_or("private")).into_owned();
+    let title = chat["title"].as_str().map(|t| without_nul(t).into_owned());
+    telegram.services().store.upsert_chat(&key, &kind, title.as_deref(), None, Timestamp::now()).await
 }
 
 async fn user_of(
@@ -56,10 +57,12 @@ async fn user_of(
     bot: &Bot,
     from: &Value,
 ) -> Result<(botyard_domain::conversation::BotUser, bool)> {
+    // Names as Telegram sends them; a NUL (which PostgreSQL cannot store) becomes U+FFFD.
+    let name = |key: &str| from[key].as_str().map(|s| without_nul(s).into_owned());
     let profile = UserProfile {
-        first_name: from["first_name"].as_str().map(str::to_owned),
-        last_name: from["last_name"].as_str().map(str::to_owned),
-        username: from["username"].as_str().map(str::to_owned),
+        first_name: name("first_name"),
+        last_name: name("last_name"),
+        username: name("username"),
         picture_url: None,
         profile: None,
     };

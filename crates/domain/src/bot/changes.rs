@@ -375,6 +375,7 @@ pub fn check_name(name: &str) -> Result<String> {
     if trimmed.is_empty() {
         return Err(Error::invalid("name must not be empty"));
     }
+    crate::text::refuse_nul("name", trimmed)?;
     max_chars("name", trimmed, NAME_MAX_CHARS)?;
     Ok(trimmed.to_owned())
 }

@@ -150,6 +150,9 @@ pub fn read(entries: &[Entry]) -> Result<(BotJson, BotContent)> {
 }
 
 fn read_bot_json(bytes: &[u8]) -> Result<BotJson> {
+    if botyard_domain::text::json_has_nul(bytes) {
+        return Err(Error::invalid(format!("bot.json: {}", botyard_domain::text::NUL_REFUSED)));
+    }
     let value: Value = serde_json::from_slice(bytes)
         .map_err(|e| Error::invalid(format!("bot.json is not valid JSON: {e}")))?;
     let version = value.get("bb_sync_version").and_then(Value::as_str);
@@ -166,8 +169,10 @@ fn read_bot_json(bytes: &[u8]) -> Result<BotJson> {
 }
 
 fn utf8(entry: &Entry) -> Result<String> {
-    String::from_utf8(entry.content.clone())
-        .map_err(|_| Error::invalid(format!("{} is not UTF-8 text", entry.path)))
+    let text = String::from_utf8(entry.content.clone())
+        .map_err(|_| Error::invalid(format!("{} is not UTF-8 text", entry.path)))?;
+    botyard_domain::text::refuse_nul(&entry.path, &text)?;
+    Ok(text)
 }
 
 /// The command a file holds; `file` is its name, `dir` its folder directory.
