@@ -195,7 +195,8 @@ impl Services {
             .store
             .modify_bot(&access.bot.id, |bot| {
                 let before = bot.updated_at;
-                change(bot)?;
+                // Validating a configuration compiles its JSON schema: heavy, and under the row lock.
+                crate::cpu::in_place(|| change(bot))?;
                 bot.updated_at = Timestamp::now().max(before.plus_millis(1));
                 Ok(())
             })

@@ -52,6 +52,9 @@ pub struct SandboxSettings {
     pub max_time_limit_secs: u32,
     /// How many commands one run may start with `Bot.runCommand` and `Bot.run`.
     pub max_subcommands: u32,
+    /// How many delayed runs (`Bot.run` with `run_after`) of one bot may wait at once; runs that
+    /// schedule more are refused, so a bot scheduling itself twice per run cannot fan out.
+    pub max_pending_runs_per_bot: u64,
 }
 
 impl Default for SandboxSettings {
@@ -63,6 +66,7 @@ impl Default for SandboxSettings {
             default_time_limit_secs: 5,
             max_time_limit_secs: 25,
             max_subcommands: 50,
+            max_pending_runs_per_bot: 1000,
         }
     }
 }

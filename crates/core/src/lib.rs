@@ -12,6 +12,7 @@ pub mod commands;
 pub mod config;
 pub mod content;
 pub mod conversations;
+pub mod cpu;
 pub mod credentials;
 pub mod outbound;
 pub mod plans;

@@ -69,6 +69,13 @@ pub fn parse_inline_keyboard(value: &Value) -> Result<Keyboard> {
             if command.is_none() && url.is_none() {
                 return Err(Error::invalid(format!("Inline button \"{title}\" needs a command or a url")));
             }
+            if let Some(url) = &url
+                && !link_allowed(url)
+            {
+                return Err(Error::invalid(format!(
+                    "Inline button \"{title}\": only http, https and tg links may be opened, not \"{url}\""
+                )));
+            }
             check_title(title)?;
             buttons.push(InlineButton { title: title.to_owned(), command, url });
         }
@@ -92,6 +99,13 @@ fn check_title(title: &str) -> Result<()> {
         return Err(Error::invalid(format!("Button titles must be at most {BUTTON_MAX_CHARS} characters")));
     }
     Ok(())
+}
+
+/// Whether a button may open this link: http(s) and Telegram's `tg://`, as Telegram itself
+/// accepts; `javascript:` and the like would run in the web chat.
+pub fn link_allowed(url: &str) -> bool {
+    let lower = url.trim().to_ascii_lowercase();
+    lower.starts_with("https://") || lower.starts_with("http://") || lower.starts_with("tg://")
 }
 
 #[cfg(test)]
@@ -122,6 +136,10 @@ mod tests {
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0][0].command.as_deref(), Some("touchButton delete"));
         assert!(parse_inline_keyboard(&json!([{"title": "A"}])).is_err());
+        for bad in ["javascript:alert(1)", " JavaScript:x", "data:text/html,x", "file:///etc/passwd"] {
+            assert!(parse_inline_keyboard(&json!([{"title": "A", "url": bad}])).is_err(), "{bad}");
+        }
+        assert!(parse_inline_keyboard(&json!([{"title": "A", "url": "tg://resolve?domain=x"}])).is_ok());
         assert!(parse_inline_keyboard(&json!("nope")).is_err());
     }
 }

@@ -253,7 +253,7 @@ pub async fn run_export(ctx: &JobContext, job: &Job) -> Result<()> {
     let bot = services.find_bot(&BotRef::Number(number)).await?.ok_or_else(|| Error::not_found("Bot"))?;
     let with_properties = job.params.get("properties").and_then(Value::as_bool).unwrap_or(false);
     let content = services.store.bot_content(number, with_properties).await?;
-    let archive = write(&bot, &content)?;
+    let archive = botyard_core::cpu::in_place(|| write(&bot, &content))?;
     let name = format!("{}.botyard.zip", bot.name.replace(['/', '\\', '"'], "_"));
     let file = new_file(&ctx.jobs, &bot.workspace_id, &name, "zip", "export", archive);
     services.store.put_file(&file).await?;
@@ -275,7 +275,8 @@ pub async fn run_import(ctx: &JobContext, job: &Job) -> Result<()> {
         job.workspace_id.clone().ok_or_else(|| Error::internal("an import without its workspace"))?;
     let file_id = ctx.param("fileId").ok_or_else(|| Error::internal("an archive import without its file"))?;
     let bytes = ctx.file(file_id, "archive").await?;
-    let (fields, content) = read(&bytes, services.config.jobs.unpacked_max_bytes)?;
+    let max = services.config.jobs.unpacked_max_bytes;
+    let (fields, content) = botyard_core::cpu::in_place(|| read(&bytes, max))?;
     ctx.progress(json!({"step": "checked", "commands": content.commands.len()}), true).await?;
     let name = ctx.param("name").map(str::to_owned).unwrap_or_else(|| fields.name.clone());
     let bot = new_bot(&workspace, job, &name, fields)?;

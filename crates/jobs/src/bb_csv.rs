@@ -41,10 +41,10 @@ pub async fn run(ctx: &JobContext, job: &Job) -> Result<()> {
         (None, Some(url)) => fetch(ctx, url).await?,
         (None, None) => return Err(Error::invalid("A CSV import needs a file or the bot's csv_url")),
     };
-    let rows = parse(&text)?;
+    let rows = botyard_core::cpu::in_place(|| parse(&text))?;
     let existing = services.store.all_commands(bot).await?;
     let folders = services.store.folders(bot).await?;
-    let plan = csv_sync_plan(&existing, rows, &folders)?;
+    let plan = botyard_core::cpu::in_place(|| csv_sync_plan(&existing, rows, &folders))?;
     let details = json!({
         "new_count": plan.create.len(),
         "updated_count": plan.update.len(),

@@ -88,7 +88,7 @@ pub async fn run_import(ctx: &JobContext, job: &Job) -> Result<()> {
         logs[0].task_name = name.clone();
     }
     let stream_ref = files.definition.get("refId").and_then(Value::as_str).unwrap_or(&job.uid).to_owned();
-    let split = koreai::split(&files, &name);
+    let split = botyard_core::cpu::in_place(|| koreai::split(&files, &name));
     for log in split.logs.iter().cloned() {
         logs.push(log);
         ctx.progress(json!({"statusLogs": logs, "streamRefId": stream_ref}), false).await?;
@@ -177,7 +177,8 @@ async fn read_files(ctx: &JobContext) -> Result<KoreFiles> {
     if mode.eq_ignore_ascii_case("ZIP") {
         let id = ctx.param("zipInfo").ok_or_else(|| Error::invalid("zipInfo is required in ZIP mode"))?;
         let bytes = ctx.file(id, "zipInfo").await?;
-        let entries = read_zip(&bytes, ctx.services().config.jobs.unpacked_max_bytes)?;
+        let max = ctx.services().config.jobs.unpacked_max_bytes;
+        let entries = botyard_core::cpu::in_place(|| read_zip(&bytes, max))?;
         return files_from_entries(entries);
     }
     let definition_id =
@@ -261,8 +262,8 @@ pub async fn run_export(ctx: &JobContext, job: &Job) -> Result<()> {
     let number = job.bot.ok_or_else(|| Error::internal("an export job without its bot"))?;
     let bot = services.find_bot(&BotRef::Number(number)).await?.ok_or_else(|| Error::not_found("Bot"))?;
     let components = services.store.components(number).await?;
-    let files = koreai::assemble(&components, bot.id.as_str(), &bot.name);
-    let archive = export_archive(&files)?;
+    let files = botyard_core::cpu::in_place(|| koreai::assemble(&components, bot.id.as_str(), &bot.name));
+    let archive = botyard_core::cpu::in_place(|| export_archive(&files))?;
     ctx.failpoint("koreai.export")?;
     let name = format!("{}.zip", bot.name.replace(['/', '\\', '"'], "_"));
     let file = new_file(&ctx.jobs, &bot.workspace_id, &name, "zip", "export", archive);

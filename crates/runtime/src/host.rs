@@ -56,6 +56,8 @@ pub struct BjsHost {
     groups: Vec<String>,
     pub follow_ups: Vec<FollowUp>,
     subcommands: u32,
+    /// The bot's delayed runs waiting when this run first scheduled one.
+    pub(crate) pending_runs: Option<u64>,
 }
 
 pub(crate) type Answer = Result<HostAnswer, String>;
@@ -67,7 +69,15 @@ pub(crate) fn fail(e: Error) -> String {
 impl BjsHost {
     pub fn new(ctx: RunContext, effects: RunEffects) -> Self {
         let groups = ctx.user.as_ref().map(|u| u.groups.clone()).unwrap_or_default();
-        Self { ctx, effects, properties: HashMap::new(), groups, follow_ups: Vec::new(), subcommands: 0 }
+        Self {
+            ctx,
+            effects,
+            properties: HashMap::new(),
+            groups,
+            follow_ups: Vec::new(),
+            subcommands: 0,
+            pending_runs: None,
+        }
     }
 
     pub(crate) fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {

@@ -7,6 +7,7 @@ use botyard_core::transfers::Transfer;
 use botyard_domain::Timestamp;
 use botyard_domain::job::{JobKind, NewJob};
 use botyard_sandbox::HostAnswer;
+use botyard_store::JobStore;
 use serde_json::{Map, Value, json};
 
 use crate::host::{Answer, BjsHost};
@@ -74,12 +75,34 @@ impl BjsHost {
             "chat_id": chat,
             "user_id": user,
         });
+        self.check_pending_runs()?;
         let mut job = self.new_job(JobKind::ScheduledRun, params);
         job.run_at = Timestamp::now().plus_millis((seconds * 1000.0) as i64);
         job.label = label;
         // A delayed run costs two iterations: one now, one when it runs.
         job.cost = 1;
         self.start_job(job)
+    }
+
+    /// Fails when the bot already has as many delayed runs waiting as it may.
+    fn check_pending_runs(&mut self) -> Result<(), String> {
+        let max = self.ctx.services.config.sandbox.max_pending_runs_per_bot;
+        let waiting = match self.pending_runs {
+            Some(n) => n,
+            None => {
+                let store = &self.ctx.services.store;
+                let n = self
+                    .block_on(store.pending_jobs(self.ctx.bot.number, JobKind::ScheduledRun))
+                    .map_err(|e| e.message)?;
+                self.pending_runs = Some(n);
+                n
+            }
+        };
+        let mine = self.effects.jobs.iter().filter(|j| j.kind == JobKind::ScheduledRun).count() as u64;
+        if waiting + mine >= max {
+            return Err(format!("The bot has {max} delayed runs waiting already, the most it may have"));
+        }
+        Ok(())
     }
 
     /// `Bot.clearRunAfter({label})`: cancels the bot's delayed runs with this label.

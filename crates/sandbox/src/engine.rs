@@ -48,7 +48,23 @@ impl Engine {
         self.deadline.store(deadline.duration_since(self.base).as_nanos() as u64, Ordering::Release);
         let host = Rc::new(RefCell::new(Some(host)));
         let outcome = match Context::custom::<Intrinsics>(&self.runtime) {
-            Ok(context) => context.with(|ctx| execute(&ctx, &program, host.clone())),
+            Ok(context) => {
+                let outcome = context.with(|ctx| execute(&ctx, &program, host.clone()));
+                // QuickJS throws `null` when it cannot even allocate its out-of-memory error (and
+                // the memory is free again once the error unwinds, so it cannot be measured).
+                match outcome {
+                    Outcome::Failed(mut error)
+                        if error.kind == FailureKind::Exception
+                            && error.message == "null"
+                            && error.stack.is_empty() =>
+                    {
+                        error.kind = FailureKind::OutOfMemory;
+                        error.message = format!("{} (or it threw null)", out_of_memory(&self.config));
+                        Outcome::Failed(error)
+                    }
+                    other => other,
+                }
+            }
             Err(e) => Outcome::Failed(ScriptError {
                 kind: FailureKind::Internal,
                 message: e.to_string(),
@@ -88,6 +104,11 @@ impl Engine {
         }
         started.elapsed() / n.max(1)
     }
+}
+
+/// The error of a run that used up its memory.
+fn out_of_memory(config: &SandboxConfig) -> String {
+    format!("Out of memory: the script used more than {} MiB", config.memory_bytes / (1024 * 1024))
 }
 
 fn new_runtime(config: &SandboxConfig, base: Instant, deadline: Arc<AtomicU64>) -> Runtime {

@@ -131,6 +131,16 @@ async fn misbehaving_scripts_end_with_an_error_and_the_sandbox_goes_on() {
         .unwrap();
     let Outcome::Failed(error) = outcome else { panic!() };
     assert_eq!(error.kind, FailureKind::OutOfMemory, "{error:?}");
+    for bomb in [
+        "var s = []; while (true) { s.push('x'.repeat(100000) + s.length); }",
+        "var o = {}; var i = 0; while (true) { o['k' + i] = [i++, {a: i}]; }",
+        "var a = []; while (true) { a.push({}); }",
+    ] {
+        let (outcome, _) = sb.run(program(bomb), Recorder::default()).await.unwrap();
+        let Outcome::Failed(error) = outcome else { panic!("{bomb}") };
+        assert_eq!(error.kind, FailureKind::OutOfMemory, "{bomb}: {error:?}");
+        assert!(error.message.contains("memory") && error.message != "null", "{bomb}: {error:?}");
+    }
 
     let (outcome, _) =
         sb.run(program("function f(n) { return f(n + 1) + 1 } f(0)"), Recorder::default()).await.unwrap();

@@ -49,6 +49,8 @@ pub trait JobStore {
     async fn latest_job(&self, bot: i64, kind: JobKind) -> Result<Option<Job>>;
     /// Cancels a job that has not started; `false` when it has.
     async fn cancel_job(&self, id: i64, now: Timestamp) -> Result<bool>;
+    /// How many jobs of this kind wait to run for the bot.
+    async fn pending_jobs(&self, bot: i64, kind: JobKind) -> Result<u64>;
 }
 
 impl JobStore for Store {
@@ -178,6 +180,18 @@ impl JobStore for Store {
         let row =
             sqlx::query(sql).bind(bot).bind(kind.as_str()).fetch_optional(&self.read).await.map_err(db)?;
         row.map(|r| job_row(&r)).transpose()
+    }
+
+    async fn pending_jobs(&self, bot: i64, kind: JobKind) -> Result<u64> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM jobs WHERE bot_id = $1 AND kind = $2 AND status = 'enqueued'",
+        )
+        .bind(bot)
+        .bind(kind.as_str())
+        .fetch_one(&self.read)
+        .await
+        .map_err(db)?;
+        Ok(u64::try_from(get::<i64>(&row, "n")?).unwrap_or(0))
     }
 
     async fn cancel_job(&self, id: i64, now: Timestamp) -> Result<bool> {

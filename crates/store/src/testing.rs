@@ -64,6 +64,21 @@ impl TestDatabase {
         }
     }
 
+    /// A number one query finds (`SELECT COUNT(*) …`), read directly from the database.
+    pub async fn count(&self, query: &str) -> i64 {
+        let sql = sqlx::AssertSqlSafe(query.to_owned());
+        match self.backend {
+            crate::Backend::Sqlite => {
+                let mut conn = sqlx::SqliteConnection::connect(&self.url).await.expect("connect to SQLite");
+                sqlx::query_scalar(sql).fetch_one(&mut conn).await.expect("query runs")
+            }
+            crate::Backend::Postgres => {
+                let mut conn = sqlx::PgConnection::connect(&self.url).await.expect("connect to PostgreSQL");
+                sqlx::query_scalar(sql).fetch_one(&mut conn).await.expect("query runs")
+            }
+        }
+    }
+
     /// The same database again, for a second node; only the first drops it.
     pub fn share(other: &TestDatabase) -> Self {
         Self { url: other.url.clone(), backend: other.backend, _dir: None, drop_pg: None }

@@ -5,7 +5,8 @@
 //! traffic from the same address. Buckets are `governor`'s. Every answer carries
 //! `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`; a refused one is a 429 with
 //! `Retry-After`, in the dialect's envelope. Requests whose URL holds an encoded NUL (`%00`) are
-//! refused here too, before any lookup.
+//! refused here too, before any lookup, and a handler that has not answered within
+//! `http.request_timeout_secs` is answered with a timeout error.
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
@@ -110,7 +111,16 @@ pub async fn limit<D: Dialect>(State(state): State<AppState>, request: Request, 
     };
     let decision = state.limiter.check(&key);
     let mut response = if decision.allowed {
-        next.run(Request::from_parts(parts, body)).await
+        // Bounds the time to the answer's head (event streams and downloads then stream on).
+        let limit = Duration::from_secs(state.services.config.http.request_timeout_secs.max(1));
+        match tokio::time::timeout(limit, next.run(Request::from_parts(parts, body))).await {
+            Ok(response) => response,
+            Err(_) => ApiError::<D>::new(Error::new(
+                botyard_domain::ErrorCode::Timeout,
+                format!("The request took longer than {} seconds", limit.as_secs()),
+            ))
+            .into_response(),
+        }
     } else {
         ApiError::<D>::new(Error::rate_limited(decision.reset_secs)).into_response()
     };

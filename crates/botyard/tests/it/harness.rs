@@ -91,6 +91,11 @@ impl TestServer {
         self._db.execute(statement).await;
     }
 
+    /// A count read from the server's database directly (`SELECT COUNT(*) …`).
+    pub async fn count(&self, query: &str) -> i64 {
+        self._db.count(query).await
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.server.url())
     }

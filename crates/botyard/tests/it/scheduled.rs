@@ -226,3 +226,40 @@ async fn scripts_start_imports() {
         s.stop().await;
     }
 }
+
+#[tokio::test]
+async fn delayed_runs_cannot_fan_out_without_bound() {
+    for backend in backends() {
+        let s = TestServer::start_with(backend, |c| {
+            quick(c);
+            c.sandbox.max_pending_runs_per_bot = 20;
+        })
+        .await;
+        let ann = s.sign_up("ann@example.com").await;
+        // Each run schedules two more: without a bound, 2^n jobs.
+        let bot = s
+            .bot(
+                &ann,
+                "Fan",
+                &[cmd("/fan", "", "Bot.run({command: '/fan', run_after: 0.05}); Bot.run({command: '/fan', run_after: 0.05});")],
+            )
+            .await;
+        let mut chat = s.chat(&bot).await;
+        chat.ask("/fan", 0).await;
+        // Wait until the bound refused some runs.
+        let errors = format!("/v2/bots/{}/error_logs", bot.id);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let logs = s.bb(&ann, Method::GET, &errors, Value::Null).await;
+            if logs.body.to_string().contains("delayed runs waiting already") {
+                break;
+            }
+            assert!(Instant::now() < deadline, "no refusal: {}", logs.body);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let pending =
+            s.count("SELECT COUNT(*) FROM jobs WHERE kind = 'scheduled_run' AND status = 'enqueued'").await;
+        assert!(pending <= 20, "at most the bound waits: {pending}");
+        s.stop().await;
+    }
+}

@@ -15,6 +15,7 @@ use botyard_domain::bot::Bot;
 use botyard_domain::{Error, ErrorCode, Result};
 use botyard_runtime::Runtime;
 use serde_json::{Value, json};
+use subtle::ConstantTimeEq;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -101,7 +102,12 @@ impl Telegram {
     pub async fn webhook(&self, bot: &Bot, secret: Option<&str>, update: Value) -> Result<()> {
         use botyard_store::TelegramStore;
         let (_, expected) = self.inner.services.store.receiver(bot.number).await?;
-        if expected.is_none() || expected.as_deref() != secret {
+        let matches = match (expected.as_deref(), secret) {
+            // Compared in constant time, so the answer's timing does not reveal the secret.
+            (Some(expected), Some(given)) => bool::from(expected.as_bytes().ct_eq(given.as_bytes())),
+            _ => false,
+        };
+        if !matches {
             return Err(Error::unauthorized("Wrong or missing X-Telegram-Bot-Api-Secret-Token"));
         }
         updates::handle(self, bot, update).await
