@@ -89,7 +89,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let background = Background::start(&services);
-    let runtime = Runtime::start(services.clone());
+    let runtime = Runtime::start(services.clone()).await.map_err(|e| anyhow!("starting the runtime: {e}"))?;
     let jobs = Jobs::start(services.clone(), runtime.clone());
     let telegram = Telegram::start(services.clone(), runtime.clone());
     let router = app(AppState::new(services.clone(), runtime.clone(), jobs.clone(), telegram.clone()));

@@ -30,6 +30,7 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub cache: CacheConfig,
     pub sandbox: SandboxSettings,
+    pub runtime: RuntimeSettings,
     pub jobs: JobsSettings,
     pub outbound: OutboundSettings,
     pub telegram: TelegramSettings,
@@ -68,6 +69,23 @@ impl Default for SandboxSettings {
             max_subcommands: 50,
             max_pending_runs_per_bot: 1000,
         }
+    }
+}
+
+/// How messages are queued and run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RuntimeSettings {
+    /// How long a node's claim on what it accepted lasts without renewal; after a crash, another
+    /// node runs what it left once this has passed (on SQLite, the restarted node does at once).
+    pub node_lease_secs: u64,
+    /// Messages one chat may have waiting; the web chat and Chat API answer 429 beyond.
+    pub max_queued_per_chat: usize,
+}
+
+impl Default for RuntimeSettings {
+    fn default() -> Self {
+        Self { node_lease_secs: 15, max_queued_per_chat: 100 }
     }
 }
 
@@ -304,6 +322,7 @@ impl Default for Config {
             database: DatabaseConfig::default(),
             cache: CacheConfig::default(),
             sandbox: SandboxSettings::default(),
+            runtime: RuntimeSettings::default(),
             jobs: JobsSettings::default(),
             outbound: OutboundSettings::default(),
             telegram: TelegramSettings::default(),

@@ -30,13 +30,18 @@ pub struct RunEffects {
     pub outbox: Vec<OutboxItem>,
     /// The job this run is for, and what it does to it (kept even when the run fails).
     pub job: Option<(crate::job::JobLease, crate::job::JobUpdate)>,
+    /// The inbox row the run works off, removed by its commit (kept even when the run fails).
+    pub ticket: Option<crate::arrival::Ticket>,
+    /// What the run starts in its chats (`Bot.run` without a delay), stored with its commit.
+    pub arrivals: Vec<crate::arrival::NewArrival>,
     /// Iterations the run used (counted even when it fails).
     pub iterations: u64,
     pub error: Option<ErrorEntry>,
 }
 
 impl RunEffects {
-    /// Only what a failed run keeps: its iterations and its error.
+    /// Only what a failed run keeps: its iterations, its error, its job's and inbox's bookkeeping,
+    /// and the end of a wait for a reply.
     pub fn failed(&self, error: ErrorEntry) -> Self {
         Self {
             bot: self.bot,
@@ -44,6 +49,14 @@ impl RunEffects {
             iterations: self.iterations,
             error: Some(error),
             job: self.job.clone(),
+            ticket: self.ticket.clone(),
+            // A failed answer to a `need_reply` still ends the wait.
+            pending: self
+                .pending
+                .iter()
+                .filter(|p| matches!(p, PendingChange::Clear { .. }))
+                .cloned()
+                .collect(),
             ..Self::default()
         }
     }

@@ -5,6 +5,7 @@
 pub mod access;
 pub mod account;
 pub mod app;
+pub mod arrival;
 pub mod bot;
 pub mod command;
 pub mod content;

@@ -17,12 +17,13 @@ pub struct Committer {
 }
 
 impl Committer {
-    pub fn start(store: Store) -> Self {
+    /// Starts committing for `node` (the owner of the runs' inbox rows).
+    pub fn start(store: Store, node: String) -> Self {
         let (requests, mut pending) = mpsc::channel::<Request>(4 * BATCH);
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(BATCH);
             while pending.recv_many(&mut batch, BATCH).await > 0 {
-                commit(&store, std::mem::take(&mut batch)).await;
+                commit(&store, &node, std::mem::take(&mut batch)).await;
             }
         });
         Self { requests }
@@ -35,10 +36,10 @@ impl Committer {
     }
 }
 
-async fn commit(store: &Store, batch: Vec<Request>) {
+async fn commit(store: &Store, node: &str, batch: Vec<Request>) {
     let now = Timestamp::now();
     let (effects, answers): (Vec<RunEffects>, Vec<_>) = batch.into_iter().unzip();
-    match store.commit_runs(&effects, now).await {
+    match store.commit_runs(&effects, node, now).await {
         Ok(done) => {
             for (answer, run) in answers.into_iter().zip(done) {
                 let _ = answer.send(Ok(run));
@@ -47,7 +48,7 @@ async fn commit(store: &Store, batch: Vec<Request>) {
         Err(_) if effects.len() > 1 => {
             // One run's effects broke the batch: commit each alone so the others still land.
             for (run, answer) in effects.into_iter().zip(answers) {
-                let result = store.commit_runs(std::slice::from_ref(&run), now).await;
+                let result = store.commit_runs(std::slice::from_ref(&run), node, now).await;
                 let _ = answer.send(result.map(|mut done| done.pop().unwrap_or_default()));
             }
         }

@@ -2,6 +2,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use botyard_domain::arrival::Ticket;
 use botyard_domain::conversation::{BotUser, Chat, ChatMessage};
 use botyard_domain::job::{JobLease, JobUpdate};
 use serde_json::{Map, Value};
@@ -21,6 +22,8 @@ pub struct Incoming {
     /// The job this run is for (a delayed run, a broadcast's chat, …): its update commits with the
     /// run's effects, and the job's handler hears how the run went.
     pub job: Option<JobHook>,
+    /// The inbox row it was accepted as; the run's commit removes it.
+    pub ticket: Option<Ticket>,
 }
 
 /// A run's tie to its job.
@@ -68,8 +71,9 @@ impl JobHook {
 pub enum IncomingKind {
     /// A message a user wrote (already stored).
     Message { text: String, message: ChatMessage },
-    /// A press of an inline button: its command, and the bot message it is under.
-    Button { data: String, message: Option<ChatMessage> },
+    /// A press of an inline button: its command, the bot message it is under, and the channel's
+    /// own view of the press (Telegram's `callback_query`).
+    Button { data: String, message: Option<ChatMessage>, callback: Option<Value> },
     /// A custom event with a type and payload; only `on(type)` handlers run.
     Event { name: String, payload: Value },
     /// A command started by `Bot.run` (without delay) in an earlier run, by a job, or by an HTTP

@@ -15,6 +15,7 @@ pub mod channel_api;
 pub mod committer;
 pub mod host;
 pub mod hub;
+pub mod inbox;
 pub mod incoming;
 pub mod meter;
 mod panels;
@@ -33,6 +34,7 @@ use botyard_store::{CommittedRun, ConversationStore};
 
 use committer::Committer;
 use hub::{ChatEvent, Hub};
+pub use inbox::{Accept, Accepted, Arriving};
 pub use incoming::{Incoming, IncomingKind, JobHook, RunReport};
 use meter::Meter;
 
@@ -59,8 +61,9 @@ struct Inner {
 }
 
 impl Runtime {
-    /// Starts the sandbox's executors and the committer. Call inside a Tokio runtime.
-    pub fn start(services: Services) -> Self {
+    /// Starts the sandbox's executors and the committer, takes this node's lease and queues what
+    /// was accepted before a crash (before it returns, so it runs before anything new).
+    pub async fn start(services: Services) -> botyard_domain::Result<Self> {
         let settings = &services.config.sandbox;
         let executors = if settings.executors == 0 {
             std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).max(2)
@@ -72,13 +75,14 @@ impl Runtime {
             memory_bytes: settings.memory_mib * 1024 * 1024,
             stack_bytes: settings.stack_kib * 1024,
         });
+        let node = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
         let runtime = Self {
             inner: Arc::new(Inner {
-                committer: Committer::start(services.store.clone()),
+                committer: Committer::start(services.store.clone(), node.clone()),
                 sandbox,
                 meter: Meter::default(),
                 hub: Hub::default(),
-                node: uuid::Uuid::new_v4().simple().to_string()[..12].to_owned(),
+                node,
                 queues: Mutex::new(HashMap::new()),
                 stopping: tokio_util::sync::CancellationToken::new(),
                 commits: Arc::new(tokio::sync::Notify::new()),
@@ -91,7 +95,28 @@ impl Runtime {
                 Runtime { inner }.notified(payload);
             }
         }));
-        runtime
+        runtime.keep_inbox().await?;
+        Ok(runtime)
+    }
+
+    /// This node's name in the inbox and in notifications.
+    pub fn node(&self) -> &str {
+        &self.inner.node
+    }
+
+    /// Refuses with `RateLimited` when the chat has as many things waiting as it may.
+    pub(crate) fn check_room(&self, chat: i64) -> botyard_domain::Result<()> {
+        let max = self.inner.services.config.runtime.max_queued_per_chat.max(1);
+        let queues = self.inner.queues.lock().unwrap_or_else(|e| e.into_inner());
+        if queues.get(&chat).is_some_and(|q| q.len() >= max) {
+            return Err(botyard_domain::Error {
+                message: format!(
+                    "This chat already has {max} messages waiting for the bot; send again shortly"
+                ),
+                ..botyard_domain::Error::rate_limited(1)
+            });
+        }
+        Ok(())
     }
 
     /// Ends long-lived streams (the server is stopping).
@@ -165,15 +190,17 @@ impl Runtime {
         options: serde_json::Value,
     ) -> botyard_domain::Result<()> {
         let (chat, created) = self.system_chat(bot).await?;
-        self.submit(Incoming {
+        self.accept(Accept {
             bot,
             chat,
             user: None,
             chat_created: created,
             user_created: false,
-            kind: IncomingKind::Command { text: command.to_owned(), options, globals: Default::default() },
-            job: None,
-        });
+            what: Arriving::Command { text: command.to_owned(), options, globals: Default::default() },
+            telegram_update: None,
+            bounded: false,
+        })
+        .await?;
         Ok(())
     }
 
@@ -194,7 +221,8 @@ impl Runtime {
             .await
     }
 
-    /// Runs a command in a chat of the bot (its system chat when `chat` is `None`), as `user`.
+    /// Runs a command in a chat of the bot (its system chat when `chat` is `None`), as `user`,
+    /// accepted durably like a message.
     pub async fn run_command(
         &self,
         bot: i64,
@@ -203,8 +231,29 @@ impl Runtime {
         command: &str,
         options: serde_json::Value,
     ) -> botyard_domain::Result<()> {
-        let kind = IncomingKind::Command { text: command.to_owned(), options, globals: Default::default() };
-        self.run_in(bot, chat, user, kind, None).await
+        let store = &self.inner.services.store;
+        let (chat, chat_created) = match chat {
+            Some(id) => {
+                (store.chat(bot, id).await?.ok_or_else(|| botyard_domain::Error::not_found("Chat"))?, false)
+            }
+            None => self.system_chat(bot).await?,
+        };
+        let user = match user {
+            Some(id) => store.bot_user(bot, id).await?,
+            None => None,
+        };
+        self.accept(Accept {
+            bot,
+            chat,
+            user,
+            chat_created,
+            user_created: false,
+            what: Arriving::Command { text: command.to_owned(), options, globals: Default::default() },
+            telegram_update: None,
+            bounded: false,
+        })
+        .await?;
+        Ok(())
     }
 
     /// Runs `kind` for a job in a chat of the bot (its system chat when `chat` is `None`), as
@@ -246,7 +295,16 @@ impl Runtime {
             Some(id) => store.bot_user(bot, id).await?,
             None => None,
         };
-        self.submit(Incoming { bot, chat, user, chat_created, user_created: false, kind, job: hook });
+        self.submit(Incoming {
+            bot,
+            chat,
+            user,
+            chat_created,
+            user_created: false,
+            kind,
+            job: hook,
+            ticket: None,
+        });
         Ok(())
     }
 

@@ -4,13 +4,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use botyard_domain::arrival::{Arrival, NewArrival};
 use botyard_domain::bot::Bot;
 use botyard_domain::command::Command;
 use botyard_domain::effects::{ErrorEntry, OutgoingMessage, PendingChange, RunEffects};
 use botyard_domain::matching::{CommandSet, Route};
 use botyard_domain::{BotRef, ErrorCode, Result, Timestamp, conversation};
 use botyard_sandbox::{Body, FailureKind, Outcome, Program};
-use botyard_store::RunStore;
+use botyard_store::{CommittedRun, RunStore};
 use serde_json::{Map, Value, json};
 
 use crate::host::{BjsHost, RunContext};
@@ -37,10 +38,28 @@ pub async fn process(rt: &Runtime, incoming: Incoming) -> Vec<Incoming> {
     }
 }
 
-/// Tells the run's job (if any) that the run did not happen.
-fn skipped(incoming: &Incoming, why: &str) {
+/// Tells the run's job (if any) that the run did not happen, and takes the arrival out of the
+/// inbox.
+async fn skipped(rt: &Runtime, incoming: &Incoming, why: &str) -> Result<()> {
     if let Some(hook) = &incoming.job {
         hook.tell(RunReport::Skipped(why.to_owned()));
+    }
+    if let Some(ticket) = &incoming.ticket {
+        let effects = RunEffects { bot: incoming.bot, ticket: Some(ticket.clone()), ..RunEffects::default() };
+        settle(rt.committer().commit(effects).await)?;
+    }
+    Ok(())
+}
+
+/// A commit's outcome, where losing the arrival to another node is no failure: it runs there.
+fn settle(committed: Result<CommittedRun>) -> Result<Option<CommittedRun>> {
+    match committed {
+        Ok(done) => Ok(Some(done)),
+        Err(e) if e.message == botyard_store::TICKET_LOST => {
+            tracing::info!("a run's arrival was taken over by another node; its effects are dropped here");
+            Ok(None)
+        }
+        Err(e) => Err(e),
     }
 }
 
@@ -54,7 +73,7 @@ struct Plan {
 async fn try_process(rt: &Runtime, incoming: &Incoming) -> Result<Vec<Incoming>> {
     let services = rt.services();
     let Some(bot) = services.find_bot(&BotRef::Number(incoming.bot)).await? else {
-        skipped(incoming, "the bot no longer exists");
+        skipped(rt, incoming, "the bot no longer exists").await?;
         return Ok(Vec::new());
     };
     if !bot.accepts_messages() || incoming.chat.blocked {
@@ -63,7 +82,12 @@ async fn try_process(rt: &Runtime, incoming: &Incoming) -> Result<Vec<Incoming>>
             chat = incoming.chat.id,
             "not processed: the bot is stopped or the chat is blocked"
         );
-        skipped(incoming, if incoming.chat.blocked { "the chat is blocked" } else { "the bot is stopped" });
+        skipped(
+            rt,
+            incoming,
+            if incoming.chat.blocked { "the chat is blocked" } else { "the bot is stopped" },
+        )
+        .await?;
         return Ok(Vec::new());
     }
     let allowance = match rt.meter().check(services, &bot.workspace_id, 1).await {
@@ -71,7 +95,7 @@ async fn try_process(rt: &Runtime, incoming: &Incoming) -> Result<Vec<Incoming>>
         Err(e) if e.code == ErrorCode::QuotaExceeded => {
             let entry = error_entry(incoming, None, e.message.clone(), String::new());
             services.store.insert_error(bot.number, &entry).await?;
-            skipped(incoming, &e.message);
+            skipped(rt, incoming, &e.message).await?;
             return Ok(Vec::new());
         }
         Err(e) => return Err(e),
@@ -87,6 +111,7 @@ async fn try_process(rt: &Runtime, incoming: &Incoming) -> Result<Vec<Incoming>>
     if let Some(hook) = &incoming.job {
         plan.effects.job = Some((hook.lease.clone(), hook.on_success.clone()));
     }
+    plan.effects.ticket = incoming.ticket.clone();
     let command_name = plan.command.as_ref().map(|c| c.command.clone());
     let context = RunContext {
         handle: tokio::runtime::Handle::current(),
@@ -116,23 +141,32 @@ async fn try_process(rt: &Runtime, incoming: &Incoming) -> Result<Vec<Incoming>>
     };
     match outcome {
         Outcome::Completed { .. } => {
-            let follow_ups = host.follow_ups.clone();
-            commit(rt, &bot, host.effects).await?;
+            let mut effects = host.effects;
+            // `Bot.run` without a delay: next in the chat (or in the chat it names), durably.
+            effects.arrivals = host
+                .follow_ups
+                .into_iter()
+                .map(|f| NewArrival {
+                    bot: incoming.bot,
+                    chat: f.chat.unwrap_or(incoming.chat.id),
+                    user: incoming.user.as_ref().map(|u| u.id),
+                    arrival: Arrival::Command { text: f.text, options: f.options, globals: Map::new() },
+                })
+                .collect();
+            let done = commit(rt, &bot, effects).await?;
             if let Some(hook) = &incoming.job {
                 hook.tell(RunReport::Completed);
             }
-            Ok(follow_ups
-                .into_iter()
-                .map(|f| Incoming {
-                    bot: incoming.bot,
-                    chat: incoming.chat.clone(),
-                    user: incoming.user.clone(),
-                    chat_created: false,
-                    user_created: false,
-                    kind: IncomingKind::Command { text: f.text, options: f.options, globals: Map::new() },
-                    job: None,
-                })
-                .collect())
+            let mut here = Vec::new();
+            for entry in done.map(|d| d.arrivals).unwrap_or_default() {
+                let same_chat = entry.chat == incoming.chat.id;
+                match rt.incoming_of(entry).await? {
+                    Some(next) if same_chat => here.push(next),
+                    Some(next) => rt.submit(next),
+                    None => {}
+                }
+            }
+            Ok(here)
         }
         Outcome::Failed(error) => {
             let kind = match error.kind {
@@ -301,7 +335,7 @@ fn base_globals(bot: &Bot, incoming: &Incoming) -> Map<String, Value> {
     );
     let request = match &incoming.kind {
         IncomingKind::Message { message, text } => json!({"message_id": message.uid, "text": text}),
-        IncomingKind::Button { data, message } => {
+        IncomingKind::Button { data, message, .. } => {
             json!({"data": data, "message": {"message_id": message.as_ref().map(|m| m.uid.clone())}})
         }
         IncomingKind::Event { name, payload } => json!({"type": name, "payload": payload}),
@@ -354,7 +388,7 @@ async fn run_error_command(
     let effects =
         RunEffects { bot: bot.number, workspace: Some(bot.workspace_id.clone()), ..RunEffects::default() };
     match rt.sandbox().run(program, BjsHost::new(context, effects)).await {
-        Some((Outcome::Completed { .. }, host)) => commit(rt, bot, host.effects).await,
+        Some((Outcome::Completed { .. }, host)) => commit(rt, bot, host.effects).await.map(|_| ()),
         Some((Outcome::Failed(error), host)) => {
             let entry = error_entry(
                 incoming,
@@ -362,7 +396,7 @@ async fn run_error_command(
                 format!("The ! command failed too: {}", error.message),
                 script_stack(&error.stack),
             );
-            commit(rt, bot, host.effects.failed(entry)).await
+            commit(rt, bot, host.effects.failed(entry)).await.map(|_| ())
         }
         None => Ok(()),
     }
@@ -389,15 +423,15 @@ fn error_entry(
     }
 }
 
-/// Commits effects and delivers what they wrote.
-async fn commit(rt: &Runtime, bot: &Bot, effects: RunEffects) -> Result<()> {
+/// Commits effects and delivers what they wrote; `None` when another node took the run over.
+async fn commit(rt: &Runtime, bot: &Bot, effects: RunEffects) -> Result<Option<CommittedRun>> {
     let iterations = effects.iterations;
     let panels_changed = !effects.panels.is_empty();
-    let done = rt.committer().commit(effects).await?;
+    let Some(done) = settle(rt.committer().commit(effects).await)? else { return Ok(None) };
     if panels_changed {
         rt.services().changed(botyard_core::changes::Change::Content(bot.number)).await;
     }
     rt.meter().add(&bot.workspace_id, iterations);
-    rt.deliver(done).await;
-    Ok(())
+    rt.deliver(done.clone()).await;
+    Ok(Some(done))
 }

@@ -12,7 +12,7 @@ use botyard_store::{BotStore, ChatKey, ConversationStore, NewMessage, RunStore};
 use serde_json::{Map, Value};
 
 use crate::hub::ChatEvent;
-use crate::{Incoming, IncomingKind, Runtime, new_message_uid};
+use crate::{Accept, Accepted, Arriving, Runtime, new_message_uid};
 
 /// Prefix of the keys web chat users authenticate with (`x-user-key`).
 const USER_KEY_PREFIX: &str = "byu_";
@@ -229,7 +229,6 @@ impl Runtime {
         if processes {
             self.refuse_over_quota(bot, &chat, user).await?;
         }
-        let text = conversation::payload_text(&payload).unwrap_or_default().to_owned();
         let new = NewMessage {
             uid: new_message_uid(),
             bot: bot.number,
@@ -238,21 +237,29 @@ impl Runtime {
             payload,
             metadata,
             at: Timestamp::now(),
+            external_id: None,
         };
-        let message = self.services().store.insert_message(&new).await?;
+        let message = if processes {
+            let accepted = self
+                .accept(Accept {
+                    bot: bot.number,
+                    chat,
+                    user: Some(user.clone()),
+                    chat_created: false,
+                    user_created: false,
+                    what: Arriving::Message(new),
+                    telegram_update: None,
+                    bounded: true,
+                })
+                .await?;
+            match accepted {
+                Accepted::Queued(Some(message)) => message,
+                _ => return Err(Error::internal("a web message was not stored")),
+            }
+        } else {
+            self.services().store.insert_message(&new).await?
+        };
         self.publish(ChatEvent::Created(Arc::new(message.clone()))).await;
-        if processes {
-            let kind = IncomingKind::Message { text, message: message.clone() };
-            self.submit(Incoming {
-                bot: bot.number,
-                chat,
-                user: Some(user.clone()),
-                chat_created: false,
-                user_created: false,
-                kind,
-                job: None,
-            });
-        }
         Ok(message)
     }
 
@@ -279,7 +286,7 @@ impl Runtime {
             return Ok(());
         }
         self.refuse_over_quota(bot, &chat, user).await?;
-        let kind = if name == "callback" {
+        let what = if name == "callback" {
             let data = payload
                 .get("data")
                 .and_then(Value::as_str)
@@ -290,19 +297,21 @@ impl Runtime {
                 }
                 None => None,
             };
-            IncomingKind::Button { data: data.to_owned(), message }
+            Arriving::Button { data: data.to_owned(), message, callback: None }
         } else {
-            IncomingKind::Event { name, payload }
+            Arriving::Event { name, payload }
         };
-        self.submit(Incoming {
+        self.accept(Accept {
             bot: bot.number,
             chat,
             user: Some(user.clone()),
             chat_created: false,
             user_created: false,
-            kind,
-            job: None,
-        });
+            what,
+            telegram_update: None,
+            bounded: true,
+        })
+        .await?;
         Ok(())
     }
 

@@ -28,6 +28,8 @@ pub struct NewMessage {
     pub payload: Value,
     pub metadata: Option<Map<String, Value>>,
     pub at: Timestamp,
+    /// The channel's own id of the message (Telegram's `message_id`), when it has one.
+    pub external_id: Option<String>,
 }
 
 #[allow(async_fn_in_trait)] // used through the concrete `Store`, whose futures are `Send`
@@ -498,8 +500,8 @@ where
     let payload = to_json(&m.payload)?;
     let metadata = m.metadata.as_ref().map(to_json).transpose()?;
     let row = sqlx::query(
-        "INSERT INTO messages (uid, bot_id, chat_id, user_id, payload, metadata, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
+        "INSERT INTO messages (uid, bot_id, chat_id, user_id, payload, metadata, created_at, updated_at, external_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8) RETURNING id",
     )
     .bind(&m.uid)
     .bind(m.bot)
@@ -508,6 +510,7 @@ where
     .bind(payload)
     .bind(metadata)
     .bind(m.at.millis())
+    .bind(&m.external_id)
     .fetch_one(executor)
     .await
     .map_err(|e| unique_or_db(e, "A message with this id already exists"))?;

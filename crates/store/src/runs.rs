@@ -3,11 +3,12 @@
 
 use std::collections::BTreeMap;
 
+use botyard_domain::arrival::InboxEntry;
 use botyard_domain::conversation::ChatMessage;
 use botyard_domain::effects::{ErrorEntry, ErrorLog, GroupChange, PendingChange, RunEffects};
 use botyard_domain::property::{Property, PropertyScope, PropertyType};
 use botyard_domain::text::without_nul;
-use botyard_domain::{Result, Timestamp, WorkspaceId};
+use botyard_domain::{Error, Result, Timestamp, WorkspaceId};
 use serde_json::Value;
 use sqlx::Any;
 use sqlx::any::AnyRow;
@@ -17,11 +18,16 @@ use crate::conversations::{self, NewMessage, insert_message};
 use crate::error::{db, json, to_json};
 use crate::rows::get;
 
+/// The error of a commit whose run's inbox row another node took over (it runs it there).
+pub const TICKET_LOST: &str = "another node took over this run";
+
 /// What committing one run wrote, for delivery to the chat.
 #[derive(Debug, Clone, Default)]
 pub struct CommittedRun {
     pub messages: Vec<ChatMessage>,
     pub edited: Vec<ChatMessage>,
+    /// What the run started in its chats, now in the inbox.
+    pub arrivals: Vec<InboxEntry>,
 }
 
 #[allow(async_fn_in_trait)] // used through the concrete `Store`, whose futures are `Send`
@@ -56,8 +62,10 @@ pub trait RunStore {
     async fn insert_error(&self, bot: i64, entry: &ErrorEntry) -> Result<()>;
     /// Iterations the workspace used in the month (`YYYY-MM`).
     async fn usage(&self, workspace: &WorkspaceId, month: &str) -> Result<i64>;
-    /// Writes the effects of several runs in one transaction.
-    async fn commit_runs(&self, runs: &[RunEffects], now: Timestamp) -> Result<Vec<CommittedRun>>;
+    /// Writes the effects of several runs in one transaction, for `node` (which must still own the
+    /// runs' inbox rows: otherwise nothing is written and the error is [`TICKET_LOST`]).
+    async fn commit_runs(&self, runs: &[RunEffects], node: &str, now: Timestamp)
+    -> Result<Vec<CommittedRun>>;
 }
 
 impl RunStore for Store {
@@ -192,12 +200,17 @@ impl RunStore for Store {
         row.map(|r| get(&r, "iterations")).transpose().map(|n| n.unwrap_or(0))
     }
 
-    async fn commit_runs(&self, runs: &[RunEffects], now: Timestamp) -> Result<Vec<CommittedRun>> {
+    async fn commit_runs(
+        &self,
+        runs: &[RunEffects],
+        node: &str,
+        now: Timestamp,
+    ) -> Result<Vec<CommittedRun>> {
         let mut tx = self.write.begin().await.map_err(db)?;
         let mut committed = Vec::with_capacity(runs.len());
         let mut usage: BTreeMap<&str, u64> = BTreeMap::new();
         for run in runs {
-            committed.push(commit_run(&mut tx, run).await?);
+            committed.push(commit_run(&mut tx, run, node, now).await?);
             if let Some(ws) = &run.workspace
                 && run.iterations > 0
             {
@@ -213,8 +226,21 @@ impl RunStore for Store {
     }
 }
 
-async fn commit_run(tx: &mut sqlx::Transaction<'_, Any>, run: &RunEffects) -> Result<CommittedRun> {
+async fn commit_run(
+    tx: &mut sqlx::Transaction<'_, Any>,
+    run: &RunEffects,
+    node: &str,
+    now: Timestamp,
+) -> Result<CommittedRun> {
     let mut done = CommittedRun::default();
+    if let Some(ticket) = &run.ticket
+        && !crate::inbox::take_in(tx, ticket.id, &ticket.node).await?
+    {
+        return Err(Error::conflict(TICKET_LOST));
+    }
+    for arrival in &run.arrivals {
+        done.arrivals.push(crate::inbox::insert_in(tx, node, arrival, now).await?);
+    }
     for panel in &run.panels {
         crate::content::put_panel_in(tx, run.bot, panel, Timestamp::now()).await?;
     }
@@ -245,6 +271,7 @@ async fn commit_run(tx: &mut sqlx::Transaction<'_, Any>, run: &RunEffects) -> Re
             payload: m.payload.clone(),
             metadata: m.metadata.clone(),
             at: m.at,
+            external_id: None,
         };
         done.messages.push(insert_message(&mut **tx, &new).await?);
     }

@@ -14,7 +14,7 @@ use botyard_domain::conversation::Chat;
 use botyard_domain::effects::ErrorEntry;
 use botyard_domain::keyboard::Keyboard;
 use botyard_domain::{BotRef, Timestamp};
-use botyard_runtime::{Incoming, IncomingKind};
+use botyard_runtime::{Accept, Arriving};
 use botyard_store::{ConversationStore, OutboxRow, RunStore, TelegramStore};
 use serde_json::{Map, Value, json};
 use tokio::sync::Semaphore;
@@ -263,19 +263,26 @@ async fn callback(telegram: &Telegram, row: &OutboxRow, chat: &Chat, answer: Val
         Some(id) => telegram.services().store.bot_user(row.bot, id).await.ok().flatten(),
         None => None,
     };
-    telegram.runtime().submit(Incoming {
-        bot: row.bot,
-        chat: chat.clone(),
-        user,
-        chat_created: false,
-        user_created: false,
-        kind: IncomingKind::Command {
-            text: command.to_owned(),
-            options: Value::Object(options),
-            globals: Map::new(),
-        },
-        job: None,
-    });
+    let accepted = telegram
+        .runtime()
+        .accept(Accept {
+            bot: row.bot,
+            chat: chat.clone(),
+            user,
+            chat_created: false,
+            user_created: false,
+            what: Arriving::Command {
+                text: command.to_owned(),
+                options: Value::Object(options),
+                globals: Map::new(),
+            },
+            telegram_update: None,
+            bounded: false,
+        })
+        .await;
+    if let Err(e) = accepted {
+        tracing::warn!(bot = row.bot, error = %e, "could not queue an Api call's callback");
+    }
 }
 
 async fn log(telegram: &Telegram, bot: i64, chat: i64, title: String) {

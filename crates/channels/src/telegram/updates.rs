@@ -9,7 +9,7 @@ use botyard_domain::conversation::{Channel, Chat, UserProfile};
 use botyard_domain::keyboard::Keyboard;
 use botyard_domain::text::without_nul;
 use botyard_domain::{Result, Timestamp};
-use botyard_runtime::{Incoming, IncomingKind};
+use botyard_runtime::{Accept, Arriving};
 use botyard_store::{ChatKey, ConversationStore, NewMessage, TelegramStore};
 use serde_json::{Value, json};
 
@@ -18,14 +18,15 @@ use super::Telegram;
 pub(crate) async fn handle(telegram: &Telegram, bot: &Bot, update: Value) -> Result<()> {
     let store = &telegram.services().store;
     let id = update["update_id"].as_i64().unwrap_or_default();
-    if !store.record_update(bot.number, id, Timestamp::now()).await? {
-        return Ok(());
-    }
+    // Messages and button presses are recorded with what they start, in one transaction.
     if let Some(message) = update.get("message").filter(|m| m.is_object()) {
-        return message_update(telegram, bot, message).await;
+        return message_update(telegram, bot, id, message).await;
     }
     if let Some(callback) = update.get("callback_query").filter(|c| c.is_object()) {
-        return button_press(telegram, bot, callback).await;
+        return button_press(telegram, bot, id, callback).await;
+    }
+    if !store.record_update(bot.number, id, Timestamp::now()).await? {
+        return Ok(());
     }
     if let Some(member) = update.get("my_chat_member").filter(|m| m.is_object()) {
         let chat = chat_of(telegram, bot, &member["chat"]).await?.0;
@@ -74,9 +75,17 @@ async fn user_of(
         .await
 }
 
-async fn message_update(telegram: &Telegram, bot: &Bot, message: &Value) -> Result<()> {
+async fn message_update(telegram: &Telegram, bot: &Bot, update: i64, message: &Value) -> Result<()> {
     let store = &telegram.services().store;
     let (chat, chat_created) = chat_of(telegram, bot, &message["chat"]).await?;
+    if message["migrate_to_chat_id"].is_i64()
+        || message["migrate_from_chat_id"].is_i64()
+        || message.get("from").is_none()
+    {
+        if !store.record_update(bot.number, update, Timestamp::now()).await? {
+            return Ok(());
+        }
+    }
     if let Some(to) = message["migrate_to_chat_id"].as_i64() {
         // The group became a supergroup: the chat and its history move to the new id.
         return store.move_chat(chat.id, &to.to_string(), "supergroup", Timestamp::now()).await;
@@ -89,32 +98,34 @@ async fn message_update(telegram: &Telegram, bot: &Bot, message: &Value) -> Resu
     if chat.chat_type != "private" {
         store.add_participant(chat.id, user.id, Timestamp::now()).await?;
     }
-    let text = message["text"].as_str().or_else(|| message["caption"].as_str()).unwrap_or("").to_owned();
-    let stored = store
-        .insert_message(&NewMessage {
-            uid: botyard_runtime::new_message_uid(),
+    let text = message["text"].as_str().or_else(|| message["caption"].as_str()).unwrap_or("");
+    let new = NewMessage {
+        uid: botyard_runtime::new_message_uid(),
+        bot: bot.number,
+        chat_id: chat.id,
+        user_id: Some(user.id),
+        payload: json!({"type": "text", "text": without_nul(text)}),
+        metadata: Some([("telegram".to_owned(), message.clone())].into_iter().collect()),
+        at: Timestamp::now(),
+        external_id: Some(external(&message["message_id"])),
+    };
+    telegram
+        .runtime()
+        .accept(Accept {
             bot: bot.number,
-            chat_id: chat.id,
-            user_id: Some(user.id),
-            payload: json!({"type": "text", "text": text}),
-            metadata: Some([("telegram".to_owned(), message.clone())].into_iter().collect()),
-            at: Timestamp::now(),
+            chat,
+            user: Some(user),
+            chat_created,
+            user_created,
+            what: Arriving::Message(new),
+            telegram_update: Some(update),
+            bounded: false,
         })
         .await?;
-    store.set_message_external_id(stored.id, &external(&message["message_id"])).await?;
-    telegram.runtime().submit(Incoming {
-        bot: bot.number,
-        chat,
-        user: Some(user),
-        chat_created,
-        user_created,
-        kind: IncomingKind::Message { text, message: stored },
-        job: None,
-    });
     Ok(())
 }
 
-async fn button_press(telegram: &Telegram, bot: &Bot, callback: &Value) -> Result<()> {
+async fn button_press(telegram: &Telegram, bot: &Bot, update: i64, callback: &Value) -> Result<()> {
     let store = &telegram.services().store;
     if let Some(token) = &bot.telegram_token {
         // Answered at once, so the user's button stops spinning.
@@ -133,15 +144,19 @@ async fn button_press(telegram: &Telegram, bot: &Bot, callback: &Value) -> Resul
         store.message_by_external_id(chat.id, &external(&callback["message"]["message_id"])).await?;
     let data = callback["data"].as_str().unwrap_or("").to_owned();
     let data = resolve_button(&data, message.as_ref().map(|m| &m.payload)).unwrap_or(data);
-    telegram.runtime().submit(Incoming {
-        bot: bot.number,
-        chat,
-        user: Some(user),
-        chat_created,
-        user_created,
-        kind: IncomingKind::Button { data, message },
-        job: None,
-    });
+    telegram
+        .runtime()
+        .accept(Accept {
+            bot: bot.number,
+            chat,
+            user: Some(user),
+            chat_created,
+            user_created,
+            what: Arriving::Button { data, message, callback: Some(callback.clone()) },
+            telegram_update: Some(update),
+            bounded: false,
+        })
+        .await?;
     Ok(())
 }
 
