@@ -56,7 +56,7 @@ pub enum Arriving {
 #[derive(Debug, Clone)]
 pub enum Accepted {
     /// Stored and queued (with the stored message, for messages).
-    Queued(Option<ChatMessage>),
+    Queued(Option<Box<ChatMessage>>),
     /// The Telegram update was accepted before.
     Repeated,
 }
@@ -118,7 +118,7 @@ impl Runtime {
             job: None,
             ticket: Some(Ticket { id: entry.id, node: entry.node }),
         });
-        Ok(Accepted::Queued(stored))
+        Ok(Accepted::Queued(stored.map(Box::new)))
     }
 
     /// What an inbox entry asks for, loaded for a run; `None` when its chat is gone.

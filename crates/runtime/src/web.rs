@@ -253,7 +253,7 @@ impl Runtime {
                 })
                 .await?;
             match accepted {
-                Accepted::Queued(Some(message)) => message,
+                Accepted::Queued(Some(message)) => *message,
                 _ => return Err(Error::internal("a web message was not stored")),
             }
         } else {
