@@ -78,13 +78,11 @@ async fn user_of(
 async fn message_update(telegram: &Telegram, bot: &Bot, update: i64, message: &Value) -> Result<()> {
     let store = &telegram.services().store;
     let (chat, chat_created) = chat_of(telegram, bot, &message["chat"]).await?;
-    if message["migrate_to_chat_id"].is_i64()
+    let runs_nothing = message["migrate_to_chat_id"].is_i64()
         || message["migrate_from_chat_id"].is_i64()
-        || message.get("from").is_none()
-    {
-        if !store.record_update(bot.number, update, Timestamp::now()).await? {
-            return Ok(());
-        }
+        || message.get("from").is_none();
+    if runs_nothing && !store.record_update(bot.number, update, Timestamp::now()).await? {
+        return Ok(());
     }
     if let Some(to) = message["migrate_to_chat_id"].as_i64() {
         // The group became a supergroup: the chat and its history move to the new id.
