@@ -254,7 +254,7 @@ async fn nul_characters_are_refused_alike_on_both_backends() {
                 &ann,
                 Method::POST,
                 &format!("/v2/bots/{bot}/commands"),
-                json!({"command": "/a", "code": "// \u{0}"}),
+                json!({"command": "/a", "bjs_code": "// \u{0}"}),
             )
             .await,
             s.bb(&ann, Method::POST, "/v2/workspaces", json!({"name": "W\u{0}"})).await,
@@ -291,7 +291,7 @@ async fn nul_characters_are_refused_alike_on_both_backends() {
                 &ann,
                 Method::POST,
                 &format!("/v2/bots/{bot}/commands"),
-                json!({"command": "/b", "code": "var s = '\\u0000';"}),
+                json!({"command": "/b", "bjs_code": "var s = '\\u0000';"}),
             )
             .await;
         assert!(fine.status.is_success(), "{:?}", fine.body);

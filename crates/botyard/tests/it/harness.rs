@@ -42,7 +42,7 @@ pub struct Account {
     pub user_id: i64,
 }
 
-fn install_tls() {
+pub fn install_tls() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         let _ = rustls::crypto::ring::default_provider().install_default();

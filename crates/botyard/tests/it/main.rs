@@ -15,6 +15,7 @@ mod chat_api;
 mod cli;
 mod cluster;
 mod commands;
+mod crash;
 mod cross_dialect;
 mod fake_telegram;
 mod git_http;
