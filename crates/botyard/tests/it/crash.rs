@@ -168,10 +168,9 @@ async fn nothing_accepted_before_a_crash_is_lost_or_run_twice() {
         let mut child = spawn(port, data.path(), &db);
         ready(&http, &root).await;
         let deadline = Instant::now() + Duration::from_secs(90);
-        let (mut asked, mut answers) = (0, HashMap::new());
-        loop {
-            asked = 0;
-            answers.clear();
+        let (asked, answers) = loop {
+            let mut asked = 0;
+            let mut answers = HashMap::new();
             for (user_key, conversation) in &chats {
                 for (from_user, text) in messages_of(&http, &base, user_key, conversation).await {
                     if from_user {
@@ -182,10 +181,10 @@ async fn nothing_accepted_before_a_crash_is_lost_or_run_twice() {
                 }
             }
             if answers.len() >= asked || Instant::now() > deadline {
-                break;
+                break (asked, answers);
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
-        }
+        };
         let twice: Vec<_> = answers.iter().filter(|(_, n)| **n > 1).collect();
         assert!(twice.is_empty(), "{backend:?}: answered more than once: {twice:?}");
         assert_eq!(
