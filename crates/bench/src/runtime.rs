@@ -89,12 +89,17 @@ async fn sandbox_cost(runs: u32) {
     // Warm up both, then measure each on the same executor.
     sandbox.bare_context_call(100).await;
     for _ in 0..100 {
-        sandbox.run(program.clone(), NullHost).await;
+        sandbox
+            .run(botyard_sandbox::Tenant { workspace: "bench".into(), bot: 0 }, program.clone(), NullHost)
+            .await;
     }
     let bare = sandbox.bare_context_call(runs).await;
     let started = Instant::now();
     for _ in 0..runs {
-        let (outcome, _) = sandbox.run(program.clone(), NullHost).await.expect("the sandbox runs");
+        let (outcome, _) = sandbox
+            .run(botyard_sandbox::Tenant { workspace: "bench".into(), bot: 0 }, program.clone(), NullHost)
+            .await
+            .expect("the sandbox runs");
         assert!(matches!(outcome, Outcome::Completed { .. }), "{outcome:?}");
     }
     let ours = started.elapsed() / runs;

@@ -41,8 +41,13 @@ pub struct Config {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SandboxSettings {
-    /// Executor threads running bot code (0: one per CPU, at least 2).
+    /// Executor threads running bot code (0: two per CPU, at least 4).
     pub executors: usize,
+    /// Runs one workspace may have going at once (0: all executors but one), so that one tenant's
+    /// busy scripts never hold every executor.
+    pub max_runs_per_workspace: usize,
+    /// Runs one bot may have going at once (0: as many as its workspace).
+    pub max_runs_per_bot: usize,
     /// Memory limit of each executor, in MiB.
     pub memory_mib: usize,
     /// Stack limit of a run, in KiB.
@@ -56,18 +61,23 @@ pub struct SandboxSettings {
     /// How many delayed runs (`Bot.run` with `run_after`) of one bot may wait at once; runs that
     /// schedule more are refused, so a bot scheduling itself twice per run cannot fan out.
     pub max_pending_runs_per_bot: u64,
+    /// What one run may do at most (`[sandbox.run_caps]`).
+    pub run_caps: botyard_domain::effects::RunCaps,
 }
 
 impl Default for SandboxSettings {
     fn default() -> Self {
         Self {
             executors: 0,
+            max_runs_per_workspace: 0,
+            max_runs_per_bot: 0,
             memory_mib: 32,
             stack_kib: 256,
             default_time_limit_secs: 5,
             max_time_limit_secs: 25,
             max_subcommands: 50,
             max_pending_runs_per_bot: 1000,
+            run_caps: botyard_domain::effects::RunCaps::default(),
         }
     }
 }
@@ -86,6 +96,17 @@ pub struct RuntimeSettings {
 impl Default for RuntimeSettings {
     fn default() -> Self {
         Self { node_lease_secs: 15, max_queued_per_chat: 100 }
+    }
+}
+
+impl SandboxSettings {
+    /// The executor threads to start.
+    pub fn executor_count(&self) -> usize {
+        if self.executors == 0 {
+            std::thread::available_parallelism().map(|n| n.get() * 2).unwrap_or(4).max(4)
+        } else {
+            self.executors
+        }
     }
 }
 

@@ -62,6 +62,73 @@ impl RunEffects {
     }
 }
 
+/// The most one run may do of each kind of effect: what a script asks beyond is refused with an
+/// error (which ends the run unless the script catches it), so one run cannot write without bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RunCaps {
+    /// Messages sent (`Bot.sendMessage`, keyboards, `Bot.inspect`).
+    pub messages: u32,
+    /// Edits of messages.
+    pub edits: u32,
+    /// Property writes and deletions.
+    pub property_writes: u32,
+    /// Channel API calls (`Api.*`).
+    pub api_calls: u32,
+    /// Jobs started: delayed runs, HTTP requests, broadcasts, transfers.
+    pub jobs: u32,
+}
+
+impl Default for RunCaps {
+    fn default() -> Self {
+        Self { messages: 100, edits: 100, property_writes: 1000, api_calls: 100, jobs: 100 }
+    }
+}
+
+/// What a run has done so far, against its [`RunCaps`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunCounts {
+    pub messages: u32,
+    pub edits: u32,
+    pub property_writes: u32,
+    pub api_calls: u32,
+    pub jobs: u32,
+}
+
+/// A kind of effect a run is capped in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Capped {
+    Messages,
+    Edits,
+    PropertyWrites,
+    ApiCalls,
+    Jobs,
+}
+
+impl RunCounts {
+    /// Counts one more effect of `kind`, or refuses it beyond the cap.
+    pub fn spend(&mut self, caps: &RunCaps, kind: Capped) -> Result<(), String> {
+        let (used, cap, what) = match kind {
+            Capped::Messages => (&mut self.messages, caps.messages, "send at most {} messages"),
+            Capped::Edits => (&mut self.edits, caps.edits, "edit messages at most {} times"),
+            Capped::PropertyWrites => {
+                (&mut self.property_writes, caps.property_writes, "write properties at most {} times")
+            }
+            Capped::ApiCalls => (&mut self.api_calls, caps.api_calls, "make at most {} API calls"),
+            Capped::Jobs => (
+                &mut self.jobs,
+                caps.jobs,
+                "start at most {} jobs (delayed runs, HTTP requests, broadcasts, transfers)",
+            ),
+        };
+        if *used >= cap {
+            return Err(format!("A run may {}", what.replace("{}", &cap.to_string())));
+        }
+        *used += 1;
+        Ok(())
+    }
+}
+
 /// A message the bot sends.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutgoingMessage {

@@ -10,9 +10,6 @@ use serde_json::{Map, Value, json};
 
 use crate::host::{Answer, BjsHost};
 
-/// The most API calls one run may make.
-pub const API_CALLS_PER_RUN_MAX: usize = 100;
-
 impl BjsHost {
     pub(crate) fn telegram_api(&mut self, name: &str, args: &[Value]) -> Answer {
         let (method, params) = if name == "Api.call" {
@@ -25,7 +22,7 @@ impl BjsHost {
         if method.is_empty() || method.len() > 64 || !method.chars().all(|c| c.is_ascii_alphanumeric()) {
             return Err(format!("\"{method}\" is not a Telegram Bot API method"));
         }
-        let chat = self.ctx.chat.as_ref().ok_or("Api calls need a chat")?;
+        let chat = self.ctx.chat.clone().ok_or("Api calls need a chat")?;
         if chat.channel != Channel::Telegram {
             return Err(format!(
                 "Api.{method} calls the Telegram Bot API, and this chat is not a Telegram chat"
@@ -50,9 +47,7 @@ impl BjsHost {
         if let Some(user) = &self.ctx.user {
             callback.insert("user_id".into(), json!(user.id));
         }
-        if self.effects.outbox.len() >= API_CALLS_PER_RUN_MAX {
-            return Err(format!("A run may make at most {API_CALLS_PER_RUN_MAX} Api calls"));
-        }
+        self.spend(botyard_domain::effects::Capped::ApiCalls)?;
         let chat_id = chat.id;
         let callback = (!callback.is_empty()).then_some(Value::Object(callback));
         self.effects.outbox.push(OutboxItem { chat_id, method, params: Value::Object(params), callback });

@@ -10,7 +10,7 @@ use botyard_domain::bot::Bot;
 use botyard_domain::command::Command;
 use botyard_domain::conversation::{self, BotUser, Chat, ChatMessage};
 use botyard_domain::effects::{
-    GroupChange, MessageEdit, OutgoingMessage, PendingChange, PropertyWrite, RunEffects,
+    Capped, GroupChange, MessageEdit, OutgoingMessage, PendingChange, PropertyWrite, RunCounts, RunEffects,
 };
 use botyard_domain::keyboard::{self, Keyboard};
 use botyard_domain::matching::CommandSet;
@@ -58,6 +58,8 @@ pub struct BjsHost {
     subcommands: u32,
     /// The bot's delayed runs waiting when this run first scheduled one.
     pub(crate) pending_runs: Option<u64>,
+    /// What the run has done, against its caps.
+    counts: RunCounts,
 }
 
 pub(crate) type Answer = Result<HostAnswer, String>;
@@ -77,7 +79,13 @@ impl BjsHost {
             follow_ups: Vec::new(),
             subcommands: 0,
             pending_runs: None,
+            counts: RunCounts::default(),
         }
+    }
+
+    /// Counts one more effect of `kind`, refused beyond the run's cap.
+    pub(crate) fn spend(&mut self, kind: Capped) -> Result<(), String> {
+        self.counts.spend(&self.ctx.services.config.sandbox.run_caps, kind)
     }
 
     pub(crate) fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
@@ -105,6 +113,7 @@ impl BjsHost {
         };
         let text = self.substitute(text)?;
         let payload = conversation::bot_payload(&text, keyboard).map_err(fail)?;
+        self.spend(Capped::Messages)?;
         let uid = crate::new_message_uid();
         self.effects.messages.push(OutgoingMessage {
             uid: uid.clone(),
@@ -192,6 +201,7 @@ impl BjsHost {
     }
 
     fn edit(&mut self, target: Target, text: Option<String>, keyboard: Option<Keyboard>) -> Answer {
+        self.spend(Capped::Edits)?;
         let mut text_changed = text.is_some();
         // An earlier edit of the same message in this run is where this one starts from.
         let earlier = match &target {
@@ -250,6 +260,7 @@ impl BjsHost {
         kind: Option<PropertyType>,
     ) -> Answer {
         let typed = property::typed_value(name, value, kind).map_err(fail)?;
+        self.spend(Capped::PropertyWrites)?;
         self.properties.insert((scope, owner, name.to_owned()), typed.as_ref().map(|(_, v)| v.clone()));
         self.effects.properties.retain(|p| !(p.scope == scope && p.owner == owner && p.name == name));
         self.effects.properties.push(PropertyWrite {

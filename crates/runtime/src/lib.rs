@@ -65,15 +65,19 @@ impl Runtime {
     /// was accepted before a crash (before it returns, so it runs before anything new).
     pub async fn start(services: Services) -> botyard_domain::Result<Self> {
         let settings = &services.config.sandbox;
-        let executors = if settings.executors == 0 {
-            std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).max(2)
+        let executors = settings.executor_count();
+        let per_workspace = if settings.max_runs_per_workspace == 0 {
+            executors.saturating_sub(1).max(1)
         } else {
-            settings.executors
+            settings.max_runs_per_workspace
         };
+        let per_bot = if settings.max_runs_per_bot == 0 { per_workspace } else { settings.max_runs_per_bot };
         let sandbox = Sandbox::new(SandboxConfig {
             executors,
             memory_bytes: settings.memory_mib * 1024 * 1024,
             stack_bytes: settings.stack_kib * 1024,
+            per_workspace,
+            per_bot,
         });
         let node = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
         let runtime = Self {

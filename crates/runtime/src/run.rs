@@ -128,7 +128,8 @@ async fn try_process(rt: &Runtime, incoming: &Incoming) -> Result<Vec<Incoming>>
         quota_left,
     };
     let base = plan.effects.clone();
-    let Some((outcome, host)) = rt.sandbox().run(plan.program, BjsHost::new(context, plan.effects)).await
+    let Some((outcome, host)) =
+        rt.sandbox().run(tenant(&bot), plan.program, BjsHost::new(context, plan.effects)).await
     else {
         let entry = error_entry(
             incoming,
@@ -300,6 +301,11 @@ async fn plan(
     Ok(Plan { program, effects, command })
 }
 
+/// Who a run is for, for the sandbox's fair share of executors.
+fn tenant(bot: &Bot) -> botyard_sandbox::Tenant {
+    botyard_sandbox::Tenant { workspace: bot.workspace_id.to_string(), bot: bot.number }
+}
+
 /// A failed run's effects with its job's failure update.
 fn with_failure(incoming: &Incoming, mut effects: RunEffects, message: &str) -> RunEffects {
     if let Some(hook) = &incoming.job {
@@ -387,7 +393,7 @@ async fn run_error_command(
     };
     let effects =
         RunEffects { bot: bot.number, workspace: Some(bot.workspace_id.clone()), ..RunEffects::default() };
-    match rt.sandbox().run(program, BjsHost::new(context, effects)).await {
+    match rt.sandbox().run(tenant(bot), program, BjsHost::new(context, effects)).await {
         Some((Outcome::Completed { .. }, host)) => commit(rt, bot, host.effects).await.map(|_| ()),
         Some((Outcome::Failed(error), host)) => {
             let entry = error_entry(

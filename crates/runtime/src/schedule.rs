@@ -14,8 +14,6 @@ use crate::host::{Answer, BjsHost};
 
 /// The longest delay of a run.
 pub const RUN_AFTER_MAX_SECS: f64 = 366.0 * 24.0 * 3600.0;
-/// The most delayed runs and HTTP requests one run may start.
-pub const STARTED_PER_RUN_MAX: usize = 100;
 /// The largest request body a script may send.
 pub const HTTP_BODY_MAX_BYTES: usize = 1024 * 1024;
 
@@ -31,12 +29,8 @@ impl BjsHost {
     /// Adds a job the run starts (enqueued only if the run commits), within the per-run cap and
     /// the quota: its cost counts as iterations of this run.
     fn start_job(&mut self, job: NewJob) -> Answer {
-        if self.effects.jobs.len() >= STARTED_PER_RUN_MAX {
-            return Err(format!(
-                "A run may start at most {STARTED_PER_RUN_MAX} jobs (delayed runs, HTTP requests, broadcasts, transfers)"
-            ));
-        }
         self.check_quota(job.cost)?;
+        self.spend(botyard_domain::effects::Capped::Jobs)?;
         self.effects.jobs.push(job);
         Ok(HostAnswer::Undefined)
     }

@@ -5,19 +5,21 @@
 //!
 //! A run gets a fresh context: the [prelude](prelude.js) defines the API objects, whose methods
 //! all go through one host function to the [`Host`] the caller supplies (the runtime, which turns
-//! calls into effects and data). Concurrency is bounded by a semaphore with one permit per
-//! executor; callers wait asynchronously for a free executor.
+//! calls into effects and data). Runs wait for an executor in a [`fair`] queue: workspaces take
+//! turns, and no workspace or bot holds more than its share of the executors.
 
 mod engine;
+pub mod fair;
 
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Map, Value};
-use tokio::sync::{Semaphore, oneshot};
+use tokio::sync::oneshot;
 
 use engine::Engine;
+pub use fair::{Shares, Tenant};
 
 /// Limits and size of the executor pool.
 #[derive(Debug, Clone)]
@@ -28,11 +30,21 @@ pub struct SandboxConfig {
     pub memory_bytes: usize,
     /// Stack limit of a run.
     pub stack_bytes: usize,
+    /// Runs one workspace may have going at once.
+    pub per_workspace: usize,
+    /// Runs one bot may have going at once.
+    pub per_bot: usize,
 }
 
 impl Default for SandboxConfig {
     fn default() -> Self {
-        Self { executors: 4, memory_bytes: 32 * 1024 * 1024, stack_bytes: 256 * 1024 }
+        Self {
+            executors: 4,
+            memory_bytes: 32 * 1024 * 1024,
+            stack_bytes: 256 * 1024,
+            per_workspace: 3,
+            per_bot: 3,
+        }
     }
 }
 
@@ -119,7 +131,7 @@ type Job = Box<dyn FnOnce(&mut Engine) + Send>;
 #[derive(Clone)]
 pub struct Sandbox {
     jobs: mpsc::Sender<Job>,
-    permits: Arc<Semaphore>,
+    queue: Arc<fair::FairQueue>,
 }
 
 impl Sandbox {
@@ -145,26 +157,30 @@ impl Sandbox {
                 })
                 .expect("an executor thread starts");
         }
-        Self { jobs, permits: Arc::new(Semaphore::new(executors)) }
+        let shares = Shares { executors, per_workspace: config.per_workspace, per_bot: config.per_bot };
+        Self { jobs, queue: Arc::new(fair::FairQueue::new(shares)) }
     }
 
-    /// Runs a program on a free executor and hands the host back with the outcome; `None` when
-    /// the executor failed (the run counts as failed and the host's state is lost).
-    pub async fn run<H: Host>(&self, program: Program, host: H) -> Option<(Outcome, H)> {
-        self.execute(move |engine| engine.run(program, host)).await
+    /// Runs a program for `tenant` on a free executor, when it is the tenant's turn, and hands the
+    /// host back with the outcome; `None` when the executor failed (the run counts as failed and
+    /// the host's state is lost).
+    pub async fn run<H: Host>(&self, tenant: Tenant, program: Program, host: H) -> Option<(Outcome, H)> {
+        self.execute(tenant, move |engine| engine.run(program, host)).await
     }
 
     /// For benchmarks: create a full QuickJS context and call a function in it, `n` times, on one
     /// executor; returns the time per call.
     pub async fn bare_context_call(&self, n: u32) -> Duration {
-        self.execute(move |engine| engine.bare_context_call(n)).await.unwrap_or(Duration::ZERO)
+        let tenant = Tenant { workspace: "benchmark".into(), bot: 0 };
+        self.execute(tenant, move |engine| engine.bare_context_call(n)).await.unwrap_or(Duration::ZERO)
     }
 
     async fn execute<T: Send + 'static>(
         &self,
+        tenant: Tenant,
         work: impl FnOnce(&mut Engine) -> T + Send + 'static,
     ) -> Option<T> {
-        let _permit = self.permits.acquire().await.ok()?;
+        let _admission = self.queue.admit(tenant).await;
         let (answer, answered) = oneshot::channel();
         let job: Job = Box::new(move |engine| {
             match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(engine))) {

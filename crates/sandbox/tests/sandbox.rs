@@ -2,6 +2,10 @@
 
 use std::time::{Duration, Instant};
 
+fn tenant() -> botyard_sandbox::Tenant {
+    botyard_sandbox::Tenant { workspace: "tests".into(), bot: 1 }
+}
+
 use botyard_sandbox::*;
 use serde_json::{Map, Value, json};
 
@@ -41,7 +45,12 @@ fn program(code: &str) -> Program {
 }
 
 fn sandbox() -> Sandbox {
-    Sandbox::new(SandboxConfig { executors: 2, memory_bytes: 16 * 1024 * 1024, stack_bytes: 256 * 1024 })
+    Sandbox::new(SandboxConfig {
+        executors: 2,
+        memory_bytes: 16 * 1024 * 1024,
+        stack_bytes: 256 * 1024,
+        ..SandboxConfig::default()
+    })
 }
 
 fn sent(host: &Recorder) -> Vec<Value> {
@@ -53,12 +62,13 @@ async fn runs_sloppy_scripts_against_the_host() {
     let sb = sandbox();
     let code = "undeclared = 1; var n = Bot.getProperty('n') + undeclared; Bot.sendMessage('n=' + n + ' ' + params);\n\
                 if (n > 0) { return; }\nBot.sendMessage('not reached');";
-    let (outcome, host) = sb.run(program(code), Recorder::default()).await.unwrap();
+    let (outcome, host) = sb.run(tenant(), program(code), Recorder::default()).await.unwrap();
     assert_eq!(outcome, Outcome::Completed { step: "command".into() });
     assert_eq!(sent(&host), [json!("n=42 ref")]);
 
     let (outcome, host) = sb
         .run(
+            tenant(),
             program("var r = Bot.runCommand('/other'); Bot.sendMessage('back ' + r + ' ' + params);"),
             Recorder::default(),
         )
@@ -73,6 +83,7 @@ async fn runs_sloppy_scripts_against_the_host() {
 
     let (outcome, host) = sb
         .run(
+            tenant(),
             program("try { Bot.fail() } catch (e) { Bot.sendMessage('caught: ' + e.message) } Bot.fail()"),
             Recorder::default(),
         )
@@ -82,7 +93,8 @@ async fn runs_sloppy_scripts_against_the_host() {
     let Outcome::Failed(error) = outcome else { panic!("{outcome:?}") };
     assert_eq!((error.kind, error.message.as_str()), (FailureKind::Exception, "the host refused"));
 
-    let (outcome, _) = sb.run(program("throw new TypeError('bad type')"), Recorder::default()).await.unwrap();
+    let (outcome, _) =
+        sb.run(tenant(), program("throw new TypeError('bad type')"), Recorder::default()).await.unwrap();
     let Outcome::Failed(error) = outcome else { panic!() };
     assert_eq!(error.message, "TypeError: bad type");
 }
@@ -94,21 +106,21 @@ async fn handlers_libraries_and_unmatched_messages() {
     p.libs = vec![("Greeter".into(), "publish({ hello: function (n) { return 'hello ' + n } }); on('hi', function () { Bot.sendMessage('hooked') });".into())];
     p.bot_code = Some("function shout(s) { return s.toUpperCase() }\non('message', function (m) { Bot.sendMessage(shout(Libs.Greeter.hello(m))); return m !== 'stop'; });".into());
     p.event = Some(("message".into(), json!("you")));
-    let (outcome, host) = sb.run(p.clone(), Recorder::default()).await.unwrap();
+    let (outcome, host) = sb.run(tenant(), p.clone(), Recorder::default()).await.unwrap();
     assert_eq!(outcome, Outcome::Completed { step: "command".into() });
     assert_eq!(sent(&host), [json!("HELLO YOU"), json!("command")]);
 
     p.event = Some(("message".into(), json!("stop")));
-    let (outcome, host) = sb.run(p.clone(), Recorder::default()).await.unwrap();
+    let (outcome, host) = sb.run(tenant(), p.clone(), Recorder::default()).await.unwrap();
     assert_eq!(outcome, Outcome::Completed { step: "stopped".into() });
     assert_eq!(sent(&host).len(), 1);
 
     p.event = None;
     p.body = Body::Unmatched { word: "hi".into(), code: Some("Bot.sendMessage('master')".into()) };
-    let (_, host) = sb.run(p.clone(), Recorder::default()).await.unwrap();
+    let (_, host) = sb.run(tenant(), p.clone(), Recorder::default()).await.unwrap();
     assert_eq!(sent(&host), [json!("hooked")]);
     p.body = Body::Unmatched { word: "other".into(), code: Some("Bot.sendMessage('master')".into()) };
-    let (outcome, host) = sb.run(p, Recorder::default()).await.unwrap();
+    let (outcome, host) = sb.run(tenant(), p, Recorder::default()).await.unwrap();
     assert_eq!(outcome, Outcome::Completed { step: "master".into() });
     assert_eq!(sent(&host), [json!("master")]);
 }
@@ -118,7 +130,7 @@ async fn misbehaving_scripts_end_with_an_error_and_the_sandbox_goes_on() {
     let sb = sandbox();
     let started = Instant::now();
     let (outcome, _) = sb
-        .run(program("try { while (true) {} } catch (e) { while (true) {} }"), Recorder::default())
+        .run(tenant(), program("try { while (true) {} } catch (e) { while (true) {} }"), Recorder::default())
         .await
         .unwrap();
     let Outcome::Failed(error) = outcome else { panic!() };
@@ -126,7 +138,11 @@ async fn misbehaving_scripts_end_with_an_error_and_the_sandbox_goes_on() {
     assert!(started.elapsed() < Duration::from_secs(2));
 
     let (outcome, _) = sb
-        .run(program("var a = []; while (true) { a.push(new Array(100000).fill(1)) }"), Recorder::default())
+        .run(
+            tenant(),
+            program("var a = []; while (true) { a.push(new Array(100000).fill(1)) }"),
+            Recorder::default(),
+        )
         .await
         .unwrap();
     let Outcome::Failed(error) = outcome else { panic!() };
@@ -136,20 +152,22 @@ async fn misbehaving_scripts_end_with_an_error_and_the_sandbox_goes_on() {
         "var o = {}; var i = 0; while (true) { o['k' + i] = [i++, {a: i}]; }",
         "var a = []; while (true) { a.push({}); }",
     ] {
-        let (outcome, _) = sb.run(program(bomb), Recorder::default()).await.unwrap();
+        let (outcome, _) = sb.run(tenant(), program(bomb), Recorder::default()).await.unwrap();
         let Outcome::Failed(error) = outcome else { panic!("{bomb}") };
         assert_eq!(error.kind, FailureKind::OutOfMemory, "{bomb}: {error:?}");
         assert!(error.message.contains("memory") && error.message != "null", "{bomb}: {error:?}");
     }
 
-    let (outcome, _) =
-        sb.run(program("function f(n) { return f(n + 1) + 1 } f(0)"), Recorder::default()).await.unwrap();
+    let (outcome, _) = sb
+        .run(tenant(), program("function f(n) { return f(n + 1) + 1 } f(0)"), Recorder::default())
+        .await
+        .unwrap();
     let Outcome::Failed(error) = outcome else { panic!() };
     assert_eq!(error.kind, FailureKind::StackOverflow, "{error:?}");
 
     for _ in 0..4 {
         let (outcome, host) =
-            sb.run(program("Bot.sendMessage('still fine')"), Recorder::default()).await.unwrap();
+            sb.run(tenant(), program("Bot.sendMessage('still fine')"), Recorder::default()).await.unwrap();
         assert_eq!(outcome, Outcome::Completed { step: "command".into() });
         assert_eq!(sent(&host), [json!("still fine")]);
     }

@@ -24,6 +24,7 @@ mod hardening;
 mod isolation;
 mod jobs_support;
 mod koreai;
+mod limits;
 mod node_clients;
 mod roles;
 mod runtime;
