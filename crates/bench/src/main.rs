@@ -2,6 +2,9 @@
 //!
 //! `botyard-bench imports`: import times and peak memory (see `imports.rs`).
 //!
+//! `botyard-bench security`: a quiet bot's latency next to another workspace's spinning scripts,
+//! and memory under a storm of sign-ins (see `security.rs`).
+//!
 //! `botyard-bench runtime`: messages through the web channel (HTTP in, Server-Sent Events out) to a
 //! command whose code reads and writes a user property and replies — the most a closed loop of
 //! users can push, then latency at a fixed offered rate — on SQLite and (with
@@ -10,10 +13,15 @@
 mod imports;
 mod memory;
 mod runtime;
+mod security;
 mod server;
 mod telegram;
 
 use clap::{Parser, Subcommand};
+
+/// The allocator the `botyard` binary uses, so that memory figures are the server's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser)]
 #[command(name = "botyard-bench", about = "botyard's benchmarks")]
@@ -30,6 +38,8 @@ enum Bench {
     Imports(imports::Args),
     /// Telegram: broadcast enqueue over a million chats, delivery rate, update-to-reply throughput.
     Telegram(telegram::Args),
+    /// A quiet bot's latency beside six spinning scripts, and memory under a sign-in storm.
+    Security(security::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -40,5 +50,6 @@ fn main() -> anyhow::Result<()> {
         Bench::Runtime(args) => runtime.block_on(runtime::run(args)),
         Bench::Imports(args) => runtime.block_on(imports::run(args)),
         Bench::Telegram(args) => runtime.block_on(telegram::run(args)),
+        Bench::Security(args) => runtime.block_on(security::run(args)),
     }
 }

@@ -8,11 +8,9 @@
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use botyard_domain::{Error, ErrorCode, Result};
 use sha2::{Digest, Sha256};
-use tokio::sync::Semaphore;
 
 /// Prefix of API keys, so they are recognisable in logs and secret scanners.
 pub const API_KEY_PREFIX: &str = "byk_";
@@ -53,36 +51,57 @@ pub fn hint(token: &str) -> String {
 }
 
 /// Password hashing, bounded: argon2id takes about 19 MiB and tens of milliseconds per password,
-/// so at most `workers` run at once (on blocking threads) and at most `queue` more wait; beyond
-/// that a request is refused with `Unavailable` rather than letting sign-ins exhaust memory.
+/// so it runs on `workers` threads of its own (their memory is reused, never more than one hash's
+/// worth each) with at most `queue` hashes waiting; beyond that a request is refused with
+/// `Unavailable` rather than letting sign-ins exhaust memory.
 pub struct PasswordWork {
-    permits: Semaphore,
-    waiting: AtomicUsize,
-    queue: usize,
+    jobs: std::sync::mpsc::SyncSender<Box<dyn FnOnce() + Send>>,
 }
 
 impl PasswordWork {
     pub fn new(workers: usize, queue: usize) -> Self {
-        Self { permits: Semaphore::new(workers.max(1)), waiting: AtomicUsize::new(0), queue }
+        let (jobs, receiver) = std::sync::mpsc::sync_channel::<Box<dyn FnOnce() + Send>>(queue);
+        let receiver = std::sync::Arc::new(std::sync::Mutex::new(receiver));
+        for n in 0..workers.max(1) {
+            let receiver = receiver.clone();
+            let spawned =
+                std::thread::Builder::new().name(format!("botyard-passwords-{n}")).spawn(move || {
+                    loop {
+                        let job = receiver.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                        match job {
+                            Ok(job) => job(),
+                            Err(_) => return,
+                        }
+                    }
+                });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "could not start a password hashing thread");
+            }
+        }
+        Self { jobs }
     }
 
     async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
-        if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.queue {
-            self.waiting.fetch_sub(1, Ordering::AcqRel);
-            return Err(Error {
-                retry_after: Some(1),
-                ..Error::new(
-                    ErrorCode::Unavailable,
-                    "The server is busy checking passwords; try again in a moment",
-                )
-            });
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let job: Box<dyn FnOnce() + Send> = Box::new(move || {
+            let _ = answer.send(work());
+        });
+        match self.jobs.try_send(job) {
+            Ok(()) => {}
+            Err(std::sync::mpsc::TrySendError::Full(_)) => {
+                return Err(Error {
+                    retry_after: Some(1),
+                    ..Error::new(
+                        ErrorCode::Unavailable,
+                        "The server is busy checking passwords; try again in a moment",
+                    )
+                });
+            }
+            Err(std::sync::mpsc::TrySendError::Disconnected(_)) => {
+                return Err(Error::internal("password hashing stopped"));
+            }
         }
-        let permit = self.permits.acquire().await;
-        self.waiting.fetch_sub(1, Ordering::AcqRel);
-        let _permit = permit.map_err(|_| Error::internal("password work stopped"))?;
-        tokio::task::spawn_blocking(work)
-            .await
-            .map_err(|e| Error::internal(format!("password hashing task: {e}")))
+        answered.await.map_err(|_| Error::internal("a password hashing thread failed"))
     }
 
     /// Hashes a password with argon2id.
@@ -135,7 +154,7 @@ mod tests {
 
     #[tokio::test]
     async fn refuses_work_beyond_its_queue() {
-        let work = std::sync::Arc::new(PasswordWork::new(1, 2));
+        let work = std::sync::Arc::new(PasswordWork::new(1, 1));
         let tries: Vec<_> = (0..8)
             .map(|_| {
                 let work = work.clone();
