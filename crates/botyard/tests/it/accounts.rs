@@ -417,3 +417,28 @@ async fn cached_sessions_end_at_their_expiry() {
         s.stop().await;
     }
 }
+
+#[tokio::test]
+async fn a_storm_of_sign_ins_is_refused_beyond_the_hashing_queue() {
+    for backend in backends() {
+        let s = TestServer::start_with(backend, |c| c.auth.password_queue = 2).await;
+        let attempts = (0..24).map(|i| {
+            let s = &s;
+            async move {
+                s.call(
+                    Method::POST,
+                    "/v2/auth/sign_in",
+                    &[],
+                    json!({"email": format!("u{i}@example.com"), "password": "a wrong one"}),
+                )
+                .await
+            }
+        });
+        let answers = futures::future::join_all(attempts).await;
+        let busy: Vec<_> = answers.iter().filter(|r| r.status == StatusCode::SERVICE_UNAVAILABLE).collect();
+        assert!(!busy.is_empty(), "some are refused unchecked");
+        assert!(busy.iter().all(|r| r.header("retry-after").is_some()));
+        assert!(answers.iter().all(|r| matches!(r.status.as_u16(), 401 | 503)));
+        s.stop().await;
+    }
+}
