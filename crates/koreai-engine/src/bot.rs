@@ -13,6 +13,15 @@ use crate::nlu::{Detection, LanguageModel, Training};
 use crate::session::Session;
 use crate::text::truncate;
 
+/// An FAQ as [`KoreBot::faqs`] lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaqSummary {
+    pub question: String,
+    pub alternates: Vec<String>,
+    /// The dialog (`refId`) the FAQ starts instead of answering.
+    pub dialog: Option<String>,
+}
+
 /// A compiled Kore.ai bot. Immutable, `Send + Sync`: share it behind an `Arc`.
 pub struct KoreBot {
     pub(crate) name: String,
@@ -24,6 +33,8 @@ pub struct KoreBot {
     /// Entity components' allowed values, precompiled (lookups can hold thousands of items).
     pub(crate) value_lists: HashMap<(String, String), ValueList>,
     nlu: HashMap<String, LanguageModel>,
+    /// language → (dialog refId, training utterance).
+    utterances: HashMap<String, Vec<(String, String)>>,
     pub(crate) events: Map<String, Value>,
     /// language → content variables.
     content: HashMap<String, Map<String, Value>>,
@@ -169,8 +180,13 @@ impl KoreBot {
             }
         }
         let mut nlu = HashMap::new();
+        let mut utterances = HashMap::new();
         for language in &languages {
             let training = training_for(definition, &dialogs, language, limits);
+            utterances.insert(
+                language.clone(),
+                training.utterances.iter().map(|(d, u)| (dialogs[*d].ref_id.clone(), u.clone())).collect(),
+            );
             nlu.insert(
                 language.clone(),
                 LanguageModel::build(definition, language, &dialogs, &training, limits.max_input_bytes),
@@ -209,6 +225,7 @@ impl KoreBot {
             components,
             value_lists,
             nlu,
+            utterances,
             events: top.get("botEvents").and_then(Value::as_object).cloned().unwrap_or_default(),
             content,
             env,
@@ -243,6 +260,11 @@ impl KoreBot {
         self.dialogs.iter().map(|d| (d.ref_id.clone(), d.name.clone())).collect()
     }
 
+    /// `(dialog refId, utterance)` of every training utterance in `language`.
+    pub fn utterances(&self, language: &str) -> Vec<(String, String)> {
+        self.utterances.get(language).cloned().unwrap_or_default()
+    }
+
     /// A sentence for each pattern of the dialog (by `refId`), in `language`.
     pub fn pattern_examples(&self, dialog: &str, language: &str) -> Vec<String> {
         match (self.dialog_by_ref.get(dialog), self.nlu.get(language)) {
@@ -251,12 +273,20 @@ impl KoreBot {
         }
     }
 
-    /// `(question, alternate questions)` of every FAQ in `language`, in the order
-    /// [`crate::Target::Faq`] numbers them.
-    pub fn faqs(&self, language: &str) -> Vec<(String, Vec<String>)> {
+    /// Every FAQ in `language`, in the order [`crate::Target::Faq`] numbers them.
+    pub fn faqs(&self, language: &str) -> Vec<FaqSummary> {
         self.nlu
             .get(language)
-            .map(|m| m.faqs.iter().map(|f| (f.question.clone(), f.alternates.clone())).collect())
+            .map(|m| {
+                m.faqs
+                    .iter()
+                    .map(|f| FaqSummary {
+                        question: f.question.clone(),
+                        alternates: f.alternates.clone(),
+                        dialog: f.dialog.clone(),
+                    })
+                    .collect()
+            })
             .unwrap_or_default()
     }
 

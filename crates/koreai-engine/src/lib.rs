@@ -65,7 +65,7 @@ mod session;
 mod text;
 
 pub use accuracy::{Accuracy, held_out_accuracy};
-pub use bot::KoreBot;
+pub use bot::{FaqSummary, KoreBot};
 pub use engine::{Input, Turn, respond};
 pub use host::{
     DialogHost, SCRIPT_PRELUDE, ScriptOutcome, ServiceRequest, ServiceResponse, parse_script_result,

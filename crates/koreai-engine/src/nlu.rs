@@ -14,6 +14,8 @@ use crate::text::{Analyzer, truncate};
 
 /// Similarity at which an utterance match is taken without hesitation.
 const ML_DEFINITIVE: f32 = 0.8;
+/// The best a phrase that is not word for word a training phrase can score.
+const NEAR_EXACT: f32 = 0.995;
 /// Below this, an utterance match is not taken.
 const ML_MINIMUM: f32 = 0.5;
 /// Score of a pattern matching part of the sentence.
@@ -101,8 +103,12 @@ pub struct LanguageModel {
     patterns: Vec<(usize, Pattern)>,
     negative_patterns: Vec<(usize, Pattern)>,
     utterances: Index,
+    /// Lower-cased words of each utterance and intent name → dialogs (exact matches).
+    utterance_texts: HashMap<String, Vec<usize>>,
     pub faqs: Vec<Faq>,
     faq_index: Index,
+    /// Lower-cased words of each FAQ question → FAQs.
+    faq_texts: HashMap<String, Vec<usize>>,
     pub small_talk: Vec<SmallTalk>,
     small_talk_patterns: Vec<(usize, Pattern)>,
     max_input_bytes: usize,
@@ -150,18 +156,20 @@ impl LanguageModel {
         let negative_patterns = compile(&training.negative_patterns);
 
         let mut utterances = Index::default();
-        for (dialog, text) in &training.utterances {
-            utterances.add(*dialog, &analyzer.terms(text));
-        }
-        for (i, dialog) in dialogs.iter().enumerate() {
-            utterances.add(i, &analyzer.terms(&dialog.label));
+        let mut utterance_texts: HashMap<String, Vec<usize>> = HashMap::new();
+        let labelled = training.utterances.iter().map(|(d, t)| (*d, t.as_str()));
+        for (dialog, text) in labelled.chain(dialogs.iter().enumerate().map(|(i, d)| (i, d.label.as_str()))) {
+            utterances.add(dialog, &analyzer.terms(text));
+            utterance_texts.entry(exact_key(text)).or_default().push(dialog);
         }
         utterances.finish();
 
         let mut faq_index = Index::default();
+        let mut faq_texts: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, faq) in faq_list.iter().enumerate() {
             for q in std::iter::once(&faq.question).chain(&faq.alternates) {
                 faq_index.add(i, &analyzer.terms(q));
+                faq_texts.entry(exact_key(q)).or_default().push(i);
             }
         }
         faq_index.finish();
@@ -181,8 +189,10 @@ impl LanguageModel {
             patterns,
             negative_patterns,
             utterances,
+            utterance_texts,
             faqs: faq_list,
             faq_index,
+            faq_texts,
             small_talk,
             small_talk_patterns,
             max_input_bytes,
@@ -215,8 +225,12 @@ impl LanguageModel {
                 excluded[*d] = true;
             }
         }
+        // Only the very words of a training phrase score 1: similar ones stay just below.
+        let key = exact_key(text);
+        let exact_dialogs = self.utterance_texts.get(&key).cloned().unwrap_or_default();
         let mut scores: HashMap<usize, (f32, Engine)> = HashMap::new();
         for (d, score) in self.utterances.search(&terms) {
+            let score = if exact_dialogs.contains(&d) { 1.0 } else { score.min(NEAR_EXACT) };
             scores.insert(d, (score, Engine::Utterance));
         }
         for (d, p) in &self.patterns {
@@ -230,6 +244,8 @@ impl LanguageModel {
                 *slot = (score, Engine::Pattern);
             }
         }
+        let excluded_refs: Vec<&String> =
+            dialogs.iter().zip(&excluded).filter(|(_, e)| **e).map(|(d, _)| &d.ref_id).collect();
         let mut tasks: Vec<Candidate> = scores
             .into_iter()
             .filter(|(d, _)| !excluded[*d])
@@ -242,13 +258,24 @@ impl LanguageModel {
             .collect();
         tasks.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.name.cmp(&b.name)));
 
-        let faqs: Vec<Candidate> = self
+        // The same question written under several FAQs: the first one answers.
+        let exact_faq = self.faq_texts.get(&key).and_then(|f| f.first().copied());
+        let mut found: Vec<(usize, f32)> = self
             .faq_index
             .search(&terms)
             .into_iter()
+            .map(|(i, score)| (i, if exact_faq == Some(i) { 1.0 } else { score.min(NEAR_EXACT) }))
+            .collect();
+        found.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let faqs: Vec<Candidate> = found
+            .into_iter()
+            .filter(|(i, _)| self.faqs[*i].dialog.as_ref().is_none_or(|d| !excluded_refs.contains(&d)))
             .take(5)
             .map(|(i, score)| Candidate {
-                target: Target::Faq(i),
+                target: match &self.faqs[i].dialog {
+                    Some(dialog) => Target::Dialog(dialog.clone()),
+                    None => Target::Faq(i),
+                },
                 name: self.faqs[i].question.clone(),
                 score,
                 engine: Engine::Faq,
@@ -280,6 +307,11 @@ impl LanguageModel {
         candidates.truncate(10);
         Detection { recognised, candidates }
     }
+}
+
+/// The words of `text`, lower-cased, for exact matches.
+fn exact_key(text: &str) -> String {
+    crate::text::words(text).join(" ")
 }
 
 /// Kore.ai's order: a definitive task > a good utterance match > an FAQ > small talk.

@@ -33,6 +33,7 @@ pub fn decode_html(text: &str) -> String {
 /// Lower-cased words (Unicode word boundaries; punctuation dropped, `_` joins words as
 /// Kore.ai's small talk writes phrases: `get_it`).
 pub fn words(text: &str) -> Vec<String> {
+    let text = text.replace(['\u{2019}', '\u{2018}'], "'");
     text.unicode_words().flat_map(|w| w.split('_')).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
 }
 
