@@ -6,22 +6,31 @@ use serde_json::Value;
 
 use crate::bot::{KoreBot, training_for};
 use crate::limits::{CompileError, Limits};
-use crate::nlu::{LanguageModel, Training};
+use crate::nlu::{LanguageModel, Recognised, Target, Training};
 
-/// Accuracy on held-out utterances of one language.
+/// Accuracy on held-out phrases of one language.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Accuracy {
     pub language: String,
     /// Intents that had at least one held-out utterance.
     pub intents: usize,
+    /// Held-out training utterances, and how many found their intent.
     pub tested: usize,
     pub correct: usize,
+    /// Held-out FAQ alternate questions, and how many found their FAQ.
+    pub faq_tested: usize,
+    pub faq_correct: usize,
 }
 
 impl Accuracy {
     /// `correct / tested` (1 when nothing was tested).
     pub fn ratio(&self) -> f64 {
         if self.tested == 0 { 1.0 } else { self.correct as f64 / self.tested as f64 }
+    }
+
+    /// `faq_correct / faq_tested` (1 when nothing was tested).
+    pub fn faq_ratio(&self) -> f64 {
+        if self.faq_tested == 0 { 1.0 } else { self.faq_correct as f64 / self.faq_tested as f64 }
     }
 }
 
@@ -46,13 +55,49 @@ fn split(training: &Training) -> (Training, Vec<(usize, String)>) {
     (kept, held)
 }
 
-/// Held-out accuracy of the bot's ML utterances, for its default language.
+/// Removes every fifth FAQ alternate question (rotating with the FAQ's position, the main
+/// question always kept) from a copy of the definition; returns it and `(FAQ, question)` held out.
+fn split_faqs(definition: &Value, language: &str) -> (Value, Vec<(usize, String)>) {
+    let mut copy = definition.clone();
+    let mut held = Vec::new();
+    let mut faq_number = 0usize;
+    let tasks = copy.get_mut("knowledgeTasks").and_then(Value::as_array_mut);
+    for task in tasks.into_iter().flatten() {
+        if task.get("language").and_then(Value::as_str).is_some_and(|l| l != language) {
+            continue;
+        }
+        let faqs = task.pointer_mut("/faqs/faqs").and_then(Value::as_array_mut);
+        for faq in faqs.into_iter().flatten() {
+            if faq.get("faqStatus").and_then(Value::as_bool) == Some(false) || faq.get("question").is_none() {
+                continue;
+            }
+            let this = faq_number;
+            faq_number += 1;
+            let Some(alternates) = faq.get_mut("alternateQuestions").and_then(Value::as_array_mut) else {
+                continue;
+            };
+            let mut k = 0usize;
+            alternates.retain(|a| {
+                k += 1;
+                let out = (this + k) % 5 == 4;
+                if out && let Some(q) = a.get("question").and_then(Value::as_str) {
+                    held.push((this, q.to_owned()));
+                }
+                !out
+            });
+        }
+    }
+    (copy, held)
+}
+
+/// Held-out accuracy of the bot's ML utterances and FAQ questions, for its default language.
 pub fn held_out_accuracy(definition: &Value, limits: &Limits) -> Result<Accuracy, CompileError> {
     let bot = KoreBot::compile(definition, limits)?;
     let language = bot.default_language.clone();
     let training = training_for(definition, &bot.dialogs, &language, limits);
     let (kept, held) = split(&training);
-    let model = LanguageModel::build(definition, &language, &bot.dialogs, &kept, limits.max_input_bytes);
+    let (reduced, held_faqs) = split_faqs(definition, &language);
+    let model = LanguageModel::build(&reduced, &language, &bot.dialogs, &kept, limits.max_input_bytes);
     let mut intents: Vec<usize> = held.iter().map(|(d, _)| *d).collect();
     intents.sort_unstable();
     intents.dedup();
@@ -62,5 +107,23 @@ pub fn held_out_accuracy(definition: &Value, limits: &Limits) -> Result<Accuracy
             model.detect(&bot.dialogs, text).dialog() == Some(bot.dialogs[*dialog].ref_id.as_str())
         })
         .count();
-    Ok(Accuracy { language, intents: intents.len(), tested: held.len(), correct })
+    let faq_correct = held_faqs
+        .iter()
+        .filter(|(faq, text)| match model.detect(&bot.dialogs, text).recognised {
+            Recognised::Task(c) => match &c.target {
+                Target::Faq(i) => i == faq,
+                Target::Dialog(d) => model.faqs[*faq].dialog.as_ref() == Some(d),
+                Target::SmallTalk(_) => false,
+            },
+            _ => false,
+        })
+        .count();
+    Ok(Accuracy {
+        language,
+        intents: intents.len(),
+        tested: held.len(),
+        correct,
+        faq_tested: held_faqs.len(),
+        faq_correct,
+    })
 }

@@ -114,11 +114,11 @@ pub struct LanguageModel {
     max_input_bytes: usize,
 }
 
+/// `(key, phrases)` pairs: synonyms or concepts.
+type PhraseLists = Vec<(String, Vec<String>)>;
+
 /// `localeData.<lang>.synonyms`, split into concepts (`~x`) and plain synonyms.
-fn bot_synonyms(
-    definition: &Value,
-    language: &str,
-) -> (Vec<(String, Vec<String>)>, Vec<(String, Vec<String>)>) {
+fn bot_synonyms(definition: &Value, language: &str) -> (PhraseLists, PhraseLists) {
     let mut concepts = Vec::new();
     let mut synonyms = Vec::new();
     let map = definition.pointer(&format!("/localeData/{language}/synonyms")).and_then(Value::as_object);

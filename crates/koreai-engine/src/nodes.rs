@@ -400,8 +400,8 @@ impl Run<'_> {
         extract(entity_type, text, self.host.today())
     }
 
-    /// The fields a form asks for, in order: `(name, display name, type, allowed values)`.
-    fn form_fields(&self, node: &str) -> (String, Vec<(String, String, String, Vec<Value>)>) {
+    /// The form's name and the fields it asks for, in order.
+    fn form_fields(&self, node: &str) -> (String, Vec<FormField>) {
         let Some(task) = self.session.stack.last() else { return (String::new(), Vec::new()) };
         let form = self
             .bot
@@ -436,7 +436,7 @@ impl Run<'_> {
                     .flatten()
                     .filter_map(|v| v.get("value").cloned())
                     .collect();
-                fields.push((name, display, kind.to_owned(), values));
+                fields.push(FormField { name, display, kind: kind.to_owned(), values });
             }
             let mut children: Vec<&Value> =
                 c.get("components").and_then(Value::as_array).into_iter().flatten().collect();
@@ -448,7 +448,7 @@ impl Run<'_> {
 
     fn form_prompt(&mut self, node: &str, field: usize) {
         let (_, fields) = self.form_fields(node);
-        let Some((_, display, _, values)) = fields.get(field) else { return };
+        let Some(FormField { display, values, .. }) = fields.get(field) else { return };
         if values.is_empty() {
             self.say(format!("Please enter {display}."));
             return;
@@ -465,7 +465,7 @@ impl Run<'_> {
     /// Takes the answer to a form field; the form is submitted after its last field.
     pub fn form_answer(&mut self, node: &str, field: usize, retries: u32, text: &str) {
         let (form, fields) = self.form_fields(node);
-        let Some((name, _, kind, values)) = fields.get(field).cloned() else {
+        let Some(FormField { name, kind, values, .. }) = fields.get(field).cloned() else {
             self.clear_waiting();
             self.follow(None);
             return;
@@ -510,6 +510,17 @@ impl Run<'_> {
         self.node_message(node, "submitMessage");
         self.follow(None);
     }
+}
+
+/// A form field asked in chat.
+#[derive(Debug, Clone)]
+struct FormField {
+    name: String,
+    display: String,
+    /// The form component's type (`textfield`, `date`, `dropdown`, …).
+    kind: String,
+    /// Allowed values of choice fields.
+    values: Vec<Value>,
 }
 
 /// Compares a context value with a condition's operand.
