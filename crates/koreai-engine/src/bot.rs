@@ -40,6 +40,8 @@ pub struct KoreBot {
     content: HashMap<String, Map<String, Value>>,
     pub(crate) env: Map<String, Value>,
     pub(crate) interrupt_options: Value,
+    /// `defaultDialogId`: the dialog run when no intent is found and no event says otherwise.
+    pub(crate) default_dialog: Option<String>,
     /// Forms by `refId`.
     pub(crate) forms: HashMap<String, Value>,
     pub(crate) limits: Limits,
@@ -230,6 +232,7 @@ impl KoreBot {
             content,
             env,
             interrupt_options: top.get("interruptOptions").cloned().unwrap_or(Value::Null),
+            default_dialog: top.get("defaultDialogId").and_then(Value::as_str).map(str::to_owned),
             forms,
             limits: limits.clone(),
         })

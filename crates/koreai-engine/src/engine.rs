@@ -136,7 +136,11 @@ impl Run<'_> {
     }
 
     fn unidentified(&mut self) {
-        if !self.fire_event("INTENT_UNIDENTIFIED") {
+        if self.fire_event("INTENT_UNIDENTIFIED") {
+            return;
+        }
+        let fallback = self.bot.default_dialog.clone().filter(|d| self.bot.dialog(d).is_some());
+        if !fallback.is_some_and(|d| self.start_dialog(&d, None, true, false)) {
             self.say("I am afraid I do not understand. Please rephrase.");
         }
     }
@@ -344,6 +348,11 @@ impl Run<'_> {
         let Some(waiting) = self.session.stack.last().and_then(|t| t.waiting.clone()) else { return };
         match waiting {
             Waiting::Entity { node, retries } => {
+                // Free text would swallow anything: an intent comes first unless the node
+                // prefers the entity (`precedence: entityOverIntent`).
+                if self.free_text_prefers_intent(&node) && self.interrupt(text) {
+                    return;
+                }
                 if let Some(value) = self.entity_value(&node, text) {
                     self.set_entity(&node, value);
                     self.clear_waiting();
@@ -366,6 +375,15 @@ impl Run<'_> {
             }
             Waiting::FormField { node, field, retries } => self.form_answer(&node, field, retries, text),
         }
+    }
+
+    fn free_text_prefers_intent(&self, node: &str) -> bool {
+        let Some(task) = self.session.stack.last() else { return false };
+        let Some(n) = self.bot.dialog(&task.dialog).and_then(|d| d.node(node)) else { return false };
+        let entity_type =
+            self.bot.components.get(&n.component).and_then(|c| c.get("entityType")).and_then(Value::as_str);
+        matches!(entity_type, Some("string" | "label" | "description") | None)
+            && n.options.get("precedence").and_then(Value::as_str) != Some("entityOverIntent")
     }
 
     fn has_default(&self, node: &str) -> bool {
@@ -399,8 +417,29 @@ impl Run<'_> {
 
     /// An invalid answer: the error prompt again, or the task fails after too many.
     fn retry(&mut self, node: &str, retries: u32) {
-        if retries + 1 > self.bot.limits.max_prompt_retries {
-            self.fail_task("the user's answers were invalid too many times");
+        // The node's own limit (`eventOptions.defaultMaxRetry`), within the engine's.
+        let options = self
+            .session
+            .stack
+            .last()
+            .and_then(|t| self.bot.dialog(&t.dialog))
+            .and_then(|d| d.node(node))
+            .and_then(|n| n.options.pointer("/eventOptions/defaultMaxRetry").cloned());
+        let limit = options
+            .as_ref()
+            .and_then(|o| o.get("retry_limit"))
+            .and_then(Value::as_u64)
+            .map_or(self.bot.limits.max_prompt_retries, |l| {
+                (l as u32).min(self.bot.limits.max_prompt_retries)
+            });
+        if retries + 1 > limit {
+            if options.as_ref().and_then(|o| o.get("action")).and_then(Value::as_str) == Some("endOfDialog") {
+                self.turn.log.push(format!("node {node}: too many invalid answers, the dialog ends"));
+                self.clear_waiting();
+                self.end_task();
+            } else {
+                self.fail_task("the user's answers were invalid too many times");
+            }
             return;
         }
         if let Some(task) = self.session.stack.last_mut()

@@ -150,6 +150,16 @@ impl ValueList {
                 }
             }
         }
+        if best.is_none() && !w.is_empty() {
+            // A choice named by its beginning ("12:00 pm" for "12:00 pm - 38 available").
+            best = self
+                .index
+                .get(&w[0])
+                .into_iter()
+                .flatten()
+                .find(|(_, phrase)| phrase.len() > w.len() && phrase[..w.len()] == w[..])
+                .map(|(item, phrase)| (*item, phrase.len()));
+        }
         best.map(|(item, _)| self.values[item].clone())
     }
 }
