@@ -18,8 +18,8 @@ const ML_DEFINITIVE: f32 = 0.8;
 const NEAR_EXACT: f32 = 0.995;
 /// Below this, an utterance match is not taken.
 const ML_MINIMUM: f32 = 0.5;
-/// Score of a pattern matching part of the sentence.
-const PATTERN_PARTIAL: f32 = 0.7;
+/// Score of a pattern matching a small part of the sentence (more as it covers more).
+const PATTERN_PARTIAL: f32 = 0.5;
 /// Candidates this close to the best are offered as a choice (Kore.ai's task match tolerance).
 const AMBIGUITY_MARGIN: f32 = 0.02;
 /// A small-talk pattern matching part of a sentence this short still counts.
@@ -236,7 +236,7 @@ impl LanguageModel {
         for (d, p) in &self.patterns {
             let score = match p.matches(&sentence, &self.concepts) {
                 PatternMatch::Full => 1.0,
-                PatternMatch::Partial(share) => PATTERN_PARTIAL + 0.29 * share,
+                PatternMatch::Partial(share) => PATTERN_PARTIAL + 0.45 * share,
                 PatternMatch::None => continue,
             };
             let slot = scores.entry(*d).or_insert((0.0, Engine::Pattern));
@@ -287,7 +287,7 @@ impl LanguageModel {
             let score = match p.matches(&sentence, &self.concepts) {
                 PatternMatch::Full => 1.0,
                 PatternMatch::Partial(share) if sentence.raw.len() <= SMALL_TALK_PARTIAL_WORDS => {
-                    PATTERN_PARTIAL + 0.29 * share
+                    PATTERN_PARTIAL + 0.45 * share
                 }
                 _ => continue,
             };
