@@ -33,6 +33,8 @@ pub struct KoreBot {
     /// Entity components' allowed values, precompiled (lookups can hold thousands of items).
     pub(crate) value_lists: HashMap<(String, String), ValueList>,
     nlu: HashMap<String, LanguageModel>,
+    /// (entity component id, language) → its entity patterns.
+    pub(crate) entity_patterns: HashMap<(String, String), Vec<String>>,
     /// language → (dialog refId, training utterance).
     utterances: HashMap<String, Vec<(String, String)>>,
     pub(crate) events: Map<String, Value>,
@@ -181,6 +183,18 @@ impl KoreBot {
                 }
             }
         }
+        let by_ref: HashMap<&str, &str> =
+            components.values().map(|c| (str_of(c, "refId"), str_of(c, "_id"))).collect();
+        let mut entity_patterns: HashMap<(String, String), Vec<String>> = HashMap::new();
+        for p in array(definition, "patterns").filter(|p| str_of(p, "taskType") == "entity") {
+            let Some(id) = by_ref.get(str_of(p, "refId")) else { continue };
+            for (language, locale) in p.get("localeData").and_then(Value::as_object).into_iter().flatten() {
+                for v in array(locale, "patterns") {
+                    let pattern = crate::text::decode_html(str_of(v, "value"));
+                    entity_patterns.entry(((*id).to_owned(), language.clone())).or_default().push(pattern);
+                }
+            }
+        }
         let mut nlu = HashMap::new();
         let mut utterances = HashMap::new();
         for language in &languages {
@@ -228,6 +242,7 @@ impl KoreBot {
             value_lists,
             nlu,
             utterances,
+            entity_patterns,
             events: top.get("botEvents").and_then(Value::as_object).cloned().unwrap_or_default(),
             content,
             env,

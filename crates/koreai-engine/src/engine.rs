@@ -104,8 +104,9 @@ impl Run<'_> {
         }
         if !self.session.pending_choice.is_empty() {
             let offered = std::mem::take(&mut self.session.pending_choice);
+            let utterance = self.session.pending_utterance.take().unwrap_or_else(|| text.clone());
             if let Some(chosen) = pick(&offered, &text) {
-                self.take(&chosen, &text);
+                self.take(&chosen, &utterance);
                 self.run();
                 return;
             }
@@ -197,6 +198,7 @@ impl Run<'_> {
             payload: json!({"type": "template", "payload": {"template_type": "button", "text": "Did you mean:", "buttons": buttons}}),
         });
         self.session.pending_choice = candidates;
+        self.session.pending_utterance = self.input.clone();
     }
 
     /// Raises a bot event; false when the bot does not handle it.

@@ -2,7 +2,8 @@
 //!
 //! Values as they land in `context.entities`: strings for text types, numbers for `number`,
 //! `YYYY-MM-DD` for `date`, `HH:MM` (24 h) for `time`, the list item's `value` for lists of
-//! values and lookups, `true`/`false` for `yes_no`.
+//! values and lookups, `true`/`false` for `yes_no`, `{"formatted_address": …}` for `location`
+//! (Kore.ai's geocoded shape, here without coordinates).
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -164,6 +165,39 @@ impl ValueList {
     }
 }
 
+/// The words an entity pattern's `*` stands for (`i live in *` on "I live in Ohio" → "Ohio").
+/// Only patterns of plain words around one `*` capture; others give None.
+pub fn capture(pattern: &str, text: &str) -> Option<String> {
+    let tokens: Vec<&str> = pattern.split_whitespace().collect();
+    let star = tokens.iter().position(|t| *t == "*")?;
+    if tokens.iter().enumerate().any(|(i, t)| i != star && t.chars().any(|c| "*~[]{}()<>!\"".contains(c))) {
+        return None;
+    }
+    let prefix = words(&tokens[..star].join(" "));
+    let suffix = words(&tokens[star + 1..].join(" "));
+    let raw: Vec<&str> = text.split_whitespace().collect();
+    let lower: Vec<String> = raw.iter().map(|w| words(w).join(" ")).collect();
+    let fits =
+        |at: usize, part: &[String]| at + part.len() <= lower.len() && lower[at..at + part.len()] == part[..];
+    for start in 0..=lower.len() {
+        if !fits(start, &prefix) {
+            continue;
+        }
+        let from = start + prefix.len();
+        // Without words after the `*`, it takes the rest of the sentence.
+        let first_end = if suffix.is_empty() { lower.len().max(from + 1) } else { from + 1 };
+        for end in first_end..=lower.len() {
+            if fits(end, &suffix) {
+                let captured = raw[from..end].join(" ");
+                let captured =
+                    captured.trim_matches(|c: char| c.is_ascii_punctuation() && c != '\'' && c != '-');
+                return (!captured.is_empty()).then(|| captured.to_owned());
+            }
+        }
+    }
+    None
+}
+
 /// A yes or a no in `text`.
 pub fn yes_no(text: &str) -> Option<bool> {
     let w = words(text);
@@ -194,7 +228,9 @@ pub fn extract(entity_type: &str, text: &str, today: NaiveDate) -> Option<Value>
         "zipcode" => ZIP.find(trimmed).map(|m| json!(m.as_str())),
         "url" => URL.find(trimmed).map(|m| json!(m.as_str())),
         "yes_no" | "boolean" => yes_no(trimmed).map(Value::Bool),
-        "location" | "city" | "address" | "country" | "state" => Some(json!(strip_place_prefix(trimmed))),
+        // Kore.ai geocodes locations; without a geocoder the place is its own address.
+        "location" => Some(json!({"formatted_address": strip_place_prefix(trimmed)})),
+        "city" | "address" | "country" | "state" => Some(json!(strip_place_prefix(trimmed))),
         // string, label, description and types without a parser take the input as it is.
         _ => Some(json!(trimmed)),
     }
@@ -365,10 +401,22 @@ mod tests {
         assert_eq!(extract("email", "mail me at a.b@c.org thanks", today), Some(json!("a.b@c.org")));
         assert_eq!(extract("phone_number", "call (818) 763-8836", today), Some(json!("(818) 763-8836")));
         assert_eq!(extract("phone_number", "call 12", today), None);
-        assert_eq!(extract("location", "I live in Raleigh", today), Some(json!("Raleigh")));
+        assert_eq!(
+            extract("location", "I live in Raleigh", today),
+            Some(json!({"formatted_address": "Raleigh"}))
+        );
+        assert_eq!(extract("city", "in Raleigh", today), Some(json!("Raleigh")));
         assert_eq!(yes_no("yes please"), Some(true));
         assert_eq!(yes_no("nope"), Some(false));
         assert_eq!(yes_no("maybe"), None);
+    }
+
+    #[test]
+    fn entity_patterns_capture_their_star() {
+        assert_eq!(capture("i live in *", "Well, I live in New Mexico."), Some("New Mexico".into()));
+        assert_eq!(capture("* is my state.", "Ohio is my state"), Some("Ohio".into()));
+        assert_eq!(capture("state of *", "the state"), None);
+        assert_eq!(capture("~reside [ in by ] *", "I live in Ohio"), None);
     }
 
     #[test]

@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 
 use crate::dialogs::{Condition, NodeKind, Op};
 use crate::engine::{Run, render_text, show_script_result};
-use crate::entities::{ValueList, extract};
+use crate::entities::{ValueList, capture, extract};
 use crate::host::ServiceRequest;
 use crate::messages::{Chosen, Message, as_text, choose, lookup, set_path};
 use crate::session::Waiting;
@@ -62,8 +62,12 @@ impl Run<'_> {
                 NodeKind::Entity => {
                     let utterance = self.session.stack.last().and_then(|t| t.utterance.clone());
                     let entity_type = component.get("entityType").and_then(Value::as_str).unwrap_or("string");
+                    // Free text is taken from the utterance only where an entity pattern marks it.
                     let prefilled = utterance
-                        .filter(|_| !FREE_TEXT.contains(&entity_type))
+                        .filter(|u| {
+                            !FREE_TEXT.contains(&entity_type)
+                                || self.pattern_capture(&node.component, u).is_some()
+                        })
                         .and_then(|u| self.entity_value(&node.id, &u));
                     match prefilled {
                         Some(value) => {
@@ -377,10 +381,19 @@ impl Run<'_> {
         }
     }
 
-    /// The value of the entity node `node` in `text`, if any.
+    /// What the first of the entity's patterns that captures takes from `text`.
+    fn pattern_capture(&self, component: &str, text: &str) -> Option<String> {
+        let patterns = self.bot.entity_patterns.get(&(component.to_owned(), self.language()))?;
+        patterns.iter().find_map(|p| capture(p, text))
+    }
+
+    /// The value of the entity node `node` in `text`, if any (within what an entity pattern
+    /// captures, when one does).
     pub fn entity_value(&mut self, node: &str, text: &str) -> Option<Value> {
         let task = self.session.stack.last()?;
         let component_id = self.bot.dialog(&task.dialog)?.node(node)?.component.clone();
+        let captured = self.pattern_capture(&component_id, text);
+        let text = captured.as_deref().unwrap_or(text);
         let component = self.bot.components.get(&component_id)?;
         let entity_type = component.get("entityType").and_then(Value::as_str).unwrap_or("string");
         let language = self.language();

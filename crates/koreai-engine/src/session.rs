@@ -63,8 +63,9 @@ pub struct Session {
     /// Read-only user data given by the runtime.
     #[serde(rename = "UserContext")]
     pub user_context: Map<String, Value>,
-    /// Candidates offered after an ambiguous input.
+    /// Candidates offered after an ambiguous input, and that input.
     pub pending_choice: Vec<Candidate>,
+    pub pending_utterance: Option<String>,
     /// The welcome event has run.
     pub started: bool,
     pub turns: u64,
