@@ -367,12 +367,14 @@ impl Run<'_> {
                 if let Some(answer) = self.confirmation(text) {
                     self.clear_waiting();
                     self.follow(Some(answer));
-                } else if self.interrupt(text) {
-                } else if self.has_default(&node) {
-                    self.clear_waiting();
-                    self.follow(None);
-                } else {
-                    self.retry(&node, retries);
+                } else if !self.interrupt(text) {
+                    // Neither yes nor no: the node's default path, if it has one.
+                    if self.has_default(&node) {
+                        self.clear_waiting();
+                        self.follow(None);
+                    } else {
+                        self.retry(&node, retries);
+                    }
                 }
             }
             Waiting::FormField { node, field, retries } => self.form_answer(&node, field, retries, text),

@@ -41,7 +41,9 @@ impl Run<'_> {
                 continue;
             };
             let dialog_id = dialog.id.clone();
-            let component = self.bot.components.get(&node.component).cloned().unwrap_or(Value::Null);
+            // Borrowed from the bot, not the run: lookups can hold thousands of values.
+            let bot = self.bot;
+            let component = bot.components.get(&node.component).unwrap_or(&Value::Null);
             match node.kind {
                 NodeKind::Intent => {
                     let other = self.bot.dialog_of_component(&node.component).filter(|d| d.id != dialog_id);
@@ -96,12 +98,12 @@ impl Run<'_> {
                         Err(e) => self.fail_task(&format!("script {}: {e}", node.id)),
                     }
                 }
-                NodeKind::Service => match self.service(&component) {
+                NodeKind::Service => match self.service(component) {
                     Ok(()) => self.follow(None),
                     Err(e) => self.fail_task(&format!("service {}: {e}", node.id)),
                 },
                 NodeKind::Logic => {
-                    self.logic(&component);
+                    self.logic(component);
                     self.follow(None);
                 }
                 NodeKind::AgentTransfer => {
