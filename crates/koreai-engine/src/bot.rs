@@ -46,6 +46,8 @@ pub struct KoreBot {
     pub(crate) default_dialog: Option<String>,
     /// Forms by `refId`.
     pub(crate) forms: HashMap<String, Value>,
+    /// Bot functions files, run before each script so their functions can be called.
+    pub(crate) functions: String,
     pub(crate) limits: Limits,
 }
 
@@ -249,6 +251,7 @@ impl KoreBot {
             interrupt_options: top.get("interruptOptions").cloned().unwrap_or(Value::Null),
             default_dialog: top.get("defaultDialogId").and_then(Value::as_str).map(str::to_owned),
             forms,
+            functions: String::new(),
             limits: limits.clone(),
         })
     }
@@ -261,6 +264,12 @@ impl KoreBot {
                 self.env.insert(key.to_owned(), v.get("value").cloned().unwrap_or(Value::Null));
             }
         }
+    }
+
+    /// Adds the bot functions files (Kore.ai's `botFunctions`): scripts and message templates can
+    /// call the functions they define.
+    pub fn set_bot_functions<S: AsRef<str>>(&mut self, files: &[S]) {
+        self.functions = files.iter().map(|f| f.as_ref()).collect::<Vec<_>>().join("\n");
     }
 
     /// The bot's name in its default language.

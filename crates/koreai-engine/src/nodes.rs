@@ -262,7 +262,11 @@ impl Run<'_> {
             m.insert("content".into(), Value::Object(self.bot.content(&self.language())));
             m.insert("env".into(), Value::Object(self.bot.env.clone()));
         }
-        let outcome = self.host.run_script(code, context)?;
+        let outcome = if self.bot.functions.is_empty() {
+            self.host.run_script(code, context)?
+        } else {
+            self.host.run_script(&format!("{}\n{code}", self.bot.functions), context)?
+        };
         self.absorb(outcome.context);
         Ok(outcome.printed)
     }
