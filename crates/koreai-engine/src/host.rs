@@ -24,6 +24,11 @@
 //! `BotUserSession.put(key, value)` (and `UserSession`, `BotContext`) write into
 //! `context.session.*`, which the engine keeps in the [`crate::Session`]; `content` and `env` are
 //! read-only and not kept; everything else stays on the task's context until the task ends.
+//!
+//! The runtime fills what Kore.ai's channels fill: `Session::bot_user_session["lastMessage"]`
+//! (`{"messagePayload": …}` of the channel's last message) and `Session::user_context` (the
+//! user's profile) before a turn, and [`crate::KoreBot::set_bot_functions`] with the bot's
+//! functions files (they are prepended to the code of every script).
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};

@@ -21,18 +21,21 @@
 //!      graph's synonyms); an FAQ may answer or start a dialog,
 //!   4. small talk (`smallTalk[]`, user utterances are patterns).
 //!
-//!   Definitive matches win in that order; otherwise a good utterance match beats an FAQ only if
-//!   it scores at least as well. Candidates within 2 % of the best are offered as a choice
-//!   ("Did you mean"), as Kore.ai does; nothing good enough raises INTENT_UNIDENTIFIED.
+//!   Only the very words of a training phrase score 1. Definitive matches win in that order;
+//!   otherwise a good utterance match beats an FAQ only if it scores at least as well.
+//!   Candidates within 2 % of the best are offered as a choice ("Did you mean"), as Kore.ai
+//!   does; nothing good enough raises INTENT_UNIDENTIFIED, else runs `defaultDialogId`.
 //! - **Dialogs** ([`respond`]): the current task's node runs and its transitions are followed
 //!   (first true condition, else the default; an empty or `end` target ends the dialog) until a
 //!   node waits for the user (entity, confirmation, form field) or the task ends. Intent nodes
 //!   of another dialog run it as a sub-task and continue after it. Entity values are taken from
-//!   the utterance that started the task when the type is selective (number, date, list, …),
-//!   otherwise the node prompts, shows its error prompt on invalid input and fails the task after
-//!   [`Limits::max_prompt_retries`]. While a task waits, another intent interrupts it as the
-//!   bot's `interruptOptions` say (hold and resume, or discard); FAQs and small talk are
-//!   answered and the prompt repeated. A script or service failure, or more than
+//!   the utterance that started the task when the type is selective (number, date, list, …) or
+//!   an entity pattern (`live in *`) captures them, otherwise the node prompts, shows its error
+//!   prompt on invalid input and gives up after the node's retry limit (within
+//!   [`Limits::max_prompt_retries`]). While a task waits, another intent interrupts it as the
+//!   bot's `interruptOptions` say (hold and resume, or discard; free-text entities yield to an
+//!   intent unless the node says `entityOverIntent`); FAQs and small talk are answered and the
+//!   prompt repeated. Form nodes ask their form's fields one by one into `context.forms`. A script or service failure, or more than
 //!   [`Limits::max_nodes_per_turn`] nodes in a turn (a loop), ends the task with
 //!   TASK_FAILURE_EVENT and a log line.
 //! - **Events**: ON_CONNECT_EVENT (else WELCOME_MESSAGE_EVENT) on [`Input::ConversationStart`],
