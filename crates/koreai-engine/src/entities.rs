@@ -151,17 +151,23 @@ impl ValueList {
                 }
             }
         }
-        if best.is_none() && !w.is_empty() {
-            // A choice named by its beginning ("12:00 pm" for "12:00 pm - 38 available").
-            best = self
-                .index
-                .get(&w[0])
-                .into_iter()
-                .flatten()
-                .find(|(_, phrase)| phrase.len() > w.len() && phrase[..w.len()] == w[..])
-                .map(|(item, phrase)| (*item, phrase.len()));
-        }
         best.map(|(item, _)| self.values[item].clone())
+    }
+
+    /// [`ValueList::find`], or else the choice whose words begin with all of `text`'s (a form's
+    /// "12:00 pm" for "12:00 pm - 38 Appointments Available").
+    pub fn find_or_prefix(&self, text: &str) -> Option<Value> {
+        if let Some(found) = self.find(text) {
+            return Some(found);
+        }
+        let w = words(text);
+        let first = w.first()?;
+        self.index
+            .get(first)
+            .into_iter()
+            .flatten()
+            .find(|(_, phrase)| phrase.len() > w.len() && phrase[..w.len()] == w[..])
+            .map(|(item, _)| self.values[*item].clone())
     }
 }
 

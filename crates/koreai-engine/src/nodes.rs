@@ -490,7 +490,7 @@ impl Run<'_> {
             return;
         };
         let value = if !values.is_empty() {
-            ValueList::from_items(&values, "", "", "").find(text)
+            ValueList::from_items(&values, "", "", "").find_or_prefix(text)
         } else {
             let entity_type = match kind.as_str() {
                 "date" => "date",
