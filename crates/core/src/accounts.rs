@@ -5,7 +5,7 @@ use botyard_domain::{Error, Result, Timestamp, WorkspaceId};
 use botyard_store::{AccountStore, NewAccount, WorkspaceStore};
 
 use crate::Services;
-use crate::changes::Change;
+use crate::cache_sync::Change;
 use crate::credentials::{self, API_KEY_PREFIX, SESSION_PREFIX};
 
 /// Who is making a request, and with which credential.

@@ -6,7 +6,7 @@ use botyard_domain::page::Page;
 use botyard_domain::{BotId, BotRef, Error, Result, Timestamp, UserId, WorkspaceId};
 use botyard_store::{BotListQuery, BotStore, WorkspaceStore};
 
-use crate::changes::Change;
+use crate::cache_sync::Change;
 use crate::{Caller, Services, credentials};
 
 /// A bot to create.

@@ -7,7 +7,7 @@ use botyard_domain::command::{self, Command, CommandDraft, CommandFields, Folder
 use botyard_domain::{Error, Result, Timestamp};
 use botyard_store::CommandStore;
 
-use crate::changes::Change;
+use crate::cache_sync::Change;
 use crate::{BotAccess, Services};
 
 /// Commands per page of `GET /v2/bots/{id}/commands?page=N`.

@@ -8,7 +8,7 @@ use botyard_domain::{Error, Result, Timestamp};
 use botyard_store::ContentStore;
 use serde_json::{Map, Value};
 
-use crate::changes::Change;
+use crate::cache_sync::Change;
 use crate::{BotAccess, Services};
 
 impl Services {

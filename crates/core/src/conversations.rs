@@ -4,7 +4,7 @@ use botyard_domain::conversation::Chat;
 use botyard_domain::effects::ErrorLog;
 use botyard_domain::property::{Property, PropertyScope};
 use botyard_domain::{Error, Result, Timestamp};
-use botyard_store::{ConversationStore, RunStore};
+use botyard_store::{ConversationStore, ErrorLogStore, PropertyStore};
 
 use crate::{BotAccess, Services};
 

@@ -40,8 +40,7 @@ pub fn random_id(bytes: usize) -> String {
 
 /// The stored form of a token: lower-case hex SHA-256.
 pub fn digest(token: &str) -> String {
-    let hash = Sha256::digest(token.as_bytes());
-    hash.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 /// The part of an API key that may be shown again later, to tell keys apart.

@@ -7,7 +7,7 @@ pub mod app_tokens;
 pub mod apps;
 pub mod bots;
 pub mod cache;
-pub mod changes;
+pub mod cache_sync;
 pub mod commands;
 pub mod config;
 pub mod content;

@@ -2,7 +2,7 @@
 
 use botyard_domain::plan::Plan;
 use botyard_domain::{Error, ErrorCode, Result, Timestamp, WorkspaceId};
-use botyard_store::{RunStore, WorkspaceStore};
+use botyard_store::WorkspaceStore;
 
 use crate::{Caller, Services};
 

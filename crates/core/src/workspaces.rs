@@ -5,7 +5,7 @@ use botyard_domain::account::{self, Invitation, Member, Membership, Role, Worksp
 use botyard_domain::{Error, Result, Timestamp, UserId, WorkspaceId};
 use botyard_store::{AccountStore, MembersNow, WorkspaceStore};
 
-use crate::changes::Change;
+use crate::cache_sync::Change;
 use crate::{Caller, Services};
 
 /// What inviting an email did.

@@ -41,8 +41,6 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     /// Too many requests; retry later.
     RateLimited,
-    /// botyard does not implement this yet.
-    NotImplemented,
     /// A dependency (database, remote service) is not reachable.
     Unavailable,
     /// An operation took longer than it may.
@@ -70,7 +68,6 @@ impl ErrorCode {
             Self::UnsupportedMediaType => 415,
             Self::RateLimited => 429,
             Self::Internal => 500,
-            Self::NotImplemented => 501,
             Self::Unavailable => 503,
             Self::Timeout => 504,
         }
@@ -126,10 +123,6 @@ impl Error {
 
     pub fn already_exists(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::AlreadyExists, message)
-    }
-
-    pub fn not_implemented(message: impl Into<String>) -> Self {
-        Self::new(ErrorCode::NotImplemented, message)
     }
 
     pub fn rate_limited(retry_after: u64) -> Self {

@@ -54,7 +54,7 @@ pub async fn run(ctx: &JobContext, job: &Job) -> Result<()> {
         .store
         .apply_csv_import(&ctx.lease, bot, &plan, &JobEnd::Succeeded { details, bot: Some(bot) })
         .await?;
-    services.changed(botyard_core::changes::Change::Commands(bot)).await;
+    services.changed(botyard_core::cache_sync::Change::Commands(bot)).await;
     Ok(())
 }
 

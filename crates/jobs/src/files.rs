@@ -38,7 +38,7 @@ pub fn new_file(
 }
 
 pub fn sha1_hex(content: &[u8]) -> String {
-    Sha1::digest(content).iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(Sha1::digest(content))
 }
 
 /// One file of an archive.

@@ -125,7 +125,7 @@ pub async fn run_import(ctx: &JobContext, job: &Job) -> Result<()> {
             .store
             .replace_content(&ctx.lease, number, &content, parts, &BotFieldsUpdate::default(), &end)
             .await?;
-        services.changed(botyard_core::changes::Change::Bot(bot.id)).await;
+        services.changed(botyard_core::cache_sync::Change::Bot(bot.id)).await;
     } else {
         let bot = Services::prepare_bot(
             &workspace,

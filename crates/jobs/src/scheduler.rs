@@ -9,7 +9,7 @@ use std::time::Duration;
 use botyard_domain::Timestamp;
 use botyard_domain::bot::changes::next_cron_time;
 use botyard_domain::job::{JobKind, NewJob};
-use botyard_store::{FileStore, ScheduleStore, TelegramStore};
+use botyard_store::{FileStore, TelegramStore, TimerStore};
 use serde_json::json;
 
 use crate::Jobs;

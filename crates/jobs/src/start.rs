@@ -170,17 +170,6 @@ impl Jobs {
         self.enqueue(job).await
     }
 
-    /// A job the caller may see: one of a workspace they belong to.
-    pub async fn visible_job(&self, caller: &Caller, job: Option<Job>) -> Result<Job> {
-        let job = job.ok_or_else(|| Error::not_found("Job"))?;
-        let Some(workspace) = job.workspace_id.clone() else { return Err(Error::not_found("Job")) };
-        match self.services().workspace_access(caller.clone(), workspace).await {
-            Ok(_) => Ok(job),
-            Err(e) if e.code == ErrorCode::Forbidden => Err(Error::not_found("Job")),
-            Err(e) => Err(e),
-        }
-    }
-
     /// The bot's broadcasts, newest first.
     pub async fn broadcasts(&self, access: &BotAccess) -> Result<Vec<Job>> {
         use botyard_store::BroadcastStore;

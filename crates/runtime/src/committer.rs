@@ -4,7 +4,7 @@
 
 use botyard_domain::effects::RunEffects;
 use botyard_domain::{Error, Result, Timestamp};
-use botyard_store::{CommittedRun, RunStore, Store};
+use botyard_store::{CommittedRun, RunCommitStore, Store};
 use tokio::sync::{mpsc, oneshot};
 
 const BATCH: usize = 128;

@@ -17,7 +17,7 @@ use botyard_domain::matching::CommandSet;
 use botyard_domain::property::{self, PropertyScope, PropertyType};
 use botyard_domain::{Error, Timestamp};
 use botyard_sandbox::{Host, HostAnswer};
-use botyard_store::{ConversationStore, RunStore};
+use botyard_store::{ConversationStore, PropertyStore};
 use serde_json::{Map, Value, json};
 use tokio::runtime::Handle;
 

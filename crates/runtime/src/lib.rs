@@ -21,7 +21,7 @@ pub mod meter;
 mod panels;
 pub mod program;
 pub mod run;
-mod schedule;
+mod started_jobs;
 pub mod web;
 
 use std::collections::{HashMap, VecDeque};

@@ -11,7 +11,7 @@ use botyard_domain::effects::{ErrorEntry, OutgoingMessage, PendingChange, RunEff
 use botyard_domain::matching::{CommandSet, Route};
 use botyard_domain::{BotRef, ErrorCode, Result, Timestamp, conversation};
 use botyard_sandbox::{Body, FailureKind, Outcome, Program};
-use botyard_store::{CommittedRun, RunStore};
+use botyard_store::{CommittedRun, ConversationStore, ErrorLogStore};
 use serde_json::{Map, Value, json};
 
 use crate::host::{BjsHost, RunContext};
@@ -435,7 +435,7 @@ async fn commit(rt: &Runtime, bot: &Bot, effects: RunEffects) -> Result<Option<C
     let panels_changed = !effects.panels.is_empty();
     let Some(done) = settle(rt.committer().commit(effects).await)? else { return Ok(None) };
     if panels_changed {
-        rt.services().changed(botyard_core::changes::Change::Content(bot.number)).await;
+        rt.services().changed(botyard_core::cache_sync::Change::Content(bot.number)).await;
     }
     rt.meter().add(&bot.workspace_id, iterations);
     rt.deliver(done.clone()).await;

@@ -8,7 +8,7 @@ use botyard_domain::bot::Bot;
 use botyard_domain::conversation::{self, BotUser, Channel, Chat, ChatMessage, UserProfile};
 use botyard_domain::effects::ErrorEntry;
 use botyard_domain::{Error, ErrorCode, Result, Timestamp};
-use botyard_store::{BotStore, ChatKey, ConversationStore, NewMessage, RunStore};
+use botyard_store::{BotStore, ChatKey, ConversationStore, ErrorLogStore, NewMessage};
 use serde_json::{Map, Value};
 
 use crate::hub::ChatEvent;

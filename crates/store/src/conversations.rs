@@ -99,6 +99,8 @@ pub trait ConversationStore {
     /// Messages of a chat in the order they were written, after the message id `after`.
     async fn messages(&self, chat: i64, after: i64, limit: u32) -> Result<Vec<ChatMessage>>;
     async fn delete_message(&self, bot: i64, uid: &str) -> Result<bool>;
+    /// The command waiting for this user's reply in this chat, with its options.
+    async fn pending_reply(&self, bot: i64, chat: i64, user: i64) -> Result<Option<(i64, Option<Value>)>>;
 }
 
 macro_rules! user_columns {
@@ -475,6 +477,21 @@ impl ConversationStore for Store {
             .await
             .map_err(db)?;
         Ok(done.rows_affected() > 0)
+    }
+
+    async fn pending_reply(&self, bot: i64, chat: i64, user: i64) -> Result<Option<(i64, Option<Value>)>> {
+        let row = sqlx::query("SELECT command_id, options FROM pending_replies WHERE bot_id = $1 AND chat_id = $2 AND user_id = $3")
+            .bind(bot)
+            .bind(chat)
+            .bind(user)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(db)?;
+        row.map(|r| {
+            let options: Option<String> = get(&r, "options")?;
+            Ok((get(&r, "command_id")?, options.map(|o| json(&o, "pending reply options")).transpose()?))
+        })
+        .transpose()
     }
 }
 

@@ -221,7 +221,8 @@ pub async fn enqueue_in(conn: &mut AnyConnection, job: &NewJob) -> Result<Option
 async fn charge_in(conn: &mut AnyConnection, job: &NewJob) -> Result<()> {
     match &job.workspace_id {
         Some(workspace) if job.cost > 0 => {
-            crate::runs::add_usage_in(conn, workspace.as_str(), &Timestamp::now().month_key(), job.cost).await
+            crate::commit::add_usage_in(conn, workspace.as_str(), &Timestamp::now().month_key(), job.cost)
+                .await
         }
         _ => Ok(()),
     }

@@ -45,6 +45,8 @@ pub trait WorkspaceStore {
     async fn remove_invitation(&self, workspace: &WorkspaceId, email: &str) -> Result<bool>;
     /// Whether any workspace has invited this email.
     async fn has_invitation(&self, email: &str) -> Result<bool>;
+    /// Iterations the workspace used in the month (`YYYY-MM`).
+    async fn usage(&self, workspace: &WorkspaceId, month: &str) -> Result<i64>;
 }
 
 impl WorkspaceStore for Store {
@@ -248,5 +250,16 @@ impl WorkspaceStore for Store {
             .await
             .map_err(db)?;
         Ok(get::<i64>(&row, "n")? > 0)
+    }
+
+    async fn usage(&self, workspace: &WorkspaceId, month: &str) -> Result<i64> {
+        let row =
+            sqlx::query("SELECT iterations FROM iteration_usage WHERE workspace_id = $1 AND month = $2")
+                .bind(workspace.as_str())
+                .bind(month)
+                .fetch_optional(&self.read)
+                .await
+                .map_err(db)?;
+        row.map(|r| get(&r, "iterations")).transpose().map(|n| n.unwrap_or(0))
     }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use botyard_domain::effects::ErrorEntry;
 use botyard_domain::{BotRef, Timestamp};
-use botyard_store::{RunStore, TelegramStore};
+use botyard_store::{ErrorLogStore, TelegramStore};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 

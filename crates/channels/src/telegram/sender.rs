@@ -15,7 +15,7 @@ use botyard_domain::effects::ErrorEntry;
 use botyard_domain::keyboard::Keyboard;
 use botyard_domain::{BotRef, Timestamp};
 use botyard_runtime::{Accept, Arriving};
-use botyard_store::{ConversationStore, OutboxRow, RunStore, TelegramStore};
+use botyard_store::{ConversationStore, ErrorLogStore, OutboxRow, TelegramStore};
 use serde_json::{Map, Value, json};
 use tokio::sync::Semaphore;
 

@@ -4,7 +4,7 @@
 pub mod format;
 pub mod remote;
 
-use botyard_core::changes::Change;
+use botyard_core::cache_sync::Change;
 use botyard_domain::job::Job;
 use botyard_domain::{BotRef, Error, Result};
 use botyard_store::{BotFieldsUpdate, ContentParts, ContentStore, JobEnd, JobStore};

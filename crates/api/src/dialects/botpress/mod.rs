@@ -54,7 +54,6 @@ fn status_and_type(code: ErrorCode) -> (StatusCode, &'static str) {
         ErrorCode::UnsupportedMediaType => (415, "UnsupportedMediaType"),
         ErrorCode::RateLimited => (429, "RateLimited"),
         ErrorCode::Internal => (500, "Internal"),
-        ErrorCode::NotImplemented => (501, "Internal"),
         ErrorCode::Unavailable => (503, "Internal"),
         ErrorCode::Timeout => (504, "OperationTimeout"),
     };

@@ -6,13 +6,13 @@ mod apps;
 mod auth;
 mod bots;
 mod broadcasts;
+mod catalog;
 mod chats;
 mod commands;
 mod error_logs;
 mod panels;
 mod plans;
 mod properties;
-mod store;
 mod tasks;
 mod views;
 mod workspaces;
@@ -63,7 +63,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(workspaces::router())
         .merge(apps::router())
         .merge(tasks::router())
-        .merge(store::router())
+        .merge(catalog::router())
         .merge(panels::router())
         .merge(broadcasts::router())
 }

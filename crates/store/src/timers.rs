@@ -20,7 +20,7 @@ pub struct AutoRetry {
 }
 
 #[allow(async_fn_in_trait)] // used through the concrete `Store`, whose futures are `Send`
-pub trait ScheduleStore {
+pub trait TimerStore {
     /// Commands with `auto_retry_time` of running bots.
     async fn auto_retries(&self) -> Result<Vec<AutoRetry>>;
     /// Running bots that have recurring events.
@@ -31,7 +31,7 @@ pub trait ScheduleStore {
     async fn delete_finished_jobs(&self, before: Timestamp) -> Result<u64>;
 }
 
-impl ScheduleStore for Store {
+impl TimerStore for Store {
     async fn auto_retries(&self) -> Result<Vec<AutoRetry>> {
         let rows = sqlx::query(
             "SELECT c.bot_id, b.workspace_id, c.id, c.command, c.auto_retry_time FROM commands c \

@@ -1,22 +1,20 @@
-//! What runs of bot code read and write: properties, pending replies, error logs, iteration
-//! counters, and the transaction that commits the effects of finished runs.
+//! The transaction that commits the effects of finished runs: messages and edits (and their
+//! sends in Telegram chats' outbox), properties, groups, blocks, pending replies, admin panels,
+//! the jobs a run starts and its job's update, the inbox rows it consumes and adds, its error log
+//! entry and its iterations — all of one run or none, several runs per transaction.
 
 use std::collections::BTreeMap;
 
 use botyard_domain::arrival::InboxEntry;
 use botyard_domain::conversation::ChatMessage;
-use botyard_domain::effects::{ErrorEntry, ErrorLog, GroupChange, PendingChange, RunEffects};
-use botyard_domain::property::{Property, PropertyScope, PropertyType};
-use botyard_domain::text::without_nul;
-use botyard_domain::{Error, Result, Timestamp, WorkspaceId};
+use botyard_domain::effects::{GroupChange, PendingChange, RunEffects};
+use botyard_domain::{Error, Result, Timestamp};
 use serde_json::Value;
 use sqlx::Any;
-use sqlx::any::AnyRow;
 
 use crate::Store;
 use crate::conversations::{self, NewMessage, insert_message};
-use crate::error::{db, json, to_json};
-use crate::rows::get;
+use crate::error::{db, to_json};
 
 /// The error of a commit whose run's inbox row another node took over (it runs it there).
 pub const TICKET_LOST: &str = "another node took over this run";
@@ -31,175 +29,14 @@ pub struct CommittedRun {
 }
 
 #[allow(async_fn_in_trait)] // used through the concrete `Store`, whose futures are `Send`
-pub trait RunStore {
-    async fn property(
-        &self,
-        bot: i64,
-        scope: PropertyScope,
-        owner: i64,
-        name: &str,
-    ) -> Result<Option<Property>>;
-    /// Properties of the bot (optionally of one scope), one page (from 1).
-    async fn properties_page(
-        &self,
-        bot: i64,
-        scope: Option<PropertyScope>,
-        page: u32,
-        per_page: u32,
-    ) -> Result<Vec<Property>>;
-    async fn delete_property(&self, bot: i64, id: i64) -> Result<bool>;
-    /// The command waiting for this user's reply in this chat, with its options.
-    async fn pending_reply(&self, bot: i64, chat: i64, user: i64) -> Result<Option<(i64, Option<Value>)>>;
-    /// Error log entries, newest first, one page (from 1), optionally since a time.
-    async fn error_logs(
-        &self,
-        bot: i64,
-        since: Option<Timestamp>,
-        page: u32,
-        per_page: u32,
-    ) -> Result<Vec<ErrorLog>>;
-    async fn clear_error_logs(&self, bot: i64) -> Result<u64>;
-    async fn insert_error(&self, bot: i64, entry: &ErrorEntry) -> Result<()>;
-    /// Iterations the workspace used in the month (`YYYY-MM`).
-    async fn usage(&self, workspace: &WorkspaceId, month: &str) -> Result<i64>;
+pub trait RunCommitStore {
     /// Writes the effects of several runs in one transaction, for `node` (which must still own the
     /// runs' inbox rows: otherwise nothing is written and the error is [`TICKET_LOST`]).
     async fn commit_runs(&self, runs: &[RunEffects], node: &str, now: Timestamp)
     -> Result<Vec<CommittedRun>>;
 }
 
-impl RunStore for Store {
-    async fn property(
-        &self,
-        bot: i64,
-        scope: PropertyScope,
-        owner: i64,
-        name: &str,
-    ) -> Result<Option<Property>> {
-        let row = sqlx::query(
-            "SELECT id, scope, owner_id, name, kind, value, updated_at FROM properties \
-             WHERE bot_id = $1 AND scope = $2 AND owner_id = $3 AND name = $4",
-        )
-        .bind(bot)
-        .bind(scope.as_str())
-        .bind(owner)
-        .bind(name)
-        .fetch_optional(&self.read)
-        .await
-        .map_err(db)?;
-        row.map(|r| property(&r)).transpose()
-    }
-
-    async fn properties_page(
-        &self,
-        bot: i64,
-        scope: Option<PropertyScope>,
-        page: u32,
-        per_page: u32,
-    ) -> Result<Vec<Property>> {
-        let offset = i64::from(page.max(1) - 1) * i64::from(per_page);
-        let found = sqlx::query(
-            "SELECT id, scope, owner_id, name, kind, value, updated_at FROM properties \
-             WHERE bot_id = $1 AND ($2 = '' OR scope = $2) ORDER BY id LIMIT $3 OFFSET $4",
-        )
-        .bind(bot)
-        .bind(scope.map_or("", PropertyScope::as_str))
-        .bind(i64::from(per_page))
-        .bind(offset)
-        .fetch_all(&self.read)
-        .await
-        .map_err(db)?;
-        found.iter().map(property).collect()
-    }
-
-    async fn delete_property(&self, bot: i64, id: i64) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM properties WHERE bot_id = $1 AND id = $2")
-            .bind(bot)
-            .bind(id)
-            .execute(&self.write)
-            .await
-            .map_err(db)?;
-        Ok(done.rows_affected() > 0)
-    }
-
-    async fn pending_reply(&self, bot: i64, chat: i64, user: i64) -> Result<Option<(i64, Option<Value>)>> {
-        let row = sqlx::query("SELECT command_id, options FROM pending_replies WHERE bot_id = $1 AND chat_id = $2 AND user_id = $3")
-            .bind(bot)
-            .bind(chat)
-            .bind(user)
-            .fetch_optional(&self.read)
-            .await
-            .map_err(db)?;
-        row.map(|r| {
-            let options: Option<String> = get(&r, "options")?;
-            Ok((get(&r, "command_id")?, options.map(|o| json(&o, "pending reply options")).transpose()?))
-        })
-        .transpose()
-    }
-
-    async fn error_logs(
-        &self,
-        bot: i64,
-        since: Option<Timestamp>,
-        page: u32,
-        per_page: u32,
-    ) -> Result<Vec<ErrorLog>> {
-        let offset = i64::from(page.max(1) - 1) * i64::from(per_page);
-        let found = sqlx::query(
-            "SELECT id, bot_id, command, title, stack_trace, chat_id, user_id, created_at FROM error_logs \
-             WHERE bot_id = $1 AND created_at >= $2 ORDER BY id DESC LIMIT $3 OFFSET $4",
-        )
-        .bind(bot)
-        .bind(since.map_or(i64::MIN, Timestamp::millis))
-        .bind(i64::from(per_page))
-        .bind(offset)
-        .fetch_all(&self.read)
-        .await
-        .map_err(db)?;
-        found
-            .iter()
-            .map(|r| {
-                Ok(ErrorLog {
-                    id: get(r, "id")?,
-                    bot_number: get(r, "bot_id")?,
-                    entry: ErrorEntry {
-                        command: get(r, "command")?,
-                        title: get(r, "title")?,
-                        stack_trace: get(r, "stack_trace")?,
-                        chat_id: get(r, "chat_id")?,
-                        user_id: get(r, "user_id")?,
-                        at: Timestamp(get(r, "created_at")?),
-                    },
-                })
-            })
-            .collect()
-    }
-
-    async fn clear_error_logs(&self, bot: i64) -> Result<u64> {
-        let done = sqlx::query("DELETE FROM error_logs WHERE bot_id = $1")
-            .bind(bot)
-            .execute(&self.write)
-            .await
-            .map_err(db)?;
-        Ok(done.rows_affected())
-    }
-
-    async fn insert_error(&self, bot: i64, entry: &ErrorEntry) -> Result<()> {
-        let mut conn = self.write.acquire().await.map_err(db)?;
-        insert_error(&mut conn, bot, entry).await
-    }
-
-    async fn usage(&self, workspace: &WorkspaceId, month: &str) -> Result<i64> {
-        let row =
-            sqlx::query("SELECT iterations FROM iteration_usage WHERE workspace_id = $1 AND month = $2")
-                .bind(workspace.as_str())
-                .bind(month)
-                .fetch_optional(&self.read)
-                .await
-                .map_err(db)?;
-        row.map(|r| get(&r, "iterations")).transpose().map(|n| n.unwrap_or(0))
-    }
-
+impl RunCommitStore for Store {
     async fn commit_runs(
         &self,
         runs: &[RunEffects],
@@ -380,7 +217,7 @@ async fn commit_run(
         }
     }
     if let Some(entry) = &run.error {
-        insert_error(tx, run.bot, entry).await?;
+        crate::error_logs::insert_error(tx, run.bot, entry).await?;
     }
     Ok(done)
 }
@@ -403,38 +240,6 @@ pub(crate) async fn add_usage_in(
     .await
     .map_err(db)?;
     Ok(())
-}
-
-async fn insert_error(conn: &mut sqlx::AnyConnection, bot: i64, entry: &ErrorEntry) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO error_logs (bot_id, command, title, stack_trace, chat_id, user_id, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(bot)
-    // A bot's error may hold any text; NUL is stored as U+FFFD on both backends.
-    .bind(entry.command.as_deref().map(|c| without_nul(c).into_owned()))
-    .bind(without_nul(&entry.title).into_owned())
-    .bind(without_nul(&entry.stack_trace).into_owned())
-    .bind(entry.chat_id)
-    .bind(entry.user_id)
-    .bind(entry.at.millis())
-    .execute(conn)
-    .await
-    .map_err(db)?;
-    Ok(())
-}
-
-fn property(r: &AnyRow) -> Result<Property> {
-    let value: String = get(r, "value")?;
-    Ok(Property {
-        id: get(r, "id")?,
-        scope: PropertyScope::parse(&get::<String>(r, "scope")?)?,
-        owner: get(r, "owner_id")?,
-        name: get(r, "name")?,
-        kind: PropertyType::parse(&get::<String>(r, "kind")?)?,
-        value: json(&value, "property value")?,
-        updated_at: Timestamp(get(r, "updated_at")?),
-    })
 }
 
 /// Messages and edits in Telegram chats, and the run's API calls, go to the outbox.

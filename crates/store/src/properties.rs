@@ -1,0 +1,99 @@
+//! Bot, user and chat properties: what scripts store with `Bot/User/Chat.setProperty` (written by
+//! a run's commit, [`crate::commit`]) and what the admin APIs list and delete.
+
+use botyard_domain::Result;
+use botyard_domain::Timestamp;
+use botyard_domain::property::{Property, PropertyScope, PropertyType};
+use sqlx::any::AnyRow;
+
+use crate::Store;
+use crate::error::{db, json};
+use crate::rows::get;
+
+#[allow(async_fn_in_trait)] // used through the concrete `Store`, whose futures are `Send`
+pub trait PropertyStore {
+    async fn property(
+        &self,
+        bot: i64,
+        scope: PropertyScope,
+        owner: i64,
+        name: &str,
+    ) -> Result<Option<Property>>;
+    /// Properties of the bot (optionally of one scope), one page (from 1).
+    async fn properties_page(
+        &self,
+        bot: i64,
+        scope: Option<PropertyScope>,
+        page: u32,
+        per_page: u32,
+    ) -> Result<Vec<Property>>;
+    async fn delete_property(&self, bot: i64, id: i64) -> Result<bool>;
+}
+
+impl PropertyStore for Store {
+    async fn property(
+        &self,
+        bot: i64,
+        scope: PropertyScope,
+        owner: i64,
+        name: &str,
+    ) -> Result<Option<Property>> {
+        let row = sqlx::query(
+            "SELECT id, scope, owner_id, name, kind, value, updated_at FROM properties \
+             WHERE bot_id = $1 AND scope = $2 AND owner_id = $3 AND name = $4",
+        )
+        .bind(bot)
+        .bind(scope.as_str())
+        .bind(owner)
+        .bind(name)
+        .fetch_optional(&self.read)
+        .await
+        .map_err(db)?;
+        row.map(|r| property(&r)).transpose()
+    }
+
+    async fn properties_page(
+        &self,
+        bot: i64,
+        scope: Option<PropertyScope>,
+        page: u32,
+        per_page: u32,
+    ) -> Result<Vec<Property>> {
+        let offset = i64::from(page.max(1) - 1) * i64::from(per_page);
+        let found = sqlx::query(
+            "SELECT id, scope, owner_id, name, kind, value, updated_at FROM properties \
+             WHERE bot_id = $1 AND ($2 = '' OR scope = $2) ORDER BY id LIMIT $3 OFFSET $4",
+        )
+        .bind(bot)
+        .bind(scope.map_or("", PropertyScope::as_str))
+        .bind(i64::from(per_page))
+        .bind(offset)
+        .fetch_all(&self.read)
+        .await
+        .map_err(db)?;
+        found.iter().map(property).collect()
+    }
+
+    async fn delete_property(&self, bot: i64, id: i64) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM properties WHERE bot_id = $1 AND id = $2")
+            .bind(bot)
+            .bind(id)
+            .execute(&self.write)
+            .await
+            .map_err(db)?;
+        Ok(done.rows_affected() > 0)
+    }
+}
+
+fn property(r: &AnyRow) -> Result<Property> {
+    let value: String = get(r, "value")?;
+    Ok(Property {
+        id: get(r, "id")?,
+        scope: PropertyScope::parse(&get::<String>(r, "scope")?)?,
+        owner: get(r, "owner_id")?,
+        name: get(r, "name")?,
+        kind: PropertyType::parse(&get::<String>(r, "kind")?)?,
+        value: json(&value, "property value")?,
+        updated_at: Timestamp(get(r, "updated_at")?),
+    })
+}
