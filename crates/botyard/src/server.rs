@@ -10,6 +10,7 @@ use botyard_channels::Telegram;
 use botyard_core::{Config, Services};
 use botyard_jobs::Jobs;
 use botyard_runtime::Runtime;
+use botyard_store::Store;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -54,27 +55,35 @@ impl RunningServer {
     }
 }
 
+/// What the server is made of once its configuration is checked: the services, the store the
+/// runtime, jobs and channels are given, and the bound listener.
+pub struct Prepared {
+    pub services: Services,
+    pub store: Store,
+    pub listener: TcpListener,
+}
+
 /// Opens everything the configuration names and checks it, with messages that say what to fix.
-pub async fn prepare(config: Config) -> anyhow::Result<(Services, TcpListener)> {
+pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
     if config.uses_sqlite() {
         config.prepare_data_dir().map_err(|e| anyhow!(e))?;
     }
     let addr = config.listen_addr().map_err(|e| anyhow!(e))?;
-    let services = Services::open(config).await.map_err(|e| anyhow!("{}", e.message))?;
+    let (services, store) = Services::open(config).await.map_err(|e| anyhow!("{}", e.message))?;
     let listener = TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr} (is another server using this port?)"))?;
-    Ok((services, listener))
+    Ok(Prepared { services, store, listener })
 }
 
 /// Starts a server in the background.
 pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
-    let (services, listener) = prepare(config).await?;
-    let addr = listener.local_addr()?;
+    let prepared = prepare(config).await?;
+    let addr = prepared.listener.local_addr()?;
+    let services = prepared.services.clone();
     let (stop, stopped) = oneshot::channel::<()>();
-    let serving = services.clone();
     let task = tokio::spawn(async move {
-        serve(serving, listener, async {
+        serve(prepared, async {
             let _ = stopped.await;
         })
         .await
@@ -84,14 +93,16 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
 
 /// Serves until `shutdown` completes, then drains and closes.
 pub async fn serve(
-    services: Services,
-    listener: TcpListener,
+    prepared: Prepared,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let Prepared { services, store, listener } = prepared;
     let background = Background::start(&services);
-    let runtime = Runtime::start(services.clone()).await.map_err(|e| anyhow!("starting the runtime: {e}"))?;
-    let jobs = Jobs::start(services.clone(), runtime.clone());
-    let telegram = Telegram::start(services.clone(), runtime.clone());
+    let runtime = Runtime::start(services.clone(), store.clone())
+        .await
+        .map_err(|e| anyhow!("starting the runtime: {e}"))?;
+    let jobs = Jobs::start(services.clone(), runtime.clone(), store.clone());
+    let telegram = Telegram::start(services.clone(), runtime.clone(), store);
     let router = app(AppState::new(services.clone(), runtime.clone(), jobs.clone(), telegram.clone()));
     let stopping = runtime.clone();
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
@@ -106,7 +117,7 @@ pub async fn serve(
     drain(&runtime).await;
     jobs.stop().await;
     drop(background);
-    services.store.close().await;
+    services.close().await;
     Ok(())
 }
 
@@ -120,15 +131,15 @@ async fn drain(runtime: &Runtime) {
 
 /// Runs the server in the foreground until SIGINT or SIGTERM.
 pub async fn run(config: Config) -> anyhow::Result<()> {
-    let (services, listener) = prepare(config).await?;
-    let addr = listener.local_addr()?;
+    let prepared = prepare(config).await?;
+    let addr = prepared.listener.local_addr()?;
     tracing::info!(
         listen = %addr,
-        database = services.store.backend().name(),
+        database = prepared.store.backend().name(),
         "botyard is listening on http://{addr} (API description: http://{addr}/openapi.json)"
     );
-    first_start(&services, addr).await?;
-    serve(services, listener, shutdown_signal()).await?;
+    first_start(&prepared.services, addr).await?;
+    serve(prepared, shutdown_signal()).await?;
     tracing::info!("botyard stopped");
     Ok(())
 }

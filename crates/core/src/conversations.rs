@@ -1,7 +1,7 @@
 //! What the admin APIs show and change of a bot's conversations: chats, properties, error logs.
 
 use botyard_domain::conversation::Chat;
-use botyard_domain::effects::ErrorLog;
+use botyard_domain::effects::{ErrorLog, ErrorLogQuery};
 use botyard_domain::property::{Property, PropertyScope};
 use botyard_domain::{Error, Result, Timestamp};
 use botyard_store::{ConversationStore, ErrorLogStore, PropertyStore};
@@ -42,15 +42,9 @@ impl Services {
         }
     }
 
-    /// The error log, newest first; `since` limits it to entries from then on.
-    pub async fn error_logs(
-        &self,
-        access: &BotAccess,
-        since: Option<Timestamp>,
-        page: u32,
-        per_page: u32,
-    ) -> Result<Vec<ErrorLog>> {
-        self.store.error_logs(access.bot.number, since, page.max(1), per_page).await
+    /// The error log, newest first, as the query narrows it down.
+    pub async fn error_logs(&self, access: &BotAccess, query: &ErrorLogQuery) -> Result<Vec<ErrorLog>> {
+        self.store.error_logs(access.bot.number, query).await
     }
 
     pub async fn clear_error_logs(&self, access: &BotAccess) -> Result<u64> {

@@ -37,7 +37,9 @@ pub use config::Config;
 /// The services and what they share; cheap to clone.
 #[derive(Clone)]
 pub struct Services {
-    pub store: Store,
+    /// The accounts, workspaces, bots and their content this layer owns (the runtime, the jobs
+    /// and the channels are given their own handle for what they own).
+    store: Store,
     pub config: Arc<Config>,
     signin_throttle: Arc<throttle::FailureThrottle>,
     /// Password hashing, bounded in concurrency and queue.
@@ -62,15 +64,27 @@ pub struct Services {
 pub type ChangeHook = Arc<dyn Fn(&str) + Send + Sync>;
 
 impl Services {
-    /// Opens the database named by the configuration and prepares the services.
-    pub async fn open(config: Config) -> Result<Self> {
+    /// Opens the database named by the configuration; returns the services and the store for the
+    /// layers that own the rest of the data (runtime, jobs, channels).
+    pub async fn open(config: Config) -> Result<(Self, Store)> {
         let options = StoreOptions {
             max_connections: config.database.max_connections,
             acquire_timeout: Duration::from_secs(config.database.acquire_timeout_secs),
             ..StoreOptions::default()
         };
         let store = Store::open(&config.database_url(), &options).await?;
-        Ok(Self::new(store, config))
+        Ok((Self::new(store.clone(), config), store))
+    }
+
+    /// Closes the database (the server is stopping).
+    pub async fn close(&self) {
+        self.store.close().await;
+    }
+
+    /// Whether the database answers; the backend's name when it does.
+    pub async fn database_ready(&self) -> Result<&'static str> {
+        self.store.ping().await?;
+        Ok(self.store.backend().name())
     }
 
     pub fn new(store: Store, config: Config) -> Self {

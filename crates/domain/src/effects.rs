@@ -200,6 +200,25 @@ pub struct ErrorLog {
     pub id: i64,
     pub bot_number: i64,
     pub entry: ErrorEntry,
+    /// The chat's and the user's ids as their channel knows them (the Chat API's conversation and
+    /// user ids, Telegram's ids), when the entry names them.
+    pub chat_external: Option<String>,
+    pub user_external: Option<String>,
+}
+
+/// Which error log entries to read: newest first, one page (from 1), narrowed down.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ErrorLogQuery {
+    pub since: Option<crate::Timestamp>,
+    pub until: Option<crate::Timestamp>,
+    /// Text the title contains.
+    pub contains: Option<String>,
+    /// The chat's id as its channel knows it (the Chat API's conversation id).
+    pub chat: Option<String>,
+    /// The user's id as their channel knows them.
+    pub user: Option<String>,
+    pub page: u32,
+    pub per_page: u32,
 }
 
 /// A call a channel makes for a run after it commits (Telegram: any Bot API method).

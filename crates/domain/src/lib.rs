@@ -12,6 +12,7 @@ pub mod content;
 pub mod conversation;
 pub mod effects;
 pub mod error;
+pub mod file;
 pub mod ids;
 pub mod job;
 pub mod keyboard;

@@ -252,11 +252,11 @@ pub async fn run_export(ctx: &JobContext, job: &Job) -> Result<()> {
     let number = job.bot.ok_or_else(|| Error::internal("an export job without its bot"))?;
     let bot = services.find_bot(&BotRef::Number(number)).await?.ok_or_else(|| Error::not_found("Bot"))?;
     let with_properties = job.params.get("properties").and_then(Value::as_bool).unwrap_or(false);
-    let content = services.store.bot_content(number, with_properties).await?;
+    let content = ctx.store().bot_content(number, with_properties).await?;
     let archive = botyard_core::cpu::in_place(|| write(&bot, &content))?;
     let name = format!("{}.botyard.zip", bot.name.replace(['/', '\\', '"'], "_"));
     let file = new_file(&ctx.jobs, &bot.workspace_id, &name, "zip", "export", archive);
-    services.store.put_file(&file).await?;
+    ctx.store().put_file(&file).await?;
     let details = json!({
         "fileId": file.id,
         "fileName": name,
@@ -265,7 +265,7 @@ pub async fn run_export(ctx: &JobContext, job: &Job) -> Result<()> {
         "libs": content.libs.len(),
         "components": content.components.len(),
     });
-    services.store.finish_job(&ctx.lease, &JobEnd::Succeeded { details, bot: Some(number) }).await?;
+    ctx.store().finish_job(&ctx.lease, &JobEnd::Succeeded { details, bot: Some(number) }).await?;
     Ok(())
 }
 
@@ -293,7 +293,7 @@ pub async fn run_copy(ctx: &JobContext, job: &Job) -> Result<()> {
             let source =
                 services.find_bot(&BotRef::Number(number)).await?.ok_or_else(|| Error::not_found("Bot"))?;
             let with_properties = job.params.get("properties").and_then(Value::as_bool).unwrap_or(false);
-            let content = services.store.bot_content(number, with_properties).await?;
+            let content = ctx.store().bot_content(number, with_properties).await?;
             let fields = BotFieldsRead {
                 name: format!("{} (copy)", source.name),
                 dev: source.dev,
@@ -331,8 +331,7 @@ async fn create(ctx: &JobContext, bot: &Bot, content: &BotContent) -> Result<()>
             added
         }
     };
-    ctx.services()
-        .store
+    ctx.store()
         .create_bot_with_content(&ctx.lease, bot, content, |number| JobEnd::Succeeded {
             details: details(number),
             bot: Some(number),

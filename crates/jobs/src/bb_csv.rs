@@ -42,16 +42,15 @@ pub async fn run(ctx: &JobContext, job: &Job) -> Result<()> {
         (None, None) => return Err(Error::invalid("A CSV import needs a file or the bot's csv_url")),
     };
     let rows = botyard_core::cpu::in_place(|| parse(&text))?;
-    let existing = services.store.all_commands(bot).await?;
-    let folders = services.store.folders(bot).await?;
+    let existing = ctx.store().all_commands(bot).await?;
+    let folders = ctx.store().folders(bot).await?;
     let plan = botyard_core::cpu::in_place(|| csv_sync_plan(&existing, rows, &folders))?;
     let details = json!({
         "new_count": plan.create.len(),
         "updated_count": plan.update.len(),
         "destroyed_count": plan.destroy.len(),
     });
-    services
-        .store
+    ctx.store()
         .apply_csv_import(&ctx.lease, bot, &plan, &JobEnd::Succeeded { details, bot: Some(bot) })
         .await?;
     services.changed(botyard_core::cache_sync::Change::Commands(bot)).await;

@@ -23,7 +23,7 @@ const IN_FLIGHT: usize = 64;
 
 pub async fn run(ctx: &JobContext, job: &Job) -> Result<()> {
     let services = ctx.services();
-    let store = &services.store;
+    let store = ctx.store();
     let bot = job.bot.ok_or_else(|| Error::internal("a broadcast without its bot"))?;
     let command =
         ctx.param("command").ok_or_else(|| Error::internal("a broadcast without its command"))?.to_owned();
@@ -128,7 +128,7 @@ async fn drain(reports: &mut Vec<tokio::task::JoinHandle<()>>) {
 
 /// `{total, cur_position, progress, errors_count, status}` from the marks.
 async fn details(ctx: &JobContext, total: i64, status: &str) -> Result<Value> {
-    let (done, failed) = ctx.services().store.job_marks(ctx.job.id).await?;
+    let (done, failed) = ctx.store().job_marks(ctx.job.id).await?;
     let progress = if total > 0 { (done * 100 / total).min(100) } else { 100 };
     Ok(
         json!({"total": total, "cur_position": done, "progress": progress, "errors_count": failed, "status": status}),

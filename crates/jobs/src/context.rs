@@ -27,6 +27,10 @@ impl JobContext {
         Self { jobs, job, lease, details: Mutex::new((details, None)) }
     }
 
+    pub fn store(&self) -> &botyard_store::Store {
+        self.jobs.store()
+    }
+
     pub fn services(&self) -> &Services {
         self.jobs.services()
     }
@@ -47,7 +51,7 @@ impl JobContext {
             }
             due
         };
-        if due && !self.services().store.set_job_details(&self.lease, &details).await? {
+        if due && !self.store().set_job_details(&self.lease, &details).await? {
             return Err(Error::conflict(botyard_store::LEASE_LOST));
         }
         Ok(())
@@ -60,7 +64,7 @@ impl JobContext {
 
     /// An uploaded file of the job's workspace; `what` names it in the error.
     pub async fn file(&self, id: &str, what: &str) -> Result<Vec<u8>> {
-        let found = self.services().store.file(id, botyard_domain::Timestamp::now()).await?;
+        let found = self.store().file(id, botyard_domain::Timestamp::now()).await?;
         match found {
             Some(file) if Some(&file.workspace_id) == self.job.workspace_id.as_ref() => Ok(file.content),
             _ => Err(Error::invalid(format!("{what}: the file {id} does not exist or has expired"))),

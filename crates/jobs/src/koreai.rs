@@ -113,7 +113,7 @@ pub async fn run_import(ctx: &JobContext, job: &Job) -> Result<()> {
                     .map_err(|e| Error::invalid(format!("importOptions: {e}")))?,
             ),
         };
-        let current = services.store.components(number).await?;
+        let current = ctx.store().components(number).await?;
         let components = koreai::merge(current, split.components, options.as_ref());
         logs.push(StatusLog::success("importBot", &bot.name));
         let details =
@@ -121,8 +121,7 @@ pub async fn run_import(ctx: &JobContext, job: &Job) -> Result<()> {
         let content = BotContent { components, ..BotContent::default() };
         let parts = ContentParts { components: true, ..ContentParts::default() };
         let end = JobEnd::Succeeded { details, bot: Some(number) };
-        services
-            .store
+        ctx.store()
             .replace_content(&ctx.lease, number, &content, parts, &BotFieldsUpdate::default(), &end)
             .await?;
         services.changed(botyard_core::cache_sync::Change::Bot(bot.id)).await;
@@ -142,8 +141,7 @@ pub async fn run_import(ctx: &JobContext, job: &Job) -> Result<()> {
         let details =
             json!({"statusLogs": logs, "streamRefId": stream_ref, "streamId": format!("st-{}", bot.id)});
         let content = BotContent { components, ..BotContent::default() };
-        services
-            .store
+        ctx.store()
             .create_bot_with_content(&ctx.lease, &bot, &content, |number| JobEnd::Succeeded {
                 details,
                 bot: Some(number),
@@ -167,7 +165,7 @@ async fn fail(ctx: &JobContext, logs: Vec<StatusLog>, error: Error) -> Result<()
         details: Some(json!({"statusLogs": logs})),
         error: botyard_domain::job::JobError::from_error(&error),
     };
-    ctx.services().store.finish_job(&ctx.lease, &end).await?;
+    ctx.store().finish_job(&ctx.lease, &end).await?;
     Ok(())
 }
 
@@ -194,7 +192,7 @@ async fn read_files(ctx: &JobContext) -> Result<KoreFiles> {
     };
     let mut functions = Vec::new();
     for id in ctx.job.params["botFunctions"].as_array().into_iter().flatten().filter_map(Value::as_str) {
-        let file = ctx.services().store.file(id, botyard_domain::Timestamp::now()).await?;
+        let file = ctx.store().file(id, botyard_domain::Timestamp::now()).await?;
         let file =
             file.filter(|f| Some(&f.workspace_id) == ctx.job.workspace_id.as_ref()).ok_or_else(|| {
                 Error::invalid(format!("botFunctions: the file {id} does not exist or has expired"))
@@ -261,14 +259,14 @@ pub async fn run_export(ctx: &JobContext, job: &Job) -> Result<()> {
     let services = ctx.services();
     let number = job.bot.ok_or_else(|| Error::internal("an export job without its bot"))?;
     let bot = services.find_bot(&BotRef::Number(number)).await?.ok_or_else(|| Error::not_found("Bot"))?;
-    let components = services.store.components(number).await?;
+    let components = ctx.store().components(number).await?;
     let files = botyard_core::cpu::in_place(|| koreai::assemble(&components, bot.id.as_str(), &bot.name));
     let archive = botyard_core::cpu::in_place(|| export_archive(&files))?;
     ctx.failpoint("koreai.export")?;
     let name = format!("{}.zip", bot.name.replace(['/', '\\', '"'], "_"));
     let file = new_file(&ctx.jobs, &bot.workspace_id, &name, "zip", "export", archive);
-    services.store.put_file(&file).await?;
+    ctx.store().put_file(&file).await?;
     let details = json!({"fileId": file.id, "fileSize": file.content.len().to_string(), "fileName": name});
-    services.store.finish_job(&ctx.lease, &JobEnd::Succeeded { details, bot: Some(number) }).await?;
+    ctx.store().finish_job(&ctx.lease, &JobEnd::Succeeded { details, bot: Some(number) }).await?;
     Ok(())
 }

@@ -17,6 +17,7 @@
 //! Each dialect renders a job in its own shape (Kore.ai `statusLogs`, Bots.Business counts,
 //! Meilisearch-like tasks in the Botpress dialect); the job's `details` hold what they need.
 
+pub mod app_requests;
 pub mod archive;
 pub mod bb_csv;
 pub mod bb_git;
@@ -36,7 +37,7 @@ use botyard_core::Services;
 use botyard_domain::job::{FailPoints, Job, JobKind, NewJob};
 use botyard_domain::{Result, Timestamp};
 use botyard_runtime::Runtime;
-use botyard_store::JobStore;
+use botyard_store::{JobStore, Store};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -52,6 +53,8 @@ pub struct Jobs {
 
 struct Inner {
     services: Services,
+    /// The job queue, files and the content jobs write.
+    store: Store,
     /// Woken when this node enqueues a job (every worker looks, the first one claims it).
     wake: Notify,
     /// This node's name in the queue's `worker` column.
@@ -64,7 +67,7 @@ struct Inner {
 
 impl Jobs {
     /// Starts the workers. Call inside a Tokio runtime.
-    pub fn start(services: Services, runtime: Runtime) -> Self {
+    pub fn start(services: Services, runtime: Runtime, store: Store) -> Self {
         let failpoints = FailPoints::new(services.config.jobs.failpoints.iter().cloned());
         let jobs = Self {
             inner: Arc::new(Inner {
@@ -74,6 +77,7 @@ impl Jobs {
                 workers: Mutex::new(Vec::new()),
                 failpoints,
                 services,
+                store,
                 runtime,
             }),
         };
@@ -99,20 +103,24 @@ impl Jobs {
         &self.inner.services
     }
 
+    pub(crate) fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
     pub fn runtime(&self) -> &Runtime {
         &self.inner.runtime
     }
 
     /// Stores a job and wakes a worker.
     pub async fn enqueue(&self, job: NewJob) -> Result<Job> {
-        let job = self.inner.services.store.enqueue(&job).await?;
+        let job = self.inner.store.enqueue(&job).await?;
         self.inner.wake.notify_waiters();
         Ok(job)
     }
 
     /// The job with this number, if it exists.
     pub async fn job(&self, id: i64) -> Result<Option<Job>> {
-        self.inner.services.store.job(id).await
+        self.inner.store.job(id).await
     }
 
     /// Stops claiming jobs and waits (up to ten seconds) for the ones in progress; those still

@@ -39,7 +39,7 @@ async fn run(
         .map_err(|_| Error::new(ErrorCode::Unavailable, "the runtime stopped before the run ended"))?;
     if let RunReport::Skipped(why) = &report {
         let error = JobError { code: "Skipped".into(), message: format!("Not run: {why}") };
-        ctx.services().store.finish_job(&ctx.lease, &JobEnd::Failed { details: None, error }).await?;
+        ctx.store().finish_job(&ctx.lease, &JobEnd::Failed { details: None, error }).await?;
     }
     Ok(report)
 }
@@ -152,7 +152,7 @@ pub async fn run_http_request(ctx: &JobContext, job: &Job) -> Result<()> {
     let callback = if ok { ctx.param("success") } else { ctx.param("error") };
     let Some(callback) = callback else {
         let details = json!({"http_status": status, "callback": null});
-        ctx.services().store.finish_job(&ctx.lease, &JobEnd::Succeeded { details, bot: job.bot }).await?;
+        ctx.store().finish_job(&ctx.lease, &JobEnd::Succeeded { details, bot: job.bot }).await?;
         return Ok(());
     };
     let options = job.params.get("options").cloned().unwrap_or(Value::Null);

@@ -36,7 +36,7 @@ pub(crate) async fn run(jobs: Jobs) {
 }
 
 async fn tick(jobs: &Jobs) -> botyard_domain::Result<()> {
-    let store = &jobs.services().store;
+    let store = &jobs.store();
     let now = Timestamp::now();
     let mut added = false;
     for retry in store.auto_retries().await? {
@@ -76,14 +76,14 @@ async fn housekeeping(jobs: &Jobs) {
     let services = jobs.services();
     let hours = services.config.jobs.retention_hours as i64;
     let before = Timestamp::now().plus_secs(-hours * 3600);
-    if let Err(e) = services.store.delete_finished_jobs(before).await {
+    if let Err(e) = jobs.store().delete_finished_jobs(before).await {
         tracing::warn!(error = %e, "could not delete old jobs");
     }
-    if let Err(e) = services.store.delete_expired_files(Timestamp::now()).await {
+    if let Err(e) = jobs.store().delete_expired_files(Timestamp::now()).await {
         tracing::warn!(error = %e, "could not delete expired files");
     }
     // Telegram resends an update for at most a day; ids older than the retention are not needed.
-    if let Err(e) = services.store.forget_updates(before).await {
+    if let Err(e) = jobs.store().forget_updates(before).await {
         tracing::warn!(error = %e, "could not forget old Telegram update ids");
     }
 }

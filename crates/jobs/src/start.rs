@@ -52,7 +52,7 @@ impl Jobs {
             return Err(Error::invalid("The file is empty"));
         }
         let file = new_file(self, workspace, name, extension, context, content);
-        self.services().store.put_file(&file).await?;
+        self.store().put_file(&file).await?;
         Ok(file)
     }
 
@@ -173,7 +173,7 @@ impl Jobs {
     /// The bot's broadcasts, newest first.
     pub async fn broadcasts(&self, access: &BotAccess) -> Result<Vec<Job>> {
         use botyard_store::BroadcastStore;
-        self.services().store.bot_jobs(access.bot.number, JobKind::Broadcast, 100).await
+        self.store().bot_jobs(access.bot.number, JobKind::Broadcast, 100).await
     }
 
     /// Pauses (`pause`), resumes (`None`) or cancels (`cancel`) a broadcast of the bot.
@@ -183,7 +183,7 @@ impl Jobs {
         let job =
             self.job(id).await?.filter(|j| j.kind == JobKind::Broadcast && j.bot == Some(access.bot.number));
         let job = job.ok_or_else(|| Error::not_found("Broadcast task"))?;
-        if !self.services().store.set_job_control(job.id, control).await? {
+        if !self.store().set_job_control(job.id, control).await? {
             return Err(Error::conflict(format!("The broadcast has ended ({})", job.status.as_str())));
         }
         self.inner.wake.notify_waiters();
@@ -192,10 +192,10 @@ impl Jobs {
 
     /// Cancels a job that has not started; `false` when it has.
     pub async fn cancel(&self, id: i64) -> Result<bool> {
-        self.services().store.cancel_job(id, Timestamp::now()).await
+        self.store().cancel_job(id, Timestamp::now()).await
     }
 
     pub async fn job_by_uid(&self, uid: &str) -> Result<Option<Job>> {
-        self.services().store.job_by_uid(uid).await
+        self.store().job_by_uid(uid).await
     }
 }

@@ -18,11 +18,8 @@ pub(crate) async fn run(jobs: Jobs, name: String, kinds: &'static [JobKind]) {
             return;
         }
         let now = Timestamp::now();
-        let claimed = jobs
-            .services()
-            .store
-            .claim_job(&name, now, now.plus_millis(lease.as_millis() as i64), kinds)
-            .await;
+        let claimed =
+            jobs.store().claim_job(&name, now, now.plus_millis(lease.as_millis() as i64), kinds).await;
         match claimed {
             Ok(Some(job)) => work(&jobs, job, lease).await,
             Ok(None) => {
@@ -48,7 +45,7 @@ async fn work(jobs: &Jobs, job: Job, lease_for: Duration) {
 }
 
 async fn attempt(jobs: &Jobs, job: Job, lease: JobLease, lease_for: Duration) {
-    let store = &jobs.services().store;
+    let store = jobs.store();
     if job.attempts > job.max_attempts {
         let error = JobError {
             code: format!("{:?}", ErrorCode::Unavailable),

@@ -27,6 +27,7 @@ use crate::program;
 pub struct RunContext {
     pub handle: Handle,
     pub services: Services,
+    pub store: botyard_store::Store,
     pub bot: Bot,
     pub chat: Option<Chat>,
     pub user: Option<BotUser>,
@@ -130,7 +131,7 @@ impl BjsHost {
         if self.ctx.chat.as_ref().is_some_and(|c| c.id == id) {
             return Ok(id);
         }
-        let found = self.block_on(self.ctx.services.store.chat(self.ctx.bot.number, id)).map_err(fail)?;
+        let found = self.block_on(self.ctx.store.chat(self.ctx.bot.number, id)).map_err(fail)?;
         found.map(|c| c.id).ok_or_else(|| format!("Chat {id} does not exist"))
     }
 
@@ -189,7 +190,7 @@ impl BjsHost {
         if let Some(i) = self.effects.messages.iter().position(|m| m.uid == raw) {
             return Ok(Target::Pending(i));
         }
-        let store = &self.ctx.services.store;
+        let store = &self.ctx.store;
         let found = match raw.parse::<i64>() {
             Ok(n) => self.block_on(store.message_by_id(n)).map_err(fail)?,
             Err(_) => self.block_on(store.message(self.ctx.bot.number, &raw)).map_err(fail)?,
@@ -243,9 +244,8 @@ impl BjsHost {
         if let Some(v) = self.properties.get(&key) {
             return Ok(v.clone());
         }
-        let found = self
-            .block_on(self.ctx.services.store.property(self.ctx.bot.number, scope, owner, name))
-            .map_err(fail)?;
+        let found =
+            self.block_on(self.ctx.store.property(self.ctx.bot.number, scope, owner, name)).map_err(fail)?;
         let value = found.map(|p| p.value);
         self.properties.insert(key, value.clone());
         Ok(value)
@@ -335,8 +335,7 @@ impl BjsHost {
     ) -> Result<(i64, bool), String> {
         match spec.get("user_id").and_then(Value::as_i64) {
             Some(id) if scope != PropertyScope::Chat => {
-                let user =
-                    self.block_on(self.ctx.services.store.bot_user(self.ctx.bot.number, id)).map_err(fail)?;
+                let user = self.block_on(self.ctx.store.bot_user(self.ctx.bot.number, id)).map_err(fail)?;
                 user.map(|u| (u.id, true)).ok_or_else(|| format!("User {id} is not a user of this bot"))
             }
             _ => Ok((owner, false)),

@@ -91,7 +91,7 @@ impl Runtime {
             user: accept.user.as_ref().map(|u| u.id),
             arrival,
         };
-        let store = &self.services().store;
+        let store = &self.store();
         let Some((entry, stored)) =
             store.accept(self.node(), &new, message, accept.telegram_update, Timestamp::now()).await?
         else {
@@ -123,7 +123,7 @@ impl Runtime {
 
     /// What an inbox entry asks for, loaded for a run; `None` when its chat is gone.
     pub(crate) async fn incoming_of(&self, entry: InboxEntry) -> Result<Option<Incoming>> {
-        let store = &self.services().store;
+        let store = &self.store();
         let Some(chat) = store.chat(entry.bot, entry.chat).await? else { return Ok(None) };
         let user = match entry.user {
             Some(id) => store.bot_user(entry.bot, id).await?,
@@ -174,14 +174,14 @@ impl Runtime {
                     tracing::warn!(error = %e, "could not renew this node's lease or adopt arrivals");
                 }
             }
-            let _ = runtime.services().store.remove_node(runtime.node()).await;
+            let _ = runtime.store().remove_node(runtime.node()).await;
         });
         Ok(())
     }
 
     /// Renews the lease and runs what other nodes left behind.
     async fn adopt(&self, starting: bool) -> Result<()> {
-        let store = &self.services().store;
+        let store = &self.store();
         let lease = self.services().config.runtime.node_lease_secs.max(1);
         let now = Timestamp::now();
         store.keep_node(self.node(), now, now.plus_secs(i64::try_from(lease).unwrap_or(60))).await?;

@@ -30,7 +30,7 @@ use std::sync::{Arc, Mutex};
 use botyard_core::Services;
 use botyard_domain::conversation::ChatMessage;
 use botyard_sandbox::{Sandbox, SandboxConfig};
-use botyard_store::{CommittedRun, ConversationStore};
+use botyard_store::{CommittedRun, ConversationStore, Store};
 
 use committer::Committer;
 use hub::{ChatEvent, Hub};
@@ -46,6 +46,8 @@ pub struct Runtime {
 
 struct Inner {
     services: Services,
+    /// The conversations, inbox and runs this layer owns.
+    store: Store,
     sandbox: Sandbox,
     committer: Committer,
     meter: Meter,
@@ -63,7 +65,7 @@ struct Inner {
 impl Runtime {
     /// Starts the sandbox's executors and the committer, takes this node's lease and queues what
     /// was accepted before a crash (before it returns, so it runs before anything new).
-    pub async fn start(services: Services) -> botyard_domain::Result<Self> {
+    pub async fn start(services: Services, store: Store) -> botyard_domain::Result<Self> {
         let settings = &services.config.sandbox;
         let executors = settings.executor_count();
         let per_workspace = if settings.max_runs_per_workspace == 0 {
@@ -82,7 +84,8 @@ impl Runtime {
         let node = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
         let runtime = Self {
             inner: Arc::new(Inner {
-                committer: Committer::start(services.store.clone(), node.clone()),
+                committer: Committer::start(store.clone(), node.clone()),
+                store,
                 sandbox,
                 meter: Meter::default(),
                 hub: Hub::default(),
@@ -135,6 +138,10 @@ impl Runtime {
 
     pub fn services(&self) -> &Services {
         &self.inner.services
+    }
+
+    pub(crate) fn store(&self) -> &Store {
+        &self.inner.store
     }
 
     pub fn hub(&self) -> &Hub {
@@ -218,11 +225,7 @@ impl Runtime {
             channel: botyard_domain::conversation::Channel::System,
             external_id: "system",
         };
-        self.inner
-            .services
-            .store
-            .upsert_chat(&key, "system", None, None, botyard_domain::Timestamp::now())
-            .await
+        self.inner.store.upsert_chat(&key, "system", None, None, botyard_domain::Timestamp::now()).await
     }
 
     /// Runs a command in a chat of the bot (its system chat when `chat` is `None`), as `user`,
@@ -235,7 +238,7 @@ impl Runtime {
         command: &str,
         options: serde_json::Value,
     ) -> botyard_domain::Result<()> {
-        let store = &self.inner.services.store;
+        let store = &self.inner.store;
         let (chat, chat_created) = match chat {
             Some(id) => {
                 (store.chat(bot, id).await?.ok_or_else(|| botyard_domain::Error::not_found("Chat"))?, false)
@@ -282,7 +285,7 @@ impl Runtime {
         kind: IncomingKind,
         hook: Option<JobHook>,
     ) -> botyard_domain::Result<()> {
-        let store = &self.inner.services.store;
+        let store = &self.inner.store;
         let (chat, chat_created) = match chat {
             Some(id) => match store.chat(bot, id).await? {
                 Some(chat) => (chat, false),
@@ -358,8 +361,7 @@ impl Runtime {
                 "deleted" => Some(ChatEvent::Deleted { uid: note.target, chat_id: note.chat, user_id: None }),
                 kind => {
                     let id = note.target.parse().unwrap_or_default();
-                    let found: Option<ChatMessage> =
-                        runtime.services().store.message_by_id(id).await.ok().flatten();
+                    let found: Option<ChatMessage> = runtime.store().message_by_id(id).await.ok().flatten();
                     found.map(|m| {
                         if kind == "created" {
                             ChatEvent::Created(Arc::new(m))

@@ -76,3 +76,30 @@ impl Meter {
         }
     }
 }
+
+impl crate::Runtime {
+    /// The workspace's standing before a run in `chat` for `user`; over its quota, the refusal is
+    /// also written to the bot's error log (once here, whichever channel asked).
+    pub(crate) async fn allowance(
+        &self,
+        bot: &botyard_domain::bot::Bot,
+        chat: i64,
+        user: Option<i64>,
+    ) -> Result<Allowance> {
+        match self.meter().check(self.services(), &bot.workspace_id, 1).await {
+            Err(e) if e.code == botyard_domain::ErrorCode::QuotaExceeded => {
+                let entry = botyard_domain::effects::ErrorEntry {
+                    command: None,
+                    title: e.message.clone(),
+                    stack_trace: String::new(),
+                    chat_id: Some(chat),
+                    user_id: user,
+                    at: Timestamp::now(),
+                };
+                botyard_store::ErrorLogStore::insert_error(self.store(), bot.number, &entry).await?;
+                Err(e)
+            }
+            other => other,
+        }
+    }
+}

@@ -99,3 +99,21 @@ fn field_name(spec: &Map<String, Value>) -> Result<String, String> {
 fn missing(name: &str) -> String {
     format!("Admin panel {name} does not exist")
 }
+
+impl crate::Runtime {
+    /// Saves new values of an admin panel, then runs its `on_saving` command (outside any chat)
+    /// with `options = {panel_name, values}`.
+    pub async fn save_panel_values(
+        &self,
+        access: &botyard_core::BotAccess,
+        panel: &str,
+        values: &Map<String, Value>,
+    ) -> botyard_domain::Result<AdminPanel> {
+        let saved = self.services().save_panel_values(access, panel, values).await?;
+        if let Some(command) = saved.on_saving() {
+            let options = serde_json::json!({"panel_name": saved.name, "values": saved.values()});
+            self.run_without_chat(access.bot.number, command, options).await?;
+        }
+        Ok(saved)
+    }
+}

@@ -11,7 +11,7 @@ use botyard_domain::effects::{ErrorEntry, OutgoingMessage, PendingChange, RunEff
 use botyard_domain::matching::{CommandSet, Route};
 use botyard_domain::{BotRef, ErrorCode, Result, Timestamp, conversation};
 use botyard_sandbox::{Body, FailureKind, Outcome, Program};
-use botyard_store::{CommittedRun, ConversationStore, ErrorLogStore};
+use botyard_store::{CommittedRun, ConversationStore};
 use serde_json::{Map, Value, json};
 
 use crate::host::{BjsHost, RunContext};
@@ -90,11 +90,9 @@ async fn try_process(rt: &Runtime, incoming: &Incoming) -> Result<Vec<Incoming>>
         .await?;
         return Ok(Vec::new());
     }
-    let allowance = match rt.meter().check(services, &bot.workspace_id, 1).await {
+    let allowance = match rt.allowance(&bot, incoming.chat.id, incoming.user.as_ref().map(|u| u.id)).await {
         Ok(allowance) => allowance,
         Err(e) if e.code == ErrorCode::QuotaExceeded => {
-            let entry = error_entry(incoming, None, e.message.clone(), String::new());
-            services.store.insert_error(bot.number, &entry).await?;
             skipped(rt, incoming, &e.message).await?;
             return Ok(Vec::new());
         }
@@ -116,6 +114,7 @@ async fn try_process(rt: &Runtime, incoming: &Incoming) -> Result<Vec<Incoming>>
     let context = RunContext {
         handle: tokio::runtime::Handle::current(),
         services: services.clone(),
+        store: rt.store().clone(),
         bot: bot.clone(),
         chat: Some(incoming.chat.clone()),
         user: incoming.user.clone(),
@@ -257,7 +256,7 @@ async fn plan(
             globals.insert("message".into(), Value::String(text.clone()));
             let mut pending = None;
             if let (IncomingKind::Message { .. }, Some(user)) = (kind, &incoming.user) {
-                pending = rt.services().store.pending_reply(bot.number, incoming.chat.id, user.id).await?;
+                pending = rt.store().pending_reply(bot.number, incoming.chat.id, user.id).await?;
             }
             if let IncomingKind::Command { options, globals: extra, .. } = kind {
                 globals.insert("options".into(), options.clone());
@@ -383,6 +382,7 @@ async fn run_error_command(
     let context = RunContext {
         handle: tokio::runtime::Handle::current(),
         services: rt.services().clone(),
+        store: rt.store().clone(),
         bot: bot.clone(),
         chat: Some(incoming.chat.clone()),
         user: incoming.user.clone(),

@@ -84,7 +84,7 @@ impl BjsHost {
         let waiting = match self.pending_runs {
             Some(n) => n,
             None => {
-                let store = &self.ctx.services.store;
+                let store = &self.ctx.store;
                 let n = self
                     .block_on(store.pending_jobs(self.ctx.bot.number, JobKind::ScheduledRun))
                     .map_err(|e| e.message)?;

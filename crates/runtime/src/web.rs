@@ -6,9 +6,8 @@ use std::sync::Arc;
 use botyard_core::credentials;
 use botyard_domain::bot::Bot;
 use botyard_domain::conversation::{self, BotUser, Channel, Chat, ChatMessage, UserProfile};
-use botyard_domain::effects::ErrorEntry;
 use botyard_domain::{Error, ErrorCode, Result, Timestamp};
-use botyard_store::{BotStore, ChatKey, ConversationStore, ErrorLogStore, NewMessage};
+use botyard_store::{BotStore, ChatKey, ConversationStore, NewMessage};
 use serde_json::{Map, Value};
 
 use crate::hub::ChatEvent;
@@ -40,7 +39,7 @@ fn generated(prefix: &str) -> String {
 impl Runtime {
     /// The bot whose web channel has this webhook id.
     pub async fn web_bot(&self, webhook: &str) -> Result<Bot> {
-        self.services().store.bot_by_web_channel(webhook).await?.ok_or_else(|| Error::not_found("Webhook"))
+        self.store().bot_by_web_channel(webhook).await?.ok_or_else(|| Error::not_found("Webhook"))
     }
 
     /// Creates a user and the key they authenticate with (shown once).
@@ -59,8 +58,7 @@ impl Runtime {
         };
         let key = credentials::random_token(USER_KEY_PREFIX);
         let user = self
-            .services()
-            .store
+            .store()
             .create_key_user(bot.number, &id, profile, &credentials::digest(&key), Timestamp::now())
             .await?;
         Ok((user, key))
@@ -72,11 +70,15 @@ impl Runtime {
         if !credentials::well_formed(key, USER_KEY_PREFIX) {
             return Err(Error::unauthorized("The user key is invalid"));
         }
-        self.services()
-            .store
+        self.store()
             .user_by_key(bot.number, &credentials::digest(key))
             .await?
             .ok_or_else(|| Error::unauthorized("The user key is invalid"))
+    }
+
+    /// The id a user of the bot is known by in the Chat API.
+    pub async fn web_user_external_id(&self, bot: &Bot, user: i64) -> Result<Option<String>> {
+        Ok(self.store().bot_user(bot.number, user).await?.map(|u| u.external_id))
     }
 
     /// The id of the web chat user presenting `key`, whichever bot they belong to (rate limits).
@@ -84,17 +86,17 @@ impl Runtime {
         if !credentials::well_formed(key, USER_KEY_PREFIX) {
             return Ok(None);
         }
-        self.services().store.bot_user_id_by_key(&credentials::digest(key)).await
+        self.store().bot_user_id_by_key(&credentials::digest(key)).await
     }
 
     pub async fn web_update_user(&self, user: &BotUser, profile: &UserProfile) -> Result<BotUser> {
-        let store = &self.services().store;
+        let store = &self.store();
         store.update_bot_user(user.id, profile, Timestamp::now()).await?;
         store.bot_user(user.bot_number, user.id).await?.ok_or_else(|| Error::not_found("User"))
     }
 
     pub async fn web_delete_user(&self, user: &BotUser) -> Result<()> {
-        self.services().store.delete_bot_user(user.bot_number, user.id).await?;
+        self.store().delete_bot_user(user.bot_number, user.id).await?;
         Ok(())
     }
 
@@ -107,7 +109,7 @@ impl Runtime {
             }
             None => generated("conv"),
         };
-        let store = &self.services().store;
+        let store = &self.store();
         let now = Timestamp::now();
         let key = ChatKey { bot: bot.number, channel: Channel::Web, external_id: &id };
         let chat = store.create_chat(&key, "private", Some(user.id), now).await?;
@@ -119,7 +121,7 @@ impl Runtime {
     pub async fn web_get_or_create_conversation(&self, bot: &Bot, user: &BotUser, id: &str) -> Result<Chat> {
         check_id("conversation", id)?;
         let key = ChatKey { bot: bot.number, channel: Channel::Web, external_id: id };
-        match self.services().store.chat_by_external(&key).await? {
+        match self.store().chat_by_external(&key).await? {
             Some(_) => self.web_conversation(bot, user, id).await,
             None => match self.web_create_conversation(bot, user, Some(id)).await {
                 Err(e) if e.code == ErrorCode::AlreadyExists => self.web_conversation(bot, user, id).await,
@@ -131,7 +133,7 @@ impl Runtime {
     /// A conversation the user takes part in.
     pub async fn web_conversation(&self, bot: &Bot, user: &BotUser, id: &str) -> Result<Chat> {
         let key = ChatKey { bot: bot.number, channel: Channel::Web, external_id: id };
-        let store = &self.services().store;
+        let store = &self.store();
         let chat = store.chat_by_external(&key).await?.ok_or_else(|| Error::not_found("Conversation"))?;
         if !store.is_participant(chat.id, user.id).await? {
             return Err(Error::forbidden("You are not a participant of this conversation"));
@@ -140,12 +142,12 @@ impl Runtime {
     }
 
     pub async fn web_conversations(&self, user: &BotUser, after: i64) -> Result<Vec<Chat>> {
-        self.services().store.chats_of_user(user.id, after, PAGE).await
+        self.store().chats_of_user(user.id, after, PAGE).await
     }
 
     pub async fn web_delete_conversation(&self, bot: &Bot, user: &BotUser, id: &str) -> Result<()> {
         let chat = self.web_conversation(bot, user, id).await?;
-        self.services().store.delete_chat(bot.number, chat.id).await?;
+        self.store().delete_chat(bot.number, chat.id).await?;
         Ok(())
     }
 
@@ -158,7 +160,7 @@ impl Runtime {
         participant: &str,
     ) -> Result<BotUser> {
         let chat = self.web_conversation(bot, user, conversation).await?;
-        let store = &self.services().store;
+        let store = &self.store();
         let other = store
             .bot_user_by_external(bot.number, Channel::Web, participant)
             .await?
@@ -175,7 +177,7 @@ impl Runtime {
         participant: &str,
     ) -> Result<()> {
         let chat = self.web_conversation(bot, user, conversation).await?;
-        let store = &self.services().store;
+        let store = &self.store();
         let other = store
             .bot_user_by_external(bot.number, Channel::Web, participant)
             .await?
@@ -197,7 +199,7 @@ impl Runtime {
         participant: &str,
     ) -> Result<BotUser> {
         let chat = self.web_conversation(bot, user, conversation).await?;
-        let found = self.services().store.participants(chat.id).await?;
+        let found = self.store().participants(chat.id).await?;
         found
             .into_iter()
             .find(|u| u.external_id == participant)
@@ -211,7 +213,7 @@ impl Runtime {
         conversation: &str,
     ) -> Result<Vec<BotUser>> {
         let chat = self.web_conversation(bot, user, conversation).await?;
-        self.services().store.participants(chat.id).await
+        self.store().participants(chat.id).await
     }
 
     /// Stores a user's message, shows it to the conversation's listeners and hands it to the bot.
@@ -227,7 +229,7 @@ impl Runtime {
         let chat = self.web_conversation(bot, user, conversation).await?;
         let processes = bot.accepts_messages() && !chat.blocked;
         if processes {
-            self.refuse_over_quota(bot, &chat, user).await?;
+            self.allowance(bot, chat.id, Some(user.id)).await?;
         }
         let new = NewMessage {
             uid: new_message_uid(),
@@ -257,7 +259,7 @@ impl Runtime {
                 _ => return Err(Error::internal("a web message was not stored")),
             }
         } else {
-            self.services().store.insert_message(&new).await?
+            self.store().insert_message(&new).await?
         };
         self.publish(ChatEvent::Created(Arc::new(message.clone()))).await;
         Ok(message)
@@ -285,16 +287,14 @@ impl Runtime {
         if !bot.accepts_messages() || chat.blocked {
             return Ok(());
         }
-        self.refuse_over_quota(bot, &chat, user).await?;
+        self.allowance(bot, chat.id, Some(user.id)).await?;
         let what = if name == "callback" {
             let data = payload
                 .get("data")
                 .and_then(Value::as_str)
                 .ok_or_else(|| Error::invalid("A callback needs data"))?;
             let message = match payload.get("messageId").and_then(Value::as_str) {
-                Some(uid) => {
-                    self.services().store.message(bot.number, uid).await?.filter(|m| m.chat_id == chat.id)
-                }
+                Some(uid) => self.store().message(bot.number, uid).await?.filter(|m| m.chat_id == chat.id),
                 None => None,
             };
             Arriving::Button { data: data.to_owned(), message, callback: None }
@@ -315,27 +315,9 @@ impl Runtime {
         Ok(())
     }
 
-    async fn refuse_over_quota(&self, bot: &Bot, chat: &Chat, user: &BotUser) -> Result<()> {
-        match self.meter().check(self.services(), &bot.workspace_id, 1).await {
-            Err(e) if e.code == ErrorCode::QuotaExceeded => {
-                let entry = ErrorEntry {
-                    command: None,
-                    title: e.message.clone(),
-                    stack_trace: String::new(),
-                    chat_id: Some(chat.id),
-                    user_id: Some(user.id),
-                    at: Timestamp::now(),
-                };
-                self.services().store.insert_error(bot.number, &entry).await?;
-                Err(e)
-            }
-            other => other.map(|_| ()),
-        }
-    }
-
     /// A message of a conversation the user takes part in.
     pub async fn web_message(&self, bot: &Bot, user: &BotUser, uid: &str) -> Result<ChatMessage> {
-        let store = &self.services().store;
+        let store = &self.store();
         let message = store.message(bot.number, uid).await?.ok_or_else(|| Error::not_found("Message"))?;
         if !store.is_participant(message.chat_id, user.id).await? {
             return Err(Error::forbidden("You are not a participant of this conversation"));
@@ -351,7 +333,7 @@ impl Runtime {
         after: i64,
     ) -> Result<Vec<ChatMessage>> {
         let chat = self.web_conversation(bot, user, conversation).await?;
-        self.services().store.messages(chat.id, after, PAGE).await
+        self.store().messages(chat.id, after, PAGE).await
     }
 
     pub async fn web_delete_message(&self, bot: &Bot, user: &BotUser, uid: &str) -> Result<()> {
@@ -359,7 +341,7 @@ impl Runtime {
         if message.user_id != Some(user.id) {
             return Err(Error::forbidden("You can only delete your own messages"));
         }
-        self.services().store.delete_message(bot.number, uid).await?;
+        self.store().delete_message(bot.number, uid).await?;
         self.publish(ChatEvent::Deleted {
             uid: uid.to_owned(),
             chat_id: message.chat_id,
@@ -371,7 +353,7 @@ impl Runtime {
 
     /// The id of the conversation a message belongs to, for the Chat API.
     pub async fn web_conversation_of(&self, bot: &Bot, message: &ChatMessage) -> Result<String> {
-        let chat = self.services().store.chat(bot.number, message.chat_id).await?;
+        let chat = self.store().chat(bot.number, message.chat_id).await?;
         Ok(chat.map(|c| c.external_id).unwrap_or_default())
     }
 
@@ -380,13 +362,9 @@ impl Runtime {
     pub async fn web_author(&self, bot: &Bot, message: &ChatMessage) -> Result<String> {
         match message.user_id {
             None => Ok(bot.id.to_string()),
-            Some(id) => Ok(self
-                .services()
-                .store
-                .bot_user(bot.number, id)
-                .await?
-                .map(|u| u.external_id)
-                .unwrap_or_default()),
+            Some(id) => {
+                Ok(self.store().bot_user(bot.number, id).await?.map(|u| u.external_id).unwrap_or_default())
+            }
         }
     }
 }

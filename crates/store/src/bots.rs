@@ -4,8 +4,9 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use botyard_domain::bot::Bot;
+use botyard_domain::bot::listing::{BotListQuery, BotSortField};
 use botyard_domain::page::{Page, SortDirection};
-use botyard_domain::{BotId, BotRef, Error, ErrorCode, Result, WorkspaceId};
+use botyard_domain::{BotId, BotRef, Error, ErrorCode, Result};
 use sqlx::any::AnyArguments;
 use sqlx::{Any, Arguments};
 
@@ -15,28 +16,6 @@ use crate::{Backend, Store};
 
 /// A bot to insert; its `number` is assigned by the database.
 pub type NewBotRecord = Bot;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum BotSortField {
-    #[default]
-    CreatedAt,
-    UpdatedAt,
-}
-
-/// Which bots to list, in which order, from where.
-#[derive(Debug, Clone, Default)]
-pub struct BotListQuery {
-    pub workspaces: Vec<WorkspaceId>,
-    /// `Some(d)`: only bots whose `dev` flag is `d`.
-    pub dev: Option<bool>,
-    /// Every pair must be among the bot's tags.
-    pub tags: Vec<(String, String)>,
-    pub sort: BotSortField,
-    pub direction: SortDirection,
-    /// The `next_token` of the previous page.
-    pub page_token: Option<String>,
-    pub limit: u32,
-}
 
 #[allow(async_fn_in_trait)] // used through the concrete `Store`, whose futures are `Send`
 pub trait BotStore {

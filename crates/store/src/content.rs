@@ -56,8 +56,14 @@ pub trait ContentStore {
     async fn delete_lib(&self, bot: i64, name: &str) -> Result<bool>;
     /// Creates or replaces an admin panel.
     async fn put_panel(&self, bot: i64, panel: &AdminPanel) -> Result<()>;
-    /// Replaces the bot's Kore.ai components (outside any job).
-    async fn set_components(&self, bot: i64, components: &[Component]) -> Result<()>;
+    /// Replaces the bot's Kore.ai components of one kind (outside any job), under the bot's lock,
+    /// so that it cannot interleave with an import.
+    async fn replace_components_of_kind(
+        &self,
+        bot: i64,
+        kind: ComponentKind,
+        components: &[Component],
+    ) -> Result<()>;
     /// Replaces `parts` of the bot's content (and some of its fields) and ends the job, in one
     /// transaction.
     async fn replace_content(
@@ -181,10 +187,41 @@ impl ContentStore for Store {
         put_panel_in(&mut conn, bot, panel, Timestamp::now()).await
     }
 
-    async fn set_components(&self, bot: i64, components: &[Component]) -> Result<()> {
+    async fn replace_components_of_kind(
+        &self,
+        bot: i64,
+        kind: ComponentKind,
+        components: &[Component],
+    ) -> Result<()> {
         let mut tx = self.write.begin().await.map_err(db)?;
         lock_bot(&mut tx, self, bot).await?;
-        replace_components(&mut tx, bot, components).await?;
+        sqlx::query("DELETE FROM bot_components WHERE bot_id = $1 AND kind = $2")
+            .bind(bot)
+            .bind(kind.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        let rows = components
+            .iter()
+            .filter(|c| c.kind == kind)
+            .enumerate()
+            .map(|(i, c)| Ok((c, i as i64 + 1, to_json(&c.document)?)))
+            .collect::<Result<Vec<_>>>()?;
+        insert_rows(
+            &mut tx,
+            "INSERT INTO bot_components (bot_id, kind, position, ref_id, name, document) VALUES ",
+            6,
+            &rows,
+            |row, (c, position, document)| {
+                row.bind(bot)
+                    .bind(c.kind.as_str().to_owned())
+                    .bind(*position)
+                    .bind(c.ref_id.clone())
+                    .bind(c.name.clone())
+                    .bind(document.clone());
+            },
+        )
+        .await?;
         tx.commit().await.map_err(db)
     }
 

@@ -339,7 +339,7 @@ impl ConversationStore for Store {
             chat_columns!(),
             " FROM chats c WHERE c.bot_id = $1 AND c.channel <> 'system' ORDER BY c.id LIMIT $2 OFFSET $3"
         );
-        let offset = i64::from(page.max(1) - 1) * i64::from(per_page);
+        let offset = botyard_domain::page::offset(page, per_page);
         let found = sqlx::query(sql)
             .bind(bot)
             .bind(i64::from(per_page))

@@ -1,30 +1,13 @@
 //! Files: uploads waiting to be imported and archives waiting to be downloaded. They live in the
 //! database (so every node of a cluster can serve them) and expire.
 
+pub use botyard_domain::file::StoredFile;
 use botyard_domain::{Result, Timestamp, WorkspaceId};
 use sqlx::AnyConnection;
 
 use crate::Store;
 use crate::error::db;
 use crate::rows::get;
-
-/// A stored file.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StoredFile {
-    /// 24 hexadecimal digits, like the Kore.ai file ids clients expect.
-    pub id: String,
-    pub workspace_id: WorkspaceId,
-    pub name: String,
-    /// Without the dot: `json`, `zip`, `png`, `js`, `csv`.
-    pub extension: String,
-    /// What the file is for (`bulkImport`, `export`).
-    pub context: String,
-    /// SHA-1 of the content, in hexadecimal.
-    pub hash: String,
-    pub content: Vec<u8>,
-    pub created_at: Timestamp,
-    pub expires_at: Timestamp,
-}
 
 #[allow(async_fn_in_trait)] // used through the concrete `Store`, whose futures are `Send`
 pub trait FileStore {

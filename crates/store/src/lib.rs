@@ -37,7 +37,8 @@ pub mod testing;
 
 pub use accounts::{AccountStore, NewAccount, SessionRecord, UserRecord};
 pub use apps::AppStore;
-pub use bots::{BotListQuery, BotSortField, BotStore, NewBotRecord};
+pub use bots::{BotStore, NewBotRecord};
+pub use botyard_domain::bot::listing::{BotListQuery, BotSortField};
 pub use broadcasts::{BroadcastStore, ChatFilter};
 pub use commands::CommandStore;
 pub use commit::{CommittedRun, RunCommitStore, TICKET_LOST};

@@ -59,7 +59,7 @@ impl PropertyStore for Store {
         page: u32,
         per_page: u32,
     ) -> Result<Vec<Property>> {
-        let offset = i64::from(page.max(1) - 1) * i64::from(per_page);
+        let offset = botyard_domain::page::offset(page, per_page);
         let found = sqlx::query(
             "SELECT id, scope, owner_id, name, kind, value, updated_at FROM properties \
              WHERE bot_id = $1 AND ($2 = '' OR scope = $2) ORDER BY id LIMIT $3 OFFSET $4",

@@ -148,3 +148,9 @@ pub fn base_url(state: &crate::AppState, headers: &http::HeaderMap) -> String {
     let scheme = headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).unwrap_or("http");
     format!("{scheme}://{host}")
 }
+
+/// A workspace id from a path; a malformed one is a workspace the caller has no access to.
+pub fn workspace_id(raw: &str) -> Result<botyard_domain::WorkspaceId, Error> {
+    botyard_domain::WorkspaceId::parse(raw)
+        .map_err(|_| Error::forbidden("You do not have access to this workspace"))
+}

@@ -15,10 +15,8 @@ pub async fn healthz() -> Response {
 
 /// `GET /readyz`: the database answers too.
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    match state.services.store.ping().await {
-        Ok(()) => {
-            Json(json!({"status": "ok", "database": state.services.store.backend().name()})).into_response()
-        }
+    match state.services.database_ready().await {
+        Ok(backend) => Json(json!({"status": "ok", "database": backend})).into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
             (

@@ -10,10 +10,12 @@ mod updates;
 use std::sync::Arc;
 use std::time::Duration;
 
+use botyard_core::BotAccess;
 use botyard_core::Services;
-use botyard_domain::bot::Bot;
+use botyard_domain::bot::{Bot, RunState};
 use botyard_domain::{Error, ErrorCode, Result};
 use botyard_runtime::Runtime;
+use botyard_store::Store;
 use serde_json::{Value, json};
 use subtle::ConstantTimeEq;
 use tokio::task::JoinHandle;
@@ -29,6 +31,8 @@ pub struct Telegram {
 
 struct Inner {
     services: Services,
+    /// Telegram's tables (receivers, updates, outbox) and the conversations it writes.
+    store: Store,
     runtime: Runtime,
     api: BotApi,
     limits: limits::Limits,
@@ -40,7 +44,7 @@ struct Inner {
 
 impl Telegram {
     /// Starts receiving for the running bots this node takes, and sending. Call inside Tokio.
-    pub fn start(services: Services, runtime: Runtime) -> Self {
+    pub fn start(services: Services, runtime: Runtime, store: Store) -> Self {
         let settings = services.config.telegram.clone();
         let telegram = Self {
             inner: Arc::new(Inner {
@@ -54,6 +58,7 @@ impl Telegram {
                 stopping: CancellationToken::new(),
                 tasks: std::sync::Mutex::new(Vec::new()),
                 services,
+                store,
                 runtime,
             }),
         };
@@ -65,6 +70,10 @@ impl Telegram {
 
     pub fn services(&self) -> &Services {
         &self.inner.services
+    }
+
+    pub(crate) fn store(&self) -> &Store {
+        &self.inner.store
     }
 
     pub(crate) fn runtime(&self) -> &Runtime {
@@ -84,6 +93,18 @@ impl Telegram {
         }
     }
 
+    /// Starts (`works`) or stops a bot; a bot with a Telegram token starts only with a token
+    /// Telegram accepts.
+    pub async fn set_run_state(&self, access: BotAccess, state: RunState) -> Result<Bot> {
+        access.role.require(botyard_domain::access::Permission::ChangeBots)?;
+        if state == RunState::Works
+            && let Some(token) = &access.bot.telegram_token
+        {
+            self.verify_token(token).await?;
+        }
+        self.inner.services.set_run_state(access, state).await
+    }
+
     /// Checks a bot token with `getMe`: the bot's Telegram profile, or a clear refusal.
     pub async fn verify_token(&self, token: &str) -> Result<Value> {
         match self.inner.api.call(token, "getMe", &json!({}), Duration::ZERO).await {
@@ -101,7 +122,7 @@ impl Telegram {
     /// Handles an update Telegram posted to the webhook of `bot`, after checking its secret.
     pub async fn webhook(&self, bot: &Bot, secret: Option<&str>, update: Value) -> Result<()> {
         use botyard_store::TelegramStore;
-        let (_, expected) = self.inner.services.store.receiver(bot.number).await?;
+        let (_, expected) = self.inner.store.receiver(bot.number).await?;
         let matches = match (expected.as_deref(), secret) {
             // Compared in constant time, so the answer's timing does not reveal the secret.
             (Some(expected), Some(given)) => bool::from(expected.as_bytes().ct_eq(given.as_bytes())),

@@ -27,7 +27,7 @@ pub(crate) async fn supervise(telegram: Telegram) {
     loop {
         let now = Timestamp::now();
         let until = now.plus_millis(LEASE.as_millis() as i64);
-        match telegram.services().store.claim_receivers(&node, now, until).await {
+        match telegram.store().claim_receivers(&node, now, until).await {
             Ok(bots) => {
                 running.retain(|bot, stop| {
                     let keep = bots.contains(bot);
@@ -53,7 +53,7 @@ pub(crate) async fn supervise(telegram: Telegram) {
     }
     for (bot, stop) in running {
         stop.cancel();
-        let _ = telegram.services().store.release_receiver(bot, &node).await;
+        let _ = telegram.store().release_receiver(bot, &node).await;
     }
 }
 
@@ -87,7 +87,7 @@ async fn log_error(telegram: &Telegram, bot: i64, problem: &str) {
         user_id: None,
         at: Timestamp::now(),
     };
-    let _ = telegram.services().store.insert_error(bot, &entry).await;
+    let _ = telegram.store().insert_error(bot, &entry).await;
 }
 
 async fn token_of(telegram: &Telegram, bot: i64) -> Option<(botyard_domain::bot::Bot, String)> {
@@ -99,7 +99,7 @@ async fn token_of(telegram: &Telegram, bot: i64) -> Option<(botyard_domain::bot:
 async fn register_webhook(telegram: &Telegram, bot: i64) -> Result<(), String> {
     let Some((found, token)) = token_of(telegram, bot).await else { return Ok(()) };
     let secret = uuid::Uuid::new_v4().simple().to_string();
-    telegram.services().store.set_webhook_secret(bot, &secret).await.map_err(|e| e.message)?;
+    telegram.store().set_webhook_secret(bot, &secret).await.map_err(|e| e.message)?;
     let url =
         format!("{}/telegram/{}", telegram.services().config.public_url.trim_end_matches('/'), found.id);
     let params = json!({"url": url, "secret_token": secret, "allowed_updates": ALLOWED});
@@ -123,7 +123,7 @@ async fn poll(telegram: &Telegram, bot: i64, stop: &CancellationToken) -> Result
             return Ok(());
         }
         let Some((found, token)) = token_of(telegram, bot).await else { return Ok(()) };
-        let (offset, _) = telegram.services().store.receiver(bot).await.map_err(|e| e.message)?;
+        let (offset, _) = telegram.store().receiver(bot).await.map_err(|e| e.message)?;
         let params = json!({"offset": offset, "timeout": timeout, "allowed_updates": ALLOWED});
         let started = std::time::Instant::now();
         let call = telegram.api().call(&token, "getUpdates", &params, Duration::from_secs(timeout));
@@ -144,7 +144,7 @@ async fn poll(telegram: &Telegram, bot: i64, stop: &CancellationToken) -> Result
                     next = next.max(id + 1);
                 }
                 if next != offset {
-                    telegram.services().store.set_offset(bot, next).await.map_err(|e| e.message)?;
+                    telegram.store().set_offset(bot, next).await.map_err(|e| e.message)?;
                 }
                 // A server that answers at once (no long polling) must not be asked in a loop.
                 if empty && started.elapsed() < Duration::from_millis(200) {

@@ -36,7 +36,7 @@ pub(crate) async fn run(telegram: Telegram) {
         }
         let now = Timestamp::now();
         let until = now.plus_millis(LEASE.as_millis() as i64);
-        let claimed = telegram.services().store.claim_outbox(&telegram.inner.node, now, until, BATCH).await;
+        let claimed = telegram.store().claim_outbox(&telegram.inner.node, now, until, BATCH).await;
         let rows = match claimed {
             Ok(rows) => rows,
             Err(e) => {
@@ -73,7 +73,7 @@ struct Call {
 }
 
 async fn deliver(telegram: &Telegram, row: OutboxRow) {
-    let store = &telegram.services().store;
+    let store = &telegram.store();
     let outcome = prepare(telegram, &row).await;
     let Some((bot, chat, token, call)) = outcome else {
         let _ = store.delete_outbox(row.id).await;
@@ -169,21 +169,22 @@ async fn prepare(telegram: &Telegram, row: &OutboxRow) -> Option<(Bot, Chat, Str
     let services = telegram.services();
     let bot = services.find_bot(&BotRef::Number(row.bot)).await.ok().flatten()?;
     let token = bot.telegram_token.clone()?;
-    let chat = services.store.chat(row.bot, row.chat).await.ok().flatten()?;
+    let chat = telegram.store().chat(row.bot, row.chat).await.ok().flatten()?;
     if chat.bot_blocked {
         return None;
     }
     let chat_id = telegram_id(&chat.external_id);
     let call = match row.method.as_str() {
         "send" => {
-            let message = services.store.message_by_id(row.message?).await.ok().flatten()?;
+            let message = telegram.store().message_by_id(row.message?).await.ok().flatten()?;
             let mut params = message_params(&message.payload);
             params["chat_id"] = chat_id;
             Call { method: "sendMessage".into(), params }
         }
         "edit" => {
-            let message = services.store.message_by_id(row.message?).await.ok().flatten()?;
-            let external = telegram_id(&services.store.message_external_id(message.id).await.ok().flatten()?);
+            let message = telegram.store().message_by_id(row.message?).await.ok().flatten()?;
+            let external =
+                telegram_id(&telegram.store().message_external_id(message.id).await.ok().flatten()?);
             let mut params = message_params(&message.payload);
             params["chat_id"] = chat_id;
             params["message_id"] = external;
@@ -260,7 +261,7 @@ async fn callback(telegram: &Telegram, row: &OutboxRow, chat: &Chat, answer: Val
         options.insert(k, v);
     }
     let user = match spec.get("user_id").and_then(Value::as_i64) {
-        Some(id) => telegram.services().store.bot_user(row.bot, id).await.ok().flatten(),
+        Some(id) => telegram.store().bot_user(row.bot, id).await.ok().flatten(),
         None => None,
     };
     let accepted = telegram
@@ -295,5 +296,5 @@ async fn log(telegram: &Telegram, bot: i64, chat: i64, title: String) {
         user_id: None,
         at: Timestamp::now(),
     };
-    let _ = telegram.services().store.insert_error(bot, &entry).await;
+    let _ = telegram.store().insert_error(bot, &entry).await;
 }

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use super::Telegram;
 
 pub(crate) async fn handle(telegram: &Telegram, bot: &Bot, update: Value) -> Result<()> {
-    let store = &telegram.services().store;
+    let store = &telegram.store();
     let id = update["update_id"].as_i64().unwrap_or_default();
     // Messages and button presses are recorded with what they start, in one transaction.
     if let Some(message) = update.get("message").filter(|m| m.is_object()) {
@@ -50,7 +50,7 @@ async fn chat_of(telegram: &Telegram, bot: &Bot, chat: &Value) -> Result<(Chat, 
     let key = ChatKey { bot: bot.number, channel: Channel::Telegram, external_id: &external_id };
     let kind = without_nul(chat["type"].as_str().unwrap_or("private")).into_owned();
     let title = chat["title"].as_str().map(|t| without_nul(t).into_owned());
-    telegram.services().store.upsert_chat(&key, &kind, title.as_deref(), None, Timestamp::now()).await
+    telegram.store().upsert_chat(&key, &kind, title.as_deref(), None, Timestamp::now()).await
 }
 
 async fn user_of(
@@ -68,15 +68,11 @@ async fn user_of(
         profile: None,
     };
     let id = external(&from["id"]);
-    telegram
-        .services()
-        .store
-        .upsert_user(bot.number, Channel::Telegram, &id, &profile, Timestamp::now())
-        .await
+    telegram.store().upsert_user(bot.number, Channel::Telegram, &id, &profile, Timestamp::now()).await
 }
 
 async fn message_update(telegram: &Telegram, bot: &Bot, update: i64, message: &Value) -> Result<()> {
-    let store = &telegram.services().store;
+    let store = &telegram.store();
     let (chat, chat_created) = chat_of(telegram, bot, &message["chat"]).await?;
     let runs_nothing = message["migrate_to_chat_id"].is_i64()
         || message["migrate_from_chat_id"].is_i64()
@@ -124,7 +120,7 @@ async fn message_update(telegram: &Telegram, bot: &Bot, update: i64, message: &V
 }
 
 async fn button_press(telegram: &Telegram, bot: &Bot, update: i64, callback: &Value) -> Result<()> {
-    let store = &telegram.services().store;
+    let store = &telegram.store();
     if let Some(token) = &bot.telegram_token {
         // Answered at once, so the user's button stops spinning.
         let api = telegram.api().clone();

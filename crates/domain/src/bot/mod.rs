@@ -3,6 +3,7 @@
 pub mod changes;
 pub mod definition;
 pub mod limits;
+pub mod listing;
 
 use serde::{Deserialize, Serialize};
 

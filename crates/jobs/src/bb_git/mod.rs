@@ -64,7 +64,7 @@ pub async fn run_import(ctx: &JobContext, job: &Job) -> Result<()> {
     let details = json!({"commands_count": content.commands.len(), "libs_count": content.libs.len()});
     let parts = ContentParts { commands: true, libs: true, ..ContentParts::default() };
     let end = JobEnd::Succeeded { details, bot: Some(number) };
-    services.store.replace_content(&ctx.lease, number, &content, parts, &fields, &end).await?;
+    ctx.store().replace_content(&ctx.lease, number, &content, parts, &fields, &end).await?;
     services.changed(Change::Commands(number)).await;
     services.changed(Change::Bot(bot.id)).await;
     Ok(())
@@ -78,7 +78,7 @@ pub async fn run_export(ctx: &JobContext, job: &Job) -> Result<()> {
     let branch =
         ctx.param("branch").ok_or_else(|| Error::internal("a git export without its branch"))?.to_owned();
     let bot = services.find_bot(&BotRef::Number(number)).await?.ok_or_else(|| Error::not_found("Bot"))?;
-    let content = services.store.bot_content(number, false).await?;
+    let content = ctx.store().bot_content(number, false).await?;
     let bot_json =
         BotJson { name: bot.name.clone(), csv_url: bot.csv_url.clone(), git_remote: bot.git_remote.clone() };
     let entries = format::write(&bot_json, &content);
@@ -96,6 +96,6 @@ pub async fn run_export(ctx: &JobContext, job: &Job) -> Result<()> {
     })
     .await?;
     let details = json!({"branch": branch, "commit": commit, "commands_count": content.commands.len(), "libs_count": content.libs.len()});
-    services.store.finish_job(&ctx.lease, &JobEnd::Succeeded { details, bot: Some(number) }).await?;
+    ctx.store().finish_job(&ctx.lease, &JobEnd::Succeeded { details, bot: Some(number) }).await?;
     Ok(())
 }

@@ -3,9 +3,9 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use botyard_core::NewBot;
+use botyard_domain::bot::listing::{BotListQuery, BotSortField};
 use botyard_domain::page::SortDirection;
 use botyard_domain::{BotRef, Error, ErrorCode};
-use botyard_store::{BotListQuery, BotSortField};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 

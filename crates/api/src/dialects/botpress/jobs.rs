@@ -6,9 +6,8 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use botyard_domain::job::{Job, JobKind, JobStatus};
-use botyard_domain::{BotRef, Error, ErrorCode, Timestamp};
-use botyard_store::FileStore;
+use botyard_domain::job::Job;
+use botyard_domain::{BotRef, Error, ErrorCode};
 use http::{HeaderValue, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -163,20 +162,9 @@ async fn download(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response> {
+    ws.role.require(botyard_domain::access::Permission::ExportBots)?;
     let job = workspace_job(&state, &ws, &id).await?;
-    if !matches!(job.kind, JobKind::ArchiveExport | JobKind::KoreExport) || job.status != JobStatus::Succeeded
-    {
-        return Err(
-            Error::conflict("The job has no archive to download (it is not a finished export)").into()
-        );
-    }
-    let file_id = job.details.get("fileId").and_then(Value::as_str).unwrap_or("");
-    let file = state
-        .services
-        .store
-        .file(file_id, Timestamp::now())
-        .await?
-        .ok_or_else(|| Error::not_found("Archive (it has expired: export the bot again)"))?;
+    let file = state.jobs.archive_of_export(&job).await?;
     let mut response = file.content.into_response();
     let headers = response.headers_mut();
     headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/zip"));

@@ -2,6 +2,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use botyard_domain::effects::ErrorLogQuery;
 use botyard_domain::{BotRef, Error, ErrorCode, Timestamp};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -54,12 +55,14 @@ fn time(query: &QueryPairs, key: &str) -> botyard_domain::Result<Option<Timestam
 }
 
 /// The bot's logs: botyard keeps its error log (failed runs), newest first. `timeStart` is
-/// required; `timeEnd`, `level`, `messageContains` and `nextToken` narrow it down.
+/// required; `timeEnd`, `level`, `messageContains`, `conversationId` and `userId` (the Chat API's
+/// ids) narrow it down, `nextToken` pages.
 #[utoipa::path(get, path = "/admin/bots/{id}/logs", tag = "Botpress: bots",
     params(
         ("id" = String, Path), ("x-workspace-id" = String, Header),
         ("timeStart" = String, Query), ("timeEnd" = Option<String>, Query), ("level" = Option<String>, Query),
-        ("messageContains" = Option<String>, Query), ("nextToken" = Option<String>, Query),
+        ("messageContains" = Option<String>, Query), ("conversationId" = Option<String>, Query),
+        ("userId" = Option<String>, Query), ("nextToken" = Option<String>, Query),
     ),
     responses((status = 200, body = Logs)))]
 async fn get_bot_logs(
@@ -77,13 +80,24 @@ async fn get_bot_logs(
     };
     let bot = BotRef::parse(&id).map_err(|_| Error::not_found("Bot"))?;
     let access = state.services.workspace_bot(&ws, &bot).await?;
-    let found = state.services.error_logs(&access, Some(start), page, PER_PAGE).await?;
+    // botyard logs errors only: any other level has no lines.
+    if query.get("level").is_some_and(|l| !l.is_empty() && l != "error") {
+        return Ok(Json(Logs { logs: Vec::new(), next_token: None }));
+    }
+    let text = |key: &str| query.get(key).filter(|v| !v.is_empty()).map(str::to_owned);
+    let filter = ErrorLogQuery {
+        since: Some(start),
+        until: end,
+        contains: text("messageContains"),
+        chat: text("conversationId"),
+        user: text("userId"),
+        page,
+        per_page: PER_PAGE,
+    };
+    let found = state.services.error_logs(&access, &filter).await?;
     let full = found.len() as u32 == PER_PAGE;
-    let contains = query.get("messageContains").unwrap_or("");
-    let level_ok = query.get("level").is_none_or(|l| l.is_empty() || l == "error");
     let logs = found
         .into_iter()
-        .filter(|e| level_ok && end.is_none_or(|end| e.entry.at <= end) && e.entry.title.contains(contains))
         .map(|e| LogLine {
             timestamp: e.entry.at.to_rfc3339(),
             level: "error".into(),
@@ -91,8 +105,8 @@ async fn get_bot_logs(
                 Some(command) => format!("{command}: {}", e.entry.title),
                 None => e.entry.title.clone(),
             },
-            user_id: e.entry.user_id.map(|u| u.to_string()),
-            conversation_id: e.entry.chat_id.map(|c| c.to_string()),
+            user_id: e.user_external,
+            conversation_id: e.chat_external,
         })
         .collect();
     Ok(Json(Logs { logs, next_token: full.then(|| (page + 1).to_string()) }))

@@ -4,8 +4,8 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use botyard_core::workspaces::Invited;
+use botyard_domain::UserId;
 use botyard_domain::account::{Invitation, Member, Membership, Role};
-use botyard_domain::{Error, UserId, WorkspaceId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -16,6 +16,7 @@ use super::views::{Empty, ListMeta};
 use super::{Body, Result};
 use crate::AppState;
 use crate::common::extract::JsonBody;
+use crate::common::extract::workspace_id;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -101,10 +102,6 @@ async fn get_workspace(
 ) -> Result<Json<WorkspaceView>> {
     let membership = state.services.workspace(&caller, &workspace_id(&id)?).await?;
     Ok(Json(membership.into()))
-}
-
-fn workspace_id(raw: &str) -> botyard_domain::Result<WorkspaceId> {
-    WorkspaceId::parse(raw).map_err(|_| Error::forbidden("You do not have access to this workspace"))
 }
 
 #[derive(Serialize, ToSchema)]

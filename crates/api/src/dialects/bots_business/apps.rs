@@ -5,7 +5,6 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use botyard_domain::app::ApiApp;
-use botyard_domain::{Error, WorkspaceId};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -16,13 +15,10 @@ use super::auth::BbCaller;
 use super::{Body, Result};
 use crate::AppState;
 use crate::common::extract::JsonBody;
+use crate::common::extract::workspace_id;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(create_app, list_apps)).routes(routes!(delete_app))
-}
-
-fn workspace_id(raw: &str) -> botyard_domain::Result<WorkspaceId> {
-    WorkspaceId::parse(raw).map_err(|_| Error::forbidden("You do not have access to this workspace"))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -4,9 +4,9 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use botyard_core::{BotAccess, Caller, NewBot, Services};
+use botyard_domain::bot::listing::BotListQuery;
 use botyard_domain::bot::{BotChanges, RunState};
 use botyard_domain::{BotRef, Error, WorkspaceId};
-use botyard_store::BotListQuery;
 use http::StatusCode;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -163,12 +163,5 @@ async fn set_status(
         }
     };
     let access = bot_access(&state.services, &caller, &id).await?;
-    if target == RunState::Works
-        && let Some(token) = &access.bot.telegram_token
-    {
-        // A bot with a Telegram token starts only with a token Telegram accepts.
-        access.role.require(botyard_domain::access::Permission::ChangeBots)?;
-        state.telegram.verify_token(token).await?;
-    }
-    Ok(Json(state.services.set_run_state(access, target).await?.into()))
+    Ok(Json(state.telegram.set_run_state(access, target).await?.into()))
 }

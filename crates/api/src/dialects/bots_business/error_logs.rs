@@ -2,6 +2,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use botyard_domain::effects::ErrorLogQuery;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -26,10 +27,12 @@ async fn list_error_logs(
     query: QueryPairs,
 ) -> Result<Json<Vec<ErrorLogView>>> {
     let access = bot_access(&state.services, &caller, &id).await?;
-    let logs = state
-        .services
-        .error_logs(&access, None, query_page(&query)?, botyard_core::conversations::PER_PAGE)
-        .await?;
+    let query = ErrorLogQuery {
+        page: query_page(&query)?,
+        per_page: botyard_core::conversations::PER_PAGE,
+        ..ErrorLogQuery::default()
+    };
+    let logs = state.services.error_logs(&access, &query).await?;
     Ok(Json(logs.into_iter().map(ErrorLogView::from).collect()))
 }
 

@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use botyard_domain::Error;
 use botyard_domain::content::AdminPanel;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -80,11 +80,7 @@ async fn save_panel(
     if values.is_empty() {
         return Err(Error::invalid("Give the values to save: {\"values\": {\"field\": value}}").into());
     }
-    let saved = state.services.save_panel_values(&access, &panel, &values).await?;
-    if let Some(command) = saved.on_saving() {
-        let options = json!({"panel_name": saved.name, "values": saved.values()});
-        state.runtime.run_without_chat(access.bot.number, command, options).await?;
-    }
+    let saved = state.runtime.save_panel_values(&access, &panel, &values).await?;
     let panels = state.services.bot_panels(access.bot.number).await?;
     let i = panels.iter().position(|p| p.name == saved.name).unwrap_or(0);
     Ok(Json(view(i, &saved)))

@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use botyard_core::workspaces::Invited;
 use botyard_domain::account::{Invitation, Member, Membership, Role};
-use botyard_domain::{Error, UserId, WorkspaceId};
+use botyard_domain::{Error, UserId};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -17,6 +17,7 @@ use super::views::WorkspaceView;
 use super::{Body, Result};
 use crate::AppState;
 use crate::common::extract::JsonBody;
+use crate::common::extract::workspace_id;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -25,10 +26,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_members, invite_member))
         .routes(routes!(remove_member))
         .routes(routes!(cancel_invitation))
-}
-
-fn workspace_id(raw: &str) -> botyard_domain::Result<WorkspaceId> {
-    WorkspaceId::parse(raw).map_err(|_| Error::forbidden("You do not have access to this workspace"))
 }
 
 /// The caller's workspaces with their role in each.

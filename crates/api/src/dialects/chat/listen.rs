@@ -16,7 +16,6 @@ use axum::response::sse::{Event, Sse};
 use botyard_domain::bot::Bot;
 use botyard_runtime::Runtime;
 use botyard_runtime::hub::ChatEvent;
-use botyard_store::ConversationStore;
 use futures::stream::{self, Stream, StreamExt};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
@@ -113,7 +112,7 @@ async fn author(
     if let Some(a) = known.get(&user) {
         return Some(a.clone());
     }
-    let found = runtime.services().store.bot_user(bot.number, user).await.ok()??.external_id;
+    let found = runtime.web_user_external_id(bot, user).await.ok()??;
     known.insert(user, found.clone());
     Some(found)
 }

@@ -7,8 +7,6 @@ use axum::extract::{Path, State};
 use axum::{Extension, Json};
 use botyard_domain::Error;
 use botyard_domain::app::SCOPE_EXPORT;
-use botyard_domain::job::{JobKind, JobStatus};
-use botyard_store::JobStore;
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -87,18 +85,13 @@ async fn export_status(
     app.require(SCOPE_EXPORT)?;
     let bot = app.bot(&state, &bot_id).await?;
     limits.check(&format!("export-status:{}", bot.number))?;
-    let job = state.services.store.latest_job(bot.number, JobKind::KoreExport).await?.ok_or_else(|| {
-        Error::new(botyard_domain::ErrorCode::InvalidIdentifier, "No export of this bot was requested")
-    })?;
-    let url = match (job.status, job.details.get("fileId").and_then(Value::as_str)) {
-        (JobStatus::Succeeded, Some(file)) => {
-            let token = state.services.download_token(&app.0, file, DOWNLOAD_LINK_SECS);
-            Some(format!(
-                "{}/api/public/files/{file}?token={token}",
-                crate::common::extract::base_url(&state, &headers)
-            ))
-        }
-        _ => None,
-    };
+    let (job, file) = state.jobs.latest_kore_export(&bot).await?;
+    let url = file.map(|file| {
+        let token = state.services.download_token(&app.0, &file, DOWNLOAD_LINK_SECS);
+        format!(
+            "{}/api/public/files/{file}?token={token}",
+            crate::common::extract::base_url(&state, &headers)
+        )
+    });
     Ok(Json(ExportStatus::new(&job, bot.id.as_str(), url)))
 }

@@ -3,8 +3,7 @@
 use axum::Json;
 use axum::extract::{Multipart, Path, State};
 use axum::response::{IntoResponse, Response};
-use botyard_domain::{Error, ErrorCode, Timestamp};
-use botyard_store::FileStore;
+use botyard_domain::{Error, ErrorCode};
 use http::HeaderValue;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -98,11 +97,7 @@ async fn download_file(
 ) -> Result<Response> {
     let auth = headers.get("auth").and_then(|v| v.to_str().ok());
     let app = download_app(&state, auth, query.get("token"), &id).await?;
-    let invalid = || Error::new(ErrorCode::InvalidIdentifier, "Invalid file id");
-    let file = state.services.store.file(&id, Timestamp::now()).await?.ok_or_else(invalid)?;
-    if file.workspace_id != app.workspace_id || file.context != "export" {
-        return Err(invalid().into());
-    }
+    let file = state.jobs.app_export_archive(&app, &id).await?;
     let disposition = format!("attachment; filename=\"{}\"", file.name.replace(['"', '\\'], "_"));
     let mut response = file.content.into_response();
     let headers = response.headers_mut();

@@ -7,12 +7,12 @@ use axum::extract::{Path, State};
 use axum::{Extension, Json};
 use botyard_domain::app::SCOPE_IMPORT;
 use botyard_domain::job::JobKind;
-use botyard_domain::koreai::{BOT_FUNCTIONS_MAX_BYTES, Component, ComponentKind, ImportOptions};
+use botyard_domain::koreai::ImportOptions;
 use botyard_domain::{Error, ErrorCode, Timestamp};
+use botyard_jobs::app_requests::FunctionsFile;
 use botyard_jobs::koreai::{ImportFiles, ImportTarget};
-use botyard_store::{ContentStore, FileStore};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -77,26 +77,12 @@ impl ImportBody {
         })
     }
 
-    /// The bot's name in `config.json` (JSON mode), to name the request before the import runs.
-    async fn config_name(&self, state: &AppState) -> Option<String> {
-        let file = state.services.store.file(self.config_info.as_deref()?, Timestamp::now()).await.ok()??;
-        let config: Value = serde_json::from_slice(&file.content).ok()?;
-        config.get("name").and_then(Value::as_str).map(str::to_owned)
-    }
-
-    /// Every named file must exist in the app's workspace: "Invalid file id" otherwise.
-    async fn check_files(&self, state: &AppState, app: &KoreApp) -> botyard_domain::Result<()> {
-        let ids = [&self.bot_definition, &self.config_info, &self.icon, &self.zip_info]
+    /// Every file the request names.
+    fn file_ids(&self) -> impl Iterator<Item = &String> {
+        [&self.bot_definition, &self.config_info, &self.icon, &self.zip_info]
             .into_iter()
             .flatten()
-            .chain(self.bot_functions.iter());
-        for id in ids {
-            let file = state.services.store.file(id, Timestamp::now()).await?;
-            if file.is_none_or(|f| f.workspace_id != app.0.workspace_id) {
-                return Err(Error::new(ErrorCode::InvalidIdentifier, "Invalid file id"));
-            }
-        }
-        Ok(())
+            .chain(self.bot_functions.iter())
     }
 }
 
@@ -113,11 +99,12 @@ async fn import_new_bot(
     app.require(SCOPE_IMPORT)?;
     limits.check(&format!("app:{}", app.0.client_id))?;
     let files = body.files()?;
-    body.check_files(&state, &app).await?;
+    state.jobs.check_app_files(&app.0, body.file_ids()).await?;
     let name = body.name.clone().filter(|n| !n.trim().is_empty());
-    let request_name = match &name {
-        Some(name) => name.clone(),
-        None => body.config_name(&state).await.unwrap_or_default(),
+    let request_name = match (&name, &body.config_info) {
+        (Some(name), _) => name.clone(),
+        (None, Some(config)) => state.jobs.uploaded_bot_name(&app.0, config).await.unwrap_or_default(),
+        (None, None) => String::new(),
     };
     let target = ImportTarget::NewBot { name, purpose: body.purpose.clone() };
     let job =
@@ -140,7 +127,7 @@ async fn import_into_bot(
     let bot = app.bot(&state, &bot_id).await?;
     limits.check(&format!("bot:{}", bot.number))?;
     let files = body.files()?;
-    body.check_files(&state, &app).await?;
+    state.jobs.check_app_files(&app.0, body.file_ids()).await?;
     let mut options = body.import_options.clone();
     if let (Some(Value::Object(o)), Some(top)) = (&mut options, &body.options)
         && !o.contains_key("options")
@@ -178,7 +165,7 @@ async fn import_status(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct FunctionsFile {
+struct FunctionsFileBody {
     file_name: String,
     file_id: String,
 }
@@ -204,52 +191,22 @@ struct FunctionsImported {
 
 /// Replace the bot's functions scripts (synchronous).
 #[utoipa::path(post, path = "/bot/{botId}/import/botfunctions", tag = "Kore.ai: import", params(("botId" = String, Path)),
-    request_body = Vec<FunctionsFile>, responses((status = 200, body = FunctionsImported)))]
+    request_body = Vec<FunctionsFileBody>, responses((status = 200, body = FunctionsImported)))]
 async fn import_bot_functions(
     app: KoreApp,
     State(state): State<AppState>,
     Extension(limits): Extension<Arc<KoreLimits>>,
     Path(bot_id): Path<String>,
-    JsonBody(files, _): Body<Vec<FunctionsFile>>,
+    JsonBody(files, _): Body<Vec<FunctionsFileBody>>,
 ) -> Result<Json<FunctionsImported>> {
     app.require(SCOPE_IMPORT)?;
     let bot = app.bot(&state, &bot_id).await?;
     limits.check(&format!("bot:{}", bot.number))?;
-    if files.is_empty() {
-        return Err(Error::invalid("Validation errors/ Invalid arguments").into());
-    }
-    let mut functions = Vec::new();
-    for f in &files {
-        let invalid = || Error::new(ErrorCode::InvalidIdentifier, "Invalid file id");
-        let file = state.services.store.file(&f.file_id, Timestamp::now()).await?.ok_or_else(invalid)?;
-        if file.workspace_id != app.0.workspace_id {
-            return Err(invalid().into());
-        }
-        if file.content.len() > BOT_FUNCTIONS_MAX_BYTES {
-            return Err(Error::limit(format!(
-                "{} is larger than {} KB",
-                f.file_name,
-                BOT_FUNCTIONS_MAX_BYTES / 1024
-            ))
-            .into());
-        }
-        let code = String::from_utf8(file.content)
-            .map_err(|_| Error::invalid(format!("{} is not UTF-8 text", f.file_name)))?;
-        let name = f.file_name.trim().to_owned();
-        if name.is_empty() || name.len() > 200 || name.contains(['/', '\\']) {
-            return Err(Error::invalid("fileName must be a file name such as BotFunctions.js").into());
-        }
-        functions.push(Component {
-            kind: ComponentKind::BotFunction,
-            ref_id: Some(name.clone()),
-            name: name.clone(),
-            document: json!({"fileName": name, "content": code}),
-        });
-    }
-    let mut components = state.services.store.components(bot.number).await?;
-    components.retain(|c| c.kind != ComponentKind::BotFunction);
-    components.extend(functions);
-    state.services.store.set_components(bot.number, &components).await?;
+    let functions: Vec<FunctionsFile> = files
+        .iter()
+        .map(|f| FunctionsFile { name: f.file_name.clone(), file_id: f.file_id.clone() })
+        .collect();
+    state.jobs.import_bot_functions(&app.0, &bot, &functions).await?;
     let first = &files[0];
     Ok(Json(FunctionsImported {
         request_type: "BotImport",
