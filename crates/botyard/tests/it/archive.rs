@@ -179,7 +179,7 @@ async fn archives_round_trip_through_the_cli() {
             .bytes()
             .await
             .unwrap();
-        let entries = botyard_jobs::files::read_zip(&zip, 1 << 20).unwrap();
+        let entries = crate::harness::unzip(&zip);
         let back: Value =
             serde_json::from_slice(&entries.iter().find(|e| e.path == "botDefinition.json").unwrap().content)
                 .unwrap();

@@ -56,6 +56,7 @@ impl TestServer {
 
     pub async fn start_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Self {
         install_tls();
+        forget_identifiers();
         let db = TestDatabase::create(backend).await;
         let dir = tempfile::tempdir().expect("temporary directory");
         let mut config = Config {
@@ -89,6 +90,19 @@ impl TestServer {
     /// Runs a statement on the server's database directly (tests arranging what time would do).
     pub async fn sql(&self, statement: &str) {
         self._db.execute(statement).await;
+    }
+
+    /// Waits (up to 15 s) until a count read from the database is `expected`.
+    pub async fn wait_for_count(&self, query: &str, expected: i64) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        loop {
+            let count = self.count(query).await;
+            if count == expected {
+                return;
+            }
+            assert!(std::time::Instant::now() < deadline, "{query}: {count}, expected {expected}");
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
     }
 
     /// A count read from the server's database directly (`SELECT COUNT(*) …`).
@@ -173,16 +187,41 @@ async fn read(response: reqwest::Response) -> Reply {
     Reply { status, headers, body }
 }
 
-/// Keys whose values change from run to run; snapshots show `[key]` instead.
-const VOLATILE: &[&str] = &[
+/// Keys holding identifiers: snapshots show `[key n]`, where `n` numbers the distinct values in
+/// the order the test first saw them — so the same id under two keys (`id`, then `botId`) shows
+/// the same number, and a wrong id shows a new one.
+const IDENTIFIERS: &[&str] = &[
     "id",
-    "key",
+    "uid",
     "conversationId",
     "chatid",
     "messageId",
+    "workspace_id",
+    "webChannelId",
+    "web_channel_id",
+    "user_id",
+    "userId",
+    "ownerId",
+    "invited_by",
+    "_id",
+    "streamId",
+    "streamRefId",
+    "botId",
+    "bot_id",
+    "fileId",
+    "client_id",
+    "new_bot_uid",
+    "new_bot_id",
+    "createdBy",
+    "task_id",
+];
+
+/// Keys whose values change from run to run and are no identifiers (times, secrets, sizes):
+/// snapshots show `[key]`.
+const VOLATILE: &[&str] = &[
+    "key",
     "timestamp",
     "month",
-    "uid",
     "createdAt",
     "updatedAt",
     "deployedAt",
@@ -194,28 +233,12 @@ const VOLATILE: &[&str] = &[
     "access_token",
     "client",
     "expiry",
-    "workspace_id",
-    "webChannelId",
-    "web_channel_id",
-    "createdBy",
     "joined_at",
-    "user_id",
-    "userId",
-    "ownerId",
     "nextToken",
-    "invited_by",
-    "_id",
-    "streamId",
-    "streamRefId",
-    "botId",
     "downloadURL",
-    "fileId",
     "fileSize",
     "createdOn",
-    "createdBy",
-    "client_id",
     "client_secret",
-    "new_bot_uid",
     "commit",
     "branch",
     "started_at",
@@ -226,6 +249,35 @@ const VOLATILE: &[&str] = &[
     "size",
 ];
 
+thread_local! {
+    /// The identifiers seen by the test running on this thread, numbered in order of appearance
+    /// (each test runs on a thread of its own; a new server starts a new numbering).
+    static SEEN_IDS: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Starts a new numbering of identifiers (a test's next server).
+pub fn forget_identifiers() {
+    SEEN_IDS.with(|seen| seen.borrow_mut().clear());
+}
+
+fn identifier(key: &str, value: &Value) -> Value {
+    let text = match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let n = SEEN_IDS.with(|seen| {
+        let mut seen = seen.borrow_mut();
+        match seen.iter().position(|v| *v == text) {
+            Some(i) => i + 1,
+            None => {
+                seen.push(text);
+                seen.len()
+            }
+        }
+    });
+    Value::String(format!("[{key} {n}]"))
+}
+
 /// The body with volatile values replaced, for snapshots.
 pub fn redact(value: &Value) -> Value {
     match value {
@@ -233,15 +285,18 @@ pub fn redact(value: &Value) -> Value {
             map.iter()
                 .map(|(k, v)| {
                     let small_number = v.as_i64().is_some_and(|n| n < 1_000_000_000);
-                    let v =
-                        if VOLATILE.contains(&k.as_str()) && !v.is_null() && !(k == "expiry" && small_number)
-                        {
-                            Value::String(format!("[{k}]"))
-                        } else if k == "workspaces" || k == "workspace" {
-                            redact_workspaces(v)
-                        } else {
-                            redact(v)
-                        };
+                    let v = if IDENTIFIERS.contains(&k.as_str()) && (v.is_string() || v.is_number()) {
+                        identifier(k, v)
+                    } else if VOLATILE.contains(&k.as_str())
+                        && !v.is_null()
+                        && !(k == "expiry" && small_number)
+                    {
+                        Value::String(format!("[{k}]"))
+                    } else if k == "workspaces" || k == "workspace" {
+                        redact_workspaces(v)
+                    } else {
+                        redact(v)
+                    };
                     (k.clone(), v)
                 })
                 .collect(),
@@ -275,4 +330,49 @@ macro_rules! snap {
             "body": $crate::harness::redact(&reply.body),
         }));
     }};
+}
+
+/// One file of a ZIP archive.
+pub struct ZipEntry {
+    pub path: String,
+    pub content: Vec<u8>,
+}
+
+/// The files of a ZIP archive as Info-ZIP's `unzip` reads them (not the `zip` crate botyard
+/// writes with), after `unzip -t` found every entry's checksum right.
+pub fn unzip(archive: &[u8]) -> Vec<ZipEntry> {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let file = dir.path().join("archive.zip");
+    std::fs::write(&file, archive).unwrap();
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new("unzip").args(args).arg(&file).output().expect("unzip runs");
+        assert!(out.status.success(), "unzip {args:?}: {}", String::from_utf8_lossy(&out.stdout));
+        out.stdout
+    };
+    run(&["-tqq"]);
+    let names = String::from_utf8(run(&["-Z1"])).unwrap();
+    names
+        .lines()
+        .filter(|name| !name.ends_with('/'))
+        .map(|name| {
+            let out = std::process::Command::new("unzip")
+                .arg("-p")
+                .arg(&file)
+                .arg(glob_escaped(name))
+                .output()
+                .expect("unzip runs");
+            ZipEntry { path: name.to_owned(), content: out.stdout }
+        })
+        .collect()
+}
+
+/// `unzip` takes member names as wildcard patterns.
+fn glob_escaped(name: &str) -> String {
+    name.chars().fold(String::new(), |mut out, c| {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+        out
+    })
 }

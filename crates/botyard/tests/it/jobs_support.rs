@@ -168,22 +168,25 @@ pub fn commit(repo: &git2::Repository, reference: &str, files: &[(&str, &[u8])],
     repo.commit(Some(reference), &signature, &signature, "test repository", &tree, &[]).unwrap();
 }
 
-/// The files of a branch of a bare repository.
+/// The files of a branch of a bare repository, as the `git` command line reads them (not libgit2,
+/// which botyard writes with), after `git fsck` found the repository sound.
 pub fn branch_files(dir: &Path, branch: &str) -> Vec<(String, String)> {
-    let repo = git2::Repository::open_bare(dir).unwrap();
-    let tree = repo.find_reference(&format!("refs/heads/{branch}")).unwrap().peel_to_tree().unwrap();
-    let mut files = Vec::new();
-    tree.walk(git2::TreeWalkMode::PreOrder, |root, entry| {
-        if let Ok(blob) = entry.to_object(&repo).and_then(|o| o.peel_to_blob()) {
-            files.push((
-                format!("{root}{}", entry.name().unwrap()),
-                String::from_utf8_lossy(blob.content()).into_owned(),
-            ));
-        }
-        git2::TreeWalkResult::Ok
-    })
-    .unwrap();
-    files
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git").arg("-C").arg(dir).args(args).output().expect("git runs");
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        out.stdout
+    };
+    git(&["fsck", "--strict", "--no-dangling"]);
+    let reference = format!("refs/heads/{branch}");
+    let names = String::from_utf8(git(&["ls-tree", "-r", "-z", "--name-only", &reference])).unwrap();
+    names
+        .split('\0')
+        .filter(|name| !name.is_empty())
+        .map(|name| {
+            let content = git(&["cat-file", "blob", &format!("{reference}:{name}")]);
+            (name.to_owned(), String::from_utf8_lossy(&content).into_owned())
+        })
+        .collect()
 }
 
 /// Serves `body` over HTTP on loopback (every request gets it); returns the URL.
