@@ -46,6 +46,7 @@ pub async fn run(ctx: &JobContext, job: &Job) -> Result<()> {
     let mut next = Instant::now();
     let mut checked = Instant::now();
     let mut reported = Instant::now();
+    let mut paused = false;
     progress(ctx, total, "running", true).await?;
     loop {
         match store.job_control(job.id).await?.as_deref() {
@@ -56,12 +57,20 @@ pub async fn run(ctx: &JobContext, job: &Job) -> Result<()> {
                 return Ok(());
             }
             Some("pause") => {
-                progress(ctx, total, "paused", false).await?;
+                if !paused {
+                    // The runs under way end first: once "paused" is written, nothing moves.
+                    drain(&mut reports).await;
+                    progress(ctx, total, "paused", true).await?;
+                    paused = true;
+                }
                 tokio::time::sleep(CONTROL_EVERY).await;
                 next = Instant::now();
                 continue;
             }
             _ => {}
+        }
+        if std::mem::take(&mut paused) {
+            progress(ctx, total, "running", true).await?;
         }
         let page = store.broadcast_chats(bot, job.id, filter, after, PAGE).await?;
         if page.is_empty() {

@@ -46,12 +46,25 @@ async fn broadcasts_pause_resume_and_delete() {
         let task = running.body[0]["id"].as_i64().unwrap();
         let paused = s.bb(&ann, Method::POST, &format!("{tasks}/{task}/pause"), Value::Null).await;
         assert_eq!(paused.body["status"], "paused");
-        tokio::time::sleep(Duration::from_secs(1)).await;
+        // The broadcast writes "paused" once its runs under way have ended; from then on no chat
+        // gets the news, whatever the chats' own traffic.
+        let stopped =
+            format!("SELECT COUNT(*) FROM jobs WHERE id = {task} AND details LIKE '%\"status\":\"paused\"%'");
+        s.wait_for_count(&stopped, 1).await;
         let at_pause =
             s.bb(&ann, Method::GET, &tasks, Value::Null).await.body[0]["cur_position"].as_i64().unwrap();
-        tokio::time::sleep(Duration::from_millis(800)).await;
+        let mut delivered = 0;
+        for chat in &chats {
+            delivered += news_in(&chat.messages().await);
+        }
+        s.settled(bot.id).await;
         let still = s.bb(&ann, Method::GET, &tasks, Value::Null).await;
-        assert_eq!(still.body[0]["cur_position"].as_i64().unwrap(), at_pause, "paused within a second");
+        assert_eq!(still.body[0]["cur_position"].as_i64().unwrap(), at_pause, "paused");
+        let mut after = 0;
+        for chat in &chats {
+            after += news_in(&chat.messages().await);
+        }
+        assert_eq!(after, delivered, "no news while paused");
         assert!(at_pause < 30, "{at_pause}");
         assert_eq!(still.body[0]["status"], "paused");
         s.bb(&ann, Method::POST, &format!("{tasks}/{task}/resume"), Value::Null).await;
@@ -239,4 +252,9 @@ async fn a_broadcast_killed_mid_way_finishes_each_chat_exactly_once() {
         assert!(twice.is_empty(), "chats reached more than once: {twice:?}");
         drop(botyard);
     }
+}
+
+/// How many of these messages are the broadcast's news.
+fn news_in(messages: &[Value]) -> usize {
+    messages.iter().filter(|m| m["payload"]["text"].as_str().is_some_and(|t| t.starts_with("news"))).count()
 }

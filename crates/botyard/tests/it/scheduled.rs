@@ -55,12 +55,10 @@ async fn delayed_runs_come_in_order_and_can_be_cleared() {
             "in due order, as the user"
         );
         assert!(started.elapsed() >= Duration::from_millis(1100), "not before they are due");
-        tokio::time::sleep(Duration::from_millis(1000)).await;
         chat.silence().await;
         // A run that fails schedules nothing; an unknown command is refused at once.
         let failed = chat.ask("/fail", 1).await;
         assert!(failed[0].contains("Sorry"), "{failed:?}");
-        tokio::time::sleep(Duration::from_millis(400)).await;
         chat.silence().await;
         let errors = s.bb(&ann, Method::GET, &format!("/v2/bots/{}/error_logs", bot.id), Value::Null).await;
         chat.ask("/missing", 1).await;
@@ -143,10 +141,35 @@ async fn auto_retry_and_recurring_events_fire_on_schedule() {
         // A stopped bot's schedules stop.
         s.bb(&ann, Method::POST, &format!("/v2/bots/{}/status", bot.id), json!({"status": "start_stopping"}))
             .await;
-        tokio::time::sleep(Duration::from_millis(1500)).await;
-        let auto = property("auto").await;
-        tokio::time::sleep(Duration::from_millis(1500)).await;
-        assert_eq!(property("auto").await, auto);
+        // Once its queued runs are over, nothing more is queued: a witness bot started afterwards
+        // sees the scheduler queue and run two of its own in the meantime.
+        s.wait_for_count(
+            &format!(
+                "SELECT COUNT(*) FROM jobs WHERE bot_id = {} AND status IN ('enqueued', 'processing')",
+                bot.id
+            ),
+            0,
+        )
+        .await;
+        let (auto, beats) = (property("auto").await, property("beats").await);
+        let witness = s
+            .bot(
+                &ann,
+                "Witness",
+                &[json!({"command": "/tick", "auto_retry_time": 1,
+                "bjs_code": "Bot.setProperty('auto', (Bot.getProperty('auto') || 0) + 1, 'integer')"})],
+            )
+            .await;
+        let witnessed = format!(
+            "SELECT COUNT(*) FROM jobs WHERE bot_id = {} AND kind = 'auto_retry' AND status = 'succeeded'",
+            witness.id
+        );
+        let started = Instant::now();
+        while s.count(&witnessed).await < 2 {
+            assert!(started.elapsed() < Duration::from_secs(20), "the witness never ran twice");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!((property("auto").await, property("beats").await), (auto, beats));
         s.stop().await;
     }
 }

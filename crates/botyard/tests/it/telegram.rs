@@ -119,10 +119,14 @@ async fn long_polling_conversations_with_keyboards_buttons_and_edits() {
         // Stopping the bot stops receiving.
         s.bb(&ann, Method::POST, &format!("/v2/bots/{bot}/status"), json!({"status": "start_stopping"}))
             .await;
-        tokio::time::sleep(Duration::from_millis(2500)).await;
+        let receiving =
+            format!("SELECT COUNT(*) FROM telegram_receivers WHERE bot_id = {bot} AND node IS NOT NULL");
+        s.wait_for_count(&receiving, 0).await;
         let polls = fake.calls("getUpdates").len();
-        tokio::time::sleep(Duration::from_millis(2500)).await;
+        fake.message(TOKEN, 501, 501, "/start");
+        s.settled(bot).await;
         assert_eq!(fake.calls("getUpdates").len(), polls, "no polling after the bot stopped");
+        assert_eq!(fake.calls("sendMessage").len(), 3, "the update waits at Telegram");
         s.stop().await;
     }
 }
@@ -163,7 +167,7 @@ async fn webhook_updates_are_checked_and_handled_once() {
         assert_eq!(post(&secret).await.status, StatusCode::OK);
         assert_eq!(post(&secret).await.status, StatusCode::OK, "Telegram may deliver an update twice");
         fake.wait_calls("sendMessage", 1).await;
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        s.settled(bot).await;
         assert_eq!(fake.texts(3), ["Hooked"], "handled once");
         s.stop().await;
     }
@@ -214,8 +218,11 @@ async fn rate_limits_blocked_users_and_migrations() {
             )
             .await;
         assert!(chats.body.to_string().contains("\"bot_blocked\":true"));
+        let updates = s.count(&format!("SELECT COUNT(*) FROM telegram_updates WHERE bot_id = {bot}")).await;
         fake.message(TOKEN, 12, 12, "/hi");
-        tokio::time::sleep(Duration::from_millis(800)).await;
+        s.wait_for_count(&format!("SELECT COUNT(*) FROM telegram_updates WHERE bot_id = {bot}"), updates + 1)
+            .await;
+        s.settled(bot).await;
         assert_eq!(fake.texts(12).len(), 1, "nothing is sent to a chat that blocked the bot");
 
         // my_chat_member: a user who unblocks the bot is reachable again.

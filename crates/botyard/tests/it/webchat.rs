@@ -37,6 +37,30 @@ impl TestServer {
         TestBot { id, webhook: created.body["web_channel_id"].as_str().unwrap().to_owned() }
     }
 
+    /// Waits until the bot has nothing left to do: every arrival has finished its run (its inbox
+    /// row goes in the run's commit), no delayed run, retry or HTTP request waits or runs, and the
+    /// Telegram outbox holds nothing of the bot.
+    pub async fn settled(&self, bot: i64) {
+        let pending = format!(
+            "SELECT COUNT(*) FROM jobs WHERE bot_id = {bot} AND status IN ('enqueued', 'processing') \
+             AND kind IN ('scheduled_run', 'auto_retry', 'http_request')"
+        );
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let arrivals = self.count(&format!("SELECT COUNT(*) FROM inbox WHERE bot_id = {bot}")).await;
+            let jobs = self.count(&pending).await;
+            let unsent = self.count(&format!("SELECT COUNT(*) FROM outbox WHERE bot_id = {bot}")).await;
+            if arrivals == 0 && jobs == 0 && unsent == 0 {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "bot {bot} still busy: {arrivals} arrivals, {jobs} jobs, {unsent} unsent"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
     /// A new web chat user of the bot, in a new conversation.
     pub async fn chat(&self, bot: &TestBot) -> WebChat<'_> {
         let user = self
@@ -55,6 +79,7 @@ impl TestServer {
             key,
             user_id: user.body["user"]["id"].as_str().unwrap().to_owned(),
             conversation: conversation.body["conversation"]["id"].as_str().unwrap().to_owned(),
+            bot: bot.id,
             seen: 0,
         }
     }
@@ -67,6 +92,8 @@ pub struct WebChat<'s> {
     pub key: String,
     pub user_id: String,
     pub conversation: String,
+    /// The bot's `/v2` id.
+    pub bot: i64,
     /// How many messages earlier calls have returned.
     seen: usize,
 }
@@ -135,9 +162,10 @@ impl WebChat<'_> {
         }
     }
 
-    /// Asserts that nothing new arrives for a while (the bot did not answer).
+    /// Asserts that the bot sent nothing new once it has nothing left to do (see
+    /// [`TestServer::settled`]).
     pub async fn silence(&mut self) {
-        tokio::time::sleep(Duration::from_millis(400)).await;
+        self.server.settled(self.bot).await;
         let all = self.messages().await;
         assert_eq!(all.len(), self.seen, "unexpected messages: {:?}", &all[self.seen.min(all.len())..]);
     }

@@ -75,6 +75,9 @@ async fn receive(telegram: Telegram, bot: i64, stop: CancellationToken) {
             let _ = telegram.api().call(token, "deleteWebhook", &json!({}), Duration::ZERO).await;
         }
     }
+    // Receiving has ended: the lease goes at once (another node may take the bot, and whoever
+    // watches the table sees that this node no longer receives).
+    let _ = telegram.store().release_receiver(bot, &telegram.inner.node).await;
 }
 
 async fn log_error(telegram: &Telegram, bot: i64, problem: &str) {
