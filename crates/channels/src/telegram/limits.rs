@@ -1,46 +1,21 @@
-//! Telegram's rate limits as token buckets: per bot (messages per second across chats), per chat
-//! (about one per second, short bursts tolerated) and per group (twenty per minute).
+//! Telegram's rate limits as `governor` buckets: per bot (messages per second across chats), per
+//! chat (about one per second, short bursts tolerated) and per group (twenty per minute). Sending
+//! waits for a token of each bucket that applies, in that order.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::num::NonZeroU32;
+use std::time::Duration;
 
-struct Bucket {
-    tokens: f64,
-    at: Instant,
-}
+use governor::clock::DefaultClock;
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::{Quota, RateLimiter};
 
-/// Buckets of one kind, by key.
-struct Buckets {
-    rate: f64,
-    burst: f64,
-    buckets: Mutex<HashMap<i64, Bucket>>,
-}
+type Buckets = RateLimiter<i64, DefaultKeyedStateStore<i64>, DefaultClock>;
 
-impl Buckets {
-    fn new(rate: f64, burst: f64) -> Self {
-        Self { rate, burst: burst.max(1.0), buckets: Mutex::new(HashMap::new()) }
-    }
+/// Keys are dropped once their buckets are full again and there are more than this many.
+const KEYS_KEPT: usize = 100_000;
 
-    /// Takes a token now if there is one; otherwise how long until there is.
-    fn take(&self, key: i64) -> Result<(), Duration> {
-        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        if buckets.len() > 100_000 {
-            buckets.retain(|_, b| b.at.elapsed() < Duration::from_secs(60));
-        }
-        let now = Instant::now();
-        let bucket = buckets.entry(key).or_insert(Bucket { tokens: self.burst, at: now });
-        bucket.tokens =
-            (bucket.tokens + now.duration_since(bucket.at).as_secs_f64() * self.rate).min(self.burst);
-        bucket.at = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(Duration::from_secs_f64((1.0 - bucket.tokens) / self.rate))
-        }
-    }
-}
+/// How long a chat may burst before its steady rate applies.
+const CHAT_BURST: u32 = 3;
 
 pub struct Limits {
     bots: Buckets,
@@ -48,26 +23,61 @@ pub struct Limits {
     groups: Buckets,
 }
 
+/// `count` sends per `period` on average, with bursts of `burst`.
+fn buckets(count: f64, period: Duration, burst: u32) -> Buckets {
+    let every = period.div_f64(count.max(f64::MIN_POSITIVE)).max(Duration::from_millis(1));
+    let quota = Quota::with_period(every)
+        .unwrap_or(Quota::per_second(NonZeroU32::MIN))
+        .allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN));
+    RateLimiter::keyed(quota)
+}
+
 impl Limits {
     pub fn new(per_bot_per_second: u32, per_chat_per_second: f64, per_group_per_minute: u32) -> Self {
+        let second = Duration::from_secs(1);
         Self {
-            bots: Buckets::new(f64::from(per_bot_per_second), f64::from(per_bot_per_second)),
-            chats: Buckets::new(per_chat_per_second, 3.0),
-            groups: Buckets::new(f64::from(per_group_per_minute) / 60.0, f64::from(per_group_per_minute)),
+            bots: buckets(f64::from(per_bot_per_second), second, per_bot_per_second),
+            chats: buckets(per_chat_per_second, second, CHAT_BURST),
+            groups: buckets(f64::from(per_group_per_minute), Duration::from_secs(60), per_group_per_minute),
         }
     }
 
     /// Waits until the bot may send to the chat, and takes the tokens.
     pub async fn wait(&self, bot: i64, chat: i64, group: bool) {
-        for (buckets, key) in [(&self.chats, chat), (&self.bots, bot)] {
-            while let Err(wait) = buckets.take(key) {
-                tokio::time::sleep(wait).await;
+        for buckets in [&self.chats, &self.bots, &self.groups] {
+            if buckets.len() > KEYS_KEPT {
+                buckets.retain_recent();
             }
         }
+        self.chats.until_key_ready(&chat).await;
+        self.bots.until_key_ready(&bot).await;
         if group {
-            while let Err(wait) = self.groups.take(chat) {
-                tokio::time::sleep(wait).await;
-            }
+            self.groups.until_key_ready(&chat).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_chat_bursts_then_must_wait_while_other_chats_go_on() {
+        let limits = Limits::new(30, 1.0, 20);
+        for _ in 0..CHAT_BURST {
+            limits.wait(1, 7, false).await;
+        }
+        assert!(limits.chats.check_key(&7).is_err(), "the chat's burst is spent");
+        assert!(limits.chats.check_key(&8).is_ok(), "another chat has its own bucket");
+        assert!(limits.bots.check_key(&1).is_ok(), "the bot's bucket is larger");
+    }
+
+    #[tokio::test]
+    async fn groups_have_a_bucket_of_their_own() {
+        let limits = Limits::new(1000, 1000.0, 2);
+        limits.wait(1, -100, true).await;
+        limits.wait(1, -100, true).await;
+        assert!(limits.groups.check_key(&-100).is_err());
+        assert!(limits.groups.check_key(&-200).is_ok());
     }
 }
