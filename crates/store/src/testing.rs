@@ -3,13 +3,30 @@
 
 use sqlx::{Connection, Executor};
 
-/// The backends a test should run against: SQLite always, PostgreSQL when configured.
+/// The backends a test should run against: SQLite always, PostgreSQL when configured. Without
+/// `BOTYARD_TEST_POSTGRES_URL` the PostgreSQL half is skipped — said once on the terminal (past the
+/// test harness's capture) — or, when `BOTYARD_REQUIRE_POSTGRES` is set (as CI does), refused.
 pub fn backends() -> Vec<crate::Backend> {
     let mut all = vec![crate::Backend::Sqlite];
     if postgres_admin_url().is_some() {
         all.push(crate::Backend::Postgres);
+    } else {
+        say_postgres_skipped();
     }
     all
+}
+
+fn say_postgres_skipped() {
+    use std::io::Write;
+    static SAID: std::sync::Once = std::sync::Once::new();
+    let required = std::env::var_os("BOTYARD_REQUIRE_POSTGRES").is_some_and(|v| !v.is_empty());
+    assert!(!required, "BOTYARD_REQUIRE_POSTGRES is set but BOTYARD_TEST_POSTGRES_URL is not");
+    SAID.call_once(|| {
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "\nSKIPPED: the PostgreSQL half of these tests (BOTYARD_TEST_POSTGRES_URL is not set)\n"
+        );
+    });
 }
 
 fn postgres_admin_url() -> Option<String> {
