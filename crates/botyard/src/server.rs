@@ -68,11 +68,18 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
     if config.uses_sqlite() {
         config.prepare_data_dir().map_err(|e| anyhow!(e))?;
     }
+    let mut config = config;
     let addr = config.listen_addr().map_err(|e| anyhow!(e))?;
-    let (services, store) = Services::open(config).await.map_err(|e| anyhow!("{}", e.message))?;
     let listener = TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr} (is another server using this port?)"))?;
+    // Links made outside any request (webhook URLs in scripts) need an address when no
+    // `public_url` is configured: the one bound, a wildcard address read as this machine.
+    let bound = listener.local_addr()?;
+    let host = if bound.ip().is_unspecified() { "127.0.0.1".to_owned() } else { bound.ip().to_string() };
+    let host = if host.contains(':') { format!("[{host}]") } else { host };
+    config.bound_url = format!("http://{host}:{}", bound.port());
+    let (services, store) = Services::open(config).await.map_err(|e| anyhow!("{}", e.message))?;
     Ok(Prepared { services, store, listener })
 }
 

@@ -1,10 +1,10 @@
 //! Bots: creating, reading, changing and deleting them, with the caller's access checked.
 
-use botyard_domain::account::Role;
+use botyard_domain::account::{Role, User};
 use botyard_domain::bot::{self, Bot, BotChanges, BotDefinition, DeployStatus, RunState};
 use botyard_domain::page::Page;
 use botyard_domain::{BotId, BotRef, Error, Result, Timestamp, UserId, WorkspaceId};
-use botyard_store::{BotListQuery, BotStore, WorkspaceStore};
+use botyard_store::{AccountStore, BotListQuery, BotStore, WorkspaceStore};
 
 use crate::cache_sync::Change;
 use crate::{Caller, Services, credentials};
@@ -80,6 +80,7 @@ impl Services {
             signing_secret: credentials::random_token("bss_"),
             web_channel_id: uuid::Uuid::new_v4().to_string(),
             telegram_token: None,
+            telegram_username: None,
             csv_url: None,
             git_remote: None,
             definition: BotDefinition::default(),
@@ -168,6 +169,18 @@ impl Services {
         let mine = self.store.memberships(caller.user.id).await?;
         query.workspaces = mine.into_iter().map(|m| m.workspace.id).collect();
         self.store.list_bots(&query).await
+    }
+
+    /// The account that created the bot (Bots.Business's `owner` of a script), if it still exists.
+    pub async fn bot_owner(&self, bot: &Bot) -> Result<Option<User>> {
+        let Some(id) = bot.created_by else { return Ok(None) };
+        if let Some(owner) = self.owners.get(&id) {
+            return Ok(owner);
+        }
+        let epoch = self.owners.epoch();
+        let owner = self.store.user_by_id(id).await?.map(|record| record.user);
+        self.owners.insert(epoch, [(id, owner.clone())]);
+        Ok(owner)
     }
 
     /// Changes a bot on botyard's own account (bookkeeping such as a recurring event's failures),

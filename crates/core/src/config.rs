@@ -24,6 +24,10 @@ pub struct Config {
     /// The URL clients reach this server at, used in links botyard hands out; empty means
     /// `http://<listen>`.
     pub public_url: String,
+    /// The address the server bound, as a URL (`http://127.0.0.1:8080`): set at start, not
+    /// configured; links made where no request gives a `Host` fall back to it.
+    #[serde(skip)]
+    pub bound_url: String,
     pub log: LogConfig,
     pub auth: AuthConfig,
     pub http: HttpConfig,
@@ -337,6 +341,7 @@ impl Default for Config {
             data_dir: PathBuf::from("./botyard-data"),
             database_url: String::new(),
             public_url: String::new(),
+            bound_url: String::new(),
             log: LogConfig::default(),
             auth: AuthConfig::default(),
             http: HttpConfig::default(),

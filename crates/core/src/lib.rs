@@ -23,7 +23,7 @@ pub mod workspaces;
 use std::sync::Arc;
 use std::time::Duration;
 
-use botyard_domain::account::Role;
+use botyard_domain::account::{Role, User};
 use botyard_domain::bot::Bot;
 use botyard_domain::command::Command;
 use botyard_domain::content::{AdminPanel, Lib};
@@ -56,6 +56,8 @@ pub struct Services {
     libs: Arc<cache::TtlCache<i64, Arc<Vec<Lib>>>>,
     /// Every admin panel of a bot, by bot number.
     panels: Arc<cache::TtlCache<i64, Arc<Vec<AdminPanel>>>>,
+    /// Bot owners as scripts see them (`owner`), by user id; an email change shows within the TTL.
+    owners: Arc<cache::TtlCache<UserId, Option<User>>>,
     /// Called with every change notification from other nodes (the runtime's message fan-out).
     change_hooks: Arc<std::sync::RwLock<Vec<ChangeHook>>>,
 }
@@ -106,6 +108,7 @@ impl Services {
             commands: Arc::new(cache::TtlCache::new(ttl, config.cache.bots)),
             libs: Arc::new(cache::TtlCache::new(ttl, config.cache.bots)),
             panels: Arc::new(cache::TtlCache::new(ttl, config.cache.bots)),
+            owners: Arc::new(cache::TtlCache::new(ttl, config.cache.bots)),
             change_hooks: Arc::default(),
             config: Arc::new(config),
         }

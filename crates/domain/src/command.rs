@@ -47,6 +47,9 @@ pub struct Command {
     pub auto_retry_time: Option<i64>,
     pub last_auto_retry_at: Option<Timestamp>,
     pub folder_id: Option<i64>,
+    /// The folder's title (what scripts see as `command.folder`).
+    #[serde(default)]
+    pub folder: Option<String>,
     /// Only users in this group may run the command (empty: everyone).
     pub group: String,
     pub code: String,

@@ -88,14 +88,8 @@ impl BotContent {
         for lib in &self.libs {
             check_lib(&lib.name, &lib.code)?;
         }
-        let mut names = std::collections::HashSet::new();
-        for command in &self.commands {
-            for name in std::iter::once(&command.draft.command).chain(&command.draft.aliases) {
-                if !names.insert(name.as_str()) {
-                    return Err(Error::invalid(format!("Command or alias \"{name}\" appears twice")));
-                }
-            }
-        }
+        // Names and aliases may repeat, as on Bots.Business (whose exports carry such bots):
+        // routing decides which command runs (see `matching`).
         Ok(())
     }
 }

@@ -28,6 +28,12 @@ pub struct RunEffects {
     pub clear_labels: Vec<String>,
     /// Calls to a channel's API (`Api.sendPhoto(…)` on Telegram), sent after the commit.
     pub outbox: Vec<OutboxItem>,
+    /// The order in which the script made its messages, edits and API calls: a channel delivers
+    /// them in this order (when empty: messages, then edits, then calls).
+    pub send_order: Vec<SendRef>,
+    /// The answer to the button press that started the run (Telegram's `answerCallbackQuery`),
+    /// sent first unless the script answered the press itself; kept when the run fails.
+    pub auto_answer: Option<OutboxItem>,
     /// The job this run is for, and what it does to it (kept even when the run fails).
     pub job: Option<(crate::job::JobLease, crate::job::JobUpdate)>,
     /// The inbox row the run works off, removed by its commit (kept even when the run fails).
@@ -50,6 +56,7 @@ impl RunEffects {
             error: Some(error),
             job: self.job.clone(),
             ticket: self.ticket.clone(),
+            auto_answer: self.auto_answer.clone(),
             // A failed answer to a `need_reply` still ends the wait.
             pending: self
                 .pending
@@ -219,6 +226,17 @@ pub struct ErrorLogQuery {
     pub user: Option<String>,
     pub page: u32,
     pub per_page: u32,
+}
+
+/// One of a run's sends, by where it is in [`RunEffects`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendRef {
+    /// `messages[i]`
+    Message(usize),
+    /// The edit of this stored message.
+    Edit(i64),
+    /// `outbox[i]`
+    Call(usize),
 }
 
 /// A call a channel makes for a run after it commits (Telegram: any Bot API method).

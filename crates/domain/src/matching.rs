@@ -61,26 +61,32 @@ impl<'c> CommandSet<'c> {
         self.find(text, true, &any).or_else(|| self.find(text, false, &any))
     }
 
-    /// The command whose name (or alias) is the longest match of the text or its beginning.
+    /// The command whose name (or alias) is the longest match of the text or its beginning. Names
+    /// may repeat (Bots.Business keeps such bots): among equally long matches a command's own name
+    /// beats an alias, and then the first created command wins.
     fn find(
         &self,
         text: &str,
         exact_case: bool,
         allowed: &dyn Fn(&Command) -> bool,
     ) -> Option<(&'c Command, String)> {
-        let mut best: Option<(&'c Command, usize)> = None;
+        // Ranked by (longer match, own name rather than alias, older command).
+        let mut best: Option<(&'c Command, usize, bool)> = None;
         for command in self.commands.iter().filter(|c| !c.is_special() && allowed(c)) {
-            let names = std::iter::once(command.command.as_str())
-                .chain(command.aliases.iter().map(|a| a.alias.as_str()));
-            for name in names {
-                if let Some(len) = prefix_len(text, name, exact_case)
-                    && best.is_none_or(|(_, l)| len > l)
-                {
-                    best = Some((command, len));
+            let names = std::iter::once((command.command.as_str(), false))
+                .chain(command.aliases.iter().map(|a| (a.alias.as_str(), true)));
+            for (name, alias) in names {
+                let Some(len) = prefix_len(text, name, exact_case) else { continue };
+                let better = best.is_none_or(|(held, held_len, held_alias)| {
+                    (len, !alias, std::cmp::Reverse(command.id))
+                        > (held_len, !held_alias, std::cmp::Reverse(held.id))
+                });
+                if better {
+                    best = Some((command, len, alias));
                 }
             }
         }
-        best.map(|(command, len)| (command, text[len..].trim().to_owned()))
+        best.map(|(command, len, _)| (command, text[len..].trim().to_owned()))
     }
 }
 
@@ -113,6 +119,7 @@ mod tests {
             auto_retry_time: None,
             last_auto_retry_at: None,
             folder_id: None,
+            folder: None,
             group: group.into(),
             code: String::new(),
             created_via_csv_import: false,
@@ -159,5 +166,25 @@ mod tests {
         assert_eq!(id(set.route("anything", Some(5), &[])), (5, "reply".into()));
         let none = vec![command(1, "/start", &[], "")];
         assert_eq!(CommandSet::new(&none).route("?", None, &[]), Route::Unmatched { master: None });
+    }
+
+    #[test]
+    fn repeated_names_go_to_the_command_then_to_the_oldest() {
+        let commands = vec![
+            command(1, "/help", &["/start"], ""),
+            command(2, "/start", &[], ""),
+            command(3, "/start", &[], ""),
+            command(4, "/menu", &[], ""),
+            command(5, "/MENU", &["/menu"], ""),
+        ];
+        let set = CommandSet::new(&commands);
+        let routed = |text: &str| match set.route(text, None, &[]) {
+            Route::Command { command, .. } => command.id,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(routed("/start"), 2, "a command's own name beats another's alias");
+        assert_eq!(routed("/start ref"), 2);
+        assert_eq!(routed("/menu"), 4, "the older of two with the same name");
+        assert_eq!(routed("/Start"), 2, "any case when no exact match");
     }
 }

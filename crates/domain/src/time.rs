@@ -28,6 +28,21 @@ impl Timestamp {
         self.plus_millis(secs.saturating_mul(1000))
     }
 
+    /// The first instant of this timestamp's month (UTC) and the first of the next.
+    pub fn month_bounds(self) -> (Timestamp, Timestamp) {
+        let dt = self.to_datetime();
+        let first = |year: i32, month: time::Month| {
+            time::Date::from_calendar_date(year, month, 1)
+                .map(|d| Timestamp((d.midnight().assume_utc().unix_timestamp_nanos() / 1_000_000) as i64))
+                .unwrap_or(self)
+        };
+        let next = match dt.month() {
+            time::Month::December => first(dt.year() + 1, time::Month::January),
+            month => first(dt.year(), month.next()),
+        };
+        (first(dt.year(), dt.month()), next)
+    }
+
     /// `YYYY-MM`, the key of monthly counters.
     pub fn month_key(self) -> String {
         let dt = self.to_datetime();

@@ -23,14 +23,12 @@ impl BjsHost {
             return Err(format!("\"{method}\" is not a Telegram Bot API method"));
         }
         let chat = self.ctx.chat.clone().ok_or("Api calls need a chat")?;
-        if chat.channel != Channel::Telegram {
-            return Err(format!(
-                "Api.{method} calls the Telegram Bot API, and this chat is not a Telegram chat"
-            ));
-        }
         let Value::Object(mut params) = params else {
             return Err("The parameters of an Api call must be an object".into());
         };
+        if chat.channel != Channel::Telegram {
+            return self.web_api(&method, &params);
+        }
         let mut callback = Map::new();
         for key in ["on_result", "on_error"] {
             if let Some(command) = params.remove(key).filter(|c| !c.is_null()) {
@@ -50,7 +48,100 @@ impl BjsHost {
         self.spend(botyard_domain::effects::Capped::ApiCalls)?;
         let chat_id = chat.id;
         let callback = (!callback.is_empty()).then_some(Value::Object(callback));
+        self.effects.send_order.push(botyard_domain::effects::SendRef::Call(self.effects.outbox.len()));
         self.effects.outbox.push(OutboxItem { chat_id, method, params: Value::Object(params), callback });
         Ok(HostAnswer::Undefined)
+    }
+}
+
+impl BjsHost {
+    /// The common Bot API methods on botyard's own channels, so one bot works on Telegram and in
+    /// the web chat: messages (photos and documents as links), edits, callback answers as notices
+    /// (only `show_alert` ones are shown), chat actions as no-ops. Other methods are refused.
+    fn web_api(&mut self, method: &str, params: &Map<String, Value>) -> Answer {
+        let text = |key: &str| params.get(key).and_then(Value::as_str).map(str::to_owned);
+        let chat = match params.get("chat_id").filter(|c| !c.is_null()) {
+            Some(id) => {
+                let number = match id {
+                    Value::Number(n) => n.as_i64(),
+                    Value::String(s) => s.trim().parse().ok(),
+                    _ => None,
+                };
+                let number = number.ok_or_else(|| format!("Invalid chat_id {id}"))?;
+                // A user's own id names their private chat with the bot, as on Telegram.
+                let own_user =
+                    self.ctx.user.as_ref().is_some_and(|u| crate::program::numeric_user_id(u) == number);
+                match &self.ctx.chat {
+                    Some(current) if own_user && current.chat_type == "private" => Some(current.id),
+                    _ => Some(self.own_chat(number)?),
+                }
+            }
+            None => None,
+        };
+        let keyboard = match params.get("reply_markup").and_then(|m| m.get("inline_keyboard")) {
+            Some(rows) => Some(
+                botyard_domain::keyboard::parse_inline_keyboard(&bb_buttons(rows)).map_err(|e| e.message)?,
+            ),
+            None => None,
+        };
+        match method {
+            "sendMessage" => {
+                let body = text("text").ok_or("sendMessage needs text")?;
+                self.send_to(chat, &body, keyboard.as_ref())
+            }
+            "sendPhoto" | "sendDocument" | "sendVideo" | "sendAudio" | "sendAnimation" | "sendVoice" => {
+                let field = method.trim_start_matches("send").to_lowercase();
+                let link =
+                    text(&field).ok_or_else(|| format!("{method} needs {field} (a URL on the web chat)"))?;
+                let body = match text("caption") {
+                    Some(caption) => format!("{caption}\n{link}"),
+                    None => link,
+                };
+                self.send_to(chat, &body, keyboard.as_ref())
+            }
+            "editMessageText" | "editMessageReplyMarkup" => {
+                let target = self.find_message(params.get("message_id").unwrap_or(&Value::Null))?;
+                let body = if method == "editMessageText" {
+                    Some(text("text").ok_or("editMessageText needs text")?)
+                } else {
+                    None
+                };
+                self.edit(target, body, keyboard)
+            }
+            "answerCallbackQuery" => {
+                match (text("text"), params.get("show_alert").and_then(Value::as_bool)) {
+                    (Some(notice), Some(true)) => self.send_to(None, &notice, None),
+                    _ => Ok(HostAnswer::Undefined),
+                }
+            }
+            "sendChatAction" => Ok(HostAnswer::Undefined),
+            other => Err(format!("Api.{other} is a Telegram Bot API method that the web chat does not have")),
+        }
+    }
+}
+
+/// Telegram's `[[{text, callback_data | url}]]` as Bots.Business buttons `[[{title, command | url}]]`.
+fn bb_buttons(rows: &Value) -> Value {
+    let button = |b: &Value| {
+        let mut out = Map::new();
+        out.insert("title".into(), b.get("text").cloned().unwrap_or(Value::Null));
+        if let Some(data) = b.get("callback_data") {
+            out.insert("command".into(), data.clone());
+        }
+        if let Some(url) = b.get("url") {
+            out.insert("url".into(), url.clone());
+        }
+        Value::Object(out)
+    };
+    match rows {
+        Value::Array(rows) => Value::Array(
+            rows.iter()
+                .map(|row| match row {
+                    Value::Array(buttons) => Value::Array(buttons.iter().map(button).collect()),
+                    other => button(other),
+                })
+                .collect(),
+        ),
+        other => other.clone(),
     }
 }

@@ -8,16 +8,17 @@ use std::sync::Arc;
 use botyard_core::Services;
 use botyard_domain::bot::Bot;
 use botyard_domain::command::Command;
-use botyard_domain::conversation::{self, BotUser, Chat, ChatMessage};
+use botyard_domain::conversation::{self, BotUser, Channel, Chat, ChatMessage};
 use botyard_domain::effects::{
     Capped, GroupChange, MessageEdit, OutgoingMessage, PendingChange, PropertyWrite, RunCounts, RunEffects,
+    SendRef,
 };
 use botyard_domain::keyboard::{self, Keyboard};
 use botyard_domain::matching::CommandSet;
 use botyard_domain::property::{self, PropertyScope, PropertyType};
 use botyard_domain::{Error, Timestamp};
 use botyard_sandbox::{Host, HostAnswer};
-use botyard_store::{ConversationStore, PropertyStore};
+use botyard_store::{ChatKey, ConversationStore, PropertyStore, TelegramStore};
 use serde_json::{Map, Value, json};
 use tokio::runtime::Handle;
 
@@ -109,13 +110,23 @@ impl BjsHost {
 
     fn send(&mut self, chat: Option<i64>, text: &str, keyboard: Option<&Keyboard>) -> Answer {
         let chat_id = match chat {
-            Some(id) => self.own_chat(id)?,
+            Some(id) => Some(self.own_chat(id)?),
+            None => None,
+        };
+        self.send_to(chat_id, text, keyboard)
+    }
+
+    /// Sends to a chat of this bot already resolved (`None`: the run's chat).
+    pub(crate) fn send_to(&mut self, chat: Option<i64>, text: &str, keyboard: Option<&Keyboard>) -> Answer {
+        let chat_id = match chat {
+            Some(id) => id,
             None => self.chat()?.id,
         };
         let text = self.substitute(text)?;
         let payload = conversation::bot_payload(&text, keyboard).map_err(fail)?;
         self.spend(Capped::Messages)?;
         let uid = crate::new_message_uid();
+        self.effects.send_order.push(SendRef::Message(self.effects.messages.len()));
         self.effects.messages.push(OutgoingMessage {
             uid: uid.clone(),
             chat_id,
@@ -126,10 +137,18 @@ impl BjsHost {
         Ok(HostAnswer::Value(json!({"message_id": uid})))
     }
 
-    /// The id of a chat of this bot named by a script.
+    /// The id of a chat of this bot named by a script: by its Telegram id (`chat.chatid`, as
+    /// Bots.Business scripts pass it), else by botyard's number for the chat.
     pub(crate) fn own_chat(&self, id: i64) -> Result<i64, String> {
-        if self.ctx.chat.as_ref().is_some_and(|c| c.id == id) {
-            return Ok(id);
+        if let Some(current) =
+            self.ctx.chat.as_ref().filter(|c| program::numeric_chat_id(c) == id || c.id == id)
+        {
+            return Ok(current.id);
+        }
+        let external = id.to_string();
+        let key = ChatKey { bot: self.ctx.bot.number, channel: Channel::Telegram, external_id: &external };
+        if let Some(chat) = self.block_on(self.ctx.store.chat_by_external(&key)).map_err(fail)? {
+            return Ok(chat.id);
         }
         let found = self.block_on(self.ctx.store.chat(self.ctx.bot.number, id)).map_err(fail)?;
         found.map(|c| c.id).ok_or_else(|| format!("Chat {id} does not exist"))
@@ -173,7 +192,7 @@ impl BjsHost {
     }
 
     /// A message of this bot by its id: sent earlier in this run, or stored.
-    fn find_message(&self, id: &Value) -> Result<Target, String> {
+    pub(crate) fn find_message(&self, id: &Value) -> Result<Target, String> {
         let raw = match id {
             Value::String(s) => s.clone(),
             Value::Number(n) => n.to_string(),
@@ -191,9 +210,19 @@ impl BjsHost {
             return Ok(Target::Pending(i));
         }
         let store = &self.ctx.store;
-        let found = match raw.parse::<i64>() {
-            Ok(n) => self.block_on(store.message_by_id(n)).map_err(fail)?,
-            Err(_) => self.block_on(store.message(self.ctx.bot.number, &raw)).map_err(fail)?,
+        // A number is Telegram's message id in a Telegram chat (as in `request.message_id`), else
+        // botyard's number for the message.
+        let in_telegram_chat = self.ctx.chat.as_ref().filter(|c| c.channel == Channel::Telegram);
+        let by_telegram_id = match (in_telegram_chat, raw.parse::<i64>()) {
+            (Some(chat), Ok(_)) => {
+                self.block_on(store.message_by_external_id(chat.id, &raw)).map_err(fail)?
+            }
+            _ => None,
+        };
+        let found = match (by_telegram_id, raw.parse::<i64>()) {
+            (Some(m), _) => Some(m),
+            (None, Ok(n)) => self.block_on(store.message_by_id(n)).map_err(fail)?,
+            (None, Err(_)) => self.block_on(store.message(self.ctx.bot.number, &raw)).map_err(fail)?,
         };
         match found {
             Some(m) if m.bot_number == self.ctx.bot.number && m.from_bot() => Ok(Target::Stored(Box::new(m))),
@@ -201,7 +230,12 @@ impl BjsHost {
         }
     }
 
-    fn edit(&mut self, target: Target, text: Option<String>, keyboard: Option<Keyboard>) -> Answer {
+    pub(crate) fn edit(
+        &mut self,
+        target: Target,
+        text: Option<String>,
+        keyboard: Option<Keyboard>,
+    ) -> Answer {
         self.spend(Capped::Edits)?;
         let mut text_changed = text.is_some();
         // An earlier edit of the same message in this run is where this one starts from.
@@ -226,12 +260,17 @@ impl BjsHost {
         let payload = conversation::bot_payload(&text, keyboard.as_ref()).map_err(fail)?;
         match target {
             Target::Pending(i) => self.effects.messages[i].payload = payload,
-            Target::Stored(m) => self.effects.edits.push(MessageEdit {
-                message_id: m.id,
-                payload,
-                text_changed,
-                at: Timestamp::now(),
-            }),
+            Target::Stored(m) => {
+                if !self.effects.send_order.contains(&SendRef::Edit(m.id)) {
+                    self.effects.send_order.push(SendRef::Edit(m.id));
+                }
+                self.effects.edits.push(MessageEdit {
+                    message_id: m.id,
+                    payload,
+                    text_changed,
+                    at: Timestamp::now(),
+                })
+            }
         }
         Ok(HostAnswer::Value(Value::Bool(true)))
     }
@@ -458,7 +497,7 @@ impl BjsHost {
     }
 }
 
-enum Target {
+pub(crate) enum Target {
     /// A message sent earlier in this run (index in the effects).
     Pending(usize),
     Stored(Box<ChatMessage>),
@@ -476,7 +515,7 @@ impl Host for BjsHost {
                 self.send(chat, &text, None)
             }
             "Bot.sendMessageToChatWithId" => {
-                let chat = args.first().and_then(Value::as_i64).ok_or("chat id is required")?;
+                let chat = args.first().and_then(number_arg).ok_or("chat id is required")?;
                 self.send(Some(chat), &arg_text(&args, 1, "text")?, None)
             }
             "Bot.sendKeyboard" => {
@@ -519,8 +558,10 @@ impl Host for BjsHost {
             "Bot.getProperty" | "Bot.getProp" => self.get_property(PropertyScope::Bot, 0, &args),
             "Bot.deleteProp" | "Bot.deleteProperty" => self.delete_property(PropertyScope::Bot, 0, &args),
             "Bot.blockChat" | "Bot.unblockChat" => {
-                let chat = match args.first().and_then(Value::as_i64) {
-                    Some(id) => self.own_chat(id)?,
+                let chat = match args.first().filter(|a| !a.is_null()) {
+                    Some(id) => {
+                        self.own_chat(number_arg(id).ok_or_else(|| format!("Invalid chat id {id}"))?)?
+                    }
                     None => chat_owner()?,
                 };
                 self.effects.chat_blocks.push((chat, name == "Bot.blockChat"));
@@ -624,5 +665,15 @@ fn reply_keyboard(value: Option<&Value>) -> Result<Option<Keyboard>, String> {
             keyboard::parse_reply_keyboard(&text).map_err(fail)
         }
         _ => Err("Keyboard buttons are required".into()),
+    }
+}
+
+/// A number a script passes as a number or as a numeric string (Telegram ids often arrive as
+/// strings, e.g. from properties).
+fn number_arg(value: &Value) -> Option<i64> {
+    match value {
+        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64)),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
     }
 }

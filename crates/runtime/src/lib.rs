@@ -23,6 +23,7 @@ pub mod program;
 pub mod run;
 mod started_jobs;
 pub mod web;
+pub mod webhooks;
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};

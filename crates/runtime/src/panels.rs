@@ -36,14 +36,17 @@ impl BjsHost {
                     doc
                 })))
             }
+            // A panel that does not exist yet (bots set theirs up in `/setup`-like commands that
+            // may not have run) reads as empty rather than failing the run — and with it every
+            // command when the read is in `@`.
             "AdminPanel.getPanelValues" => {
-                let panel = self.panel(&panel_name)?.ok_or_else(|| missing(&panel_name))?;
-                Ok(HostAnswer::Value(Value::Object(panel.values())))
+                let values = self.panel(&panel_name)?.map(|p| p.values()).unwrap_or_default();
+                Ok(HostAnswer::Value(Value::Object(values)))
             }
             "AdminPanel.getFieldValue" => {
                 let field = field_name(&spec)?;
-                let panel = self.panel(&panel_name)?.ok_or_else(|| missing(&panel_name))?;
-                Ok(panel.value(&field).map_or(HostAnswer::Undefined, HostAnswer::Value))
+                let value = self.panel(&panel_name)?.and_then(|p| p.value(&field));
+                Ok(value.map_or(HostAnswer::Undefined, HostAnswer::Value))
             }
             "AdminPanel.setFieldValue" => {
                 let field = field_name(&spec)?;

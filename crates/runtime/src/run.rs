@@ -7,7 +7,7 @@ use std::time::Duration;
 use botyard_domain::arrival::{Arrival, NewArrival};
 use botyard_domain::bot::Bot;
 use botyard_domain::command::Command;
-use botyard_domain::effects::{ErrorEntry, OutgoingMessage, PendingChange, RunEffects};
+use botyard_domain::effects::{ErrorEntry, OutboxItem, OutgoingMessage, PendingChange, RunEffects};
 use botyard_domain::matching::{CommandSet, Route};
 use botyard_domain::{BotRef, ErrorCode, Result, Timestamp, conversation};
 use botyard_sandbox::{Body, FailureKind, Outcome, Program};
@@ -16,7 +16,10 @@ use serde_json::{Map, Value, json};
 
 use crate::host::{BjsHost, RunContext};
 use crate::incoming::{Incoming, IncomingKind, RunReport};
-use crate::program::{bot_json, chat_json, command_code, command_json, user_json};
+use crate::meter::Allowance;
+use crate::program::{
+    bot_json, callback_update_json, chat_json, command_code, command_json, message_update_json, user_json,
+};
 use crate::{Runtime, new_message_uid};
 use botyard_domain::job::{JobEnd, JobError, JobUpdate};
 
@@ -106,6 +109,8 @@ async fn try_process(rt: &Runtime, incoming: &Incoming) -> Result<Vec<Incoming>>
         limits.max_time_limit_secs.min(allowance.plan.max_execution_time_secs.max(1)),
     )));
     let mut plan = plan(rt, &bot, &commands, incoming, time_limit).await?;
+    let account = account_globals(rt, &bot, &allowance).await?;
+    plan.program.globals.extend(account.clone());
     if let Some(hook) = &incoming.job {
         plan.effects.job = Some((hook.lease.clone(), hook.on_success.clone()));
     }
@@ -205,6 +210,7 @@ async fn try_process(rt: &Runtime, incoming: &Incoming) -> Result<Vec<Incoming>>
                         &error.message,
                         &error.stack,
                         quota_left,
+                        &account,
                     )
                     .await?;
                 }
@@ -243,6 +249,16 @@ async fn plan(
         iterations: 1,
         ..RunEffects::default()
     };
+    if let IncomingKind::Button { callback: Some(callback), .. } = &incoming.kind
+        && let Some(id) = callback.get("id").filter(|id| !id.is_null())
+    {
+        effects.auto_answer = Some(OutboxItem {
+            chat_id: incoming.chat.id,
+            method: "answerCallbackQuery".into(),
+            params: json!({"callback_query_id": id}),
+            callback: None,
+        });
+    }
     let bot_code = Some(bot.definition.code.clone()).filter(|c| !c.trim().is_empty());
     let mut event = None;
     let mut command = None;
@@ -325,6 +341,53 @@ async fn lib_sources(rt: &Runtime, bot: &Bot) -> Result<Vec<(String, String)>> {
     Ok(libs.iter().map(|l| (l.name.clone(), l.code.clone())).collect())
 }
 
+/// What scripts know of the bot's account: `owner`, `payment_plan`, `iteration_quota` (this
+/// month's), and `BB_API_URL` — the server's public address, under which the webhook and web app
+/// URLs that libraries build are served.
+async fn account_globals(rt: &Runtime, bot: &Bot, allowance: &Allowance) -> Result<Map<String, Value>> {
+    let services = rt.services();
+    let owner = services.bot_owner(bot).await?;
+    let plan = &allowance.plan;
+    let (month_start, month_end) = Timestamp::now().month_bounds();
+    let mut globals = Map::new();
+    globals.insert(
+        "owner".into(),
+        owner.map_or(
+            Value::Null,
+            |u| json!({"id": u.id.0, "email": u.email, "created_at": u.created_at.to_rfc3339()}),
+        ),
+    );
+    globals.insert(
+        "payment_plan".into(),
+        json!({
+            "name": plan.name,
+            "title": plan.title,
+            "iterations": plan.iterations_per_month,
+            "max_execution_time": plan.max_execution_time_secs,
+            "price": plan.price_cents as f64 / 100.0,
+        }),
+    );
+    globals.insert(
+        "iteration_quota".into(),
+        json!({
+            "quotum_type": "iterations",
+            "limit": plan.iterations_per_month,
+            "progress": allowance.used,
+            "has_limit": true,
+            "started_at": month_start.to_rfc3339(),
+            "ended_at": month_end.to_rfc3339(),
+        }),
+    );
+    // A host without its scheme, as on Bots.Business ("api.bots.business"): libraries prepend
+    // "https://".
+    let config = &services.config;
+    let public = if config.public_url.trim().is_empty() { &config.bound_url } else { &config.public_url };
+    let public = public.trim().trim_end_matches('/');
+    let host = public.split_once("://").map_or(public, |(_, rest)| rest);
+    globals.insert("BB_API_URL".into(), json!(host));
+    Ok(globals)
+}
+
 /// The globals every run has.
 fn base_globals(bot: &Bot, incoming: &Incoming) -> Map<String, Value> {
     let mut globals = Map::new();
@@ -332,16 +395,21 @@ fn base_globals(bot: &Bot, incoming: &Incoming) -> Map<String, Value> {
     globals.insert("params".into(), Value::String(String::new()));
     globals.insert("options".into(), Value::Null);
     globals.insert("command".into(), Value::Null);
+    // What an HTTP or webhook callback received (set by those runs).
+    globals.insert("content".into(), Value::Null);
     globals.insert("bot".into(), bot_json(bot));
     globals.insert("chat".into(), chat_json(&incoming.chat, incoming.chat_created));
     globals.insert(
         "user".into(),
         incoming.user.as_ref().map_or(Value::Null, |u| user_json(u, incoming.user_created)),
     );
+    // `request` is the update's message or callback query as Telegram sent it (or, on botyard's
+    // own channels, shaped like one).
+    let user = incoming.user.as_ref();
     let request = match &incoming.kind {
-        IncomingKind::Message { message, text } => json!({"message_id": message.uid, "text": text}),
-        IncomingKind::Button { data, message, .. } => {
-            json!({"data": data, "message": {"message_id": message.as_ref().map(|m| m.uid.clone())}})
+        IncomingKind::Message { message, .. } => message_update_json(message, &incoming.chat, user),
+        IncomingKind::Button { data, message, callback } => {
+            callback_update_json(data, message.as_ref(), callback.as_ref(), &incoming.chat, user)
         }
         IncomingKind::Event { name, payload } => json!({"type": name, "payload": payload}),
         IncomingKind::Command { .. } => Value::Null,
@@ -363,9 +431,11 @@ async fn run_error_command(
     message: &str,
     stack: &str,
     quota_left: u64,
+    account: &Map<String, Value>,
 ) -> Result<()> {
     let set = CommandSet::new(commands);
     let mut globals = base_globals(bot, incoming);
+    globals.extend(account.clone());
     globals.insert("message".into(), json!(incoming.kind.text()));
     globals.insert("params".into(), json!(message));
     globals.insert("options".into(), json!({"error": {"message": message, "stack": stack}}));

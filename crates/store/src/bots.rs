@@ -83,7 +83,7 @@ impl BotStore for Store {
         sqlx::query(
             "UPDATE bots SET name = $1, dev = $2, status = $3, run_state = $4, updated_at = $5, \
              deployed_at = $6, signing_secret = $7, telegram_token = $8, csv_url = $9, git_remote = $10, \
-             definition = $11, version = version + 1 WHERE id = $12",
+             definition = $11, telegram_username = $13, version = version + 1 WHERE id = $12",
         )
         .bind(&bot.name)
         .bind(i64::from(bot.dev))
@@ -97,6 +97,7 @@ impl BotStore for Store {
         .bind(&bot.git_remote)
         .bind(definition)
         .bind(bot.number)
+        .bind(&bot.telegram_username)
         .execute(&mut *tx)
         .await
         .map_err(db)?;
@@ -198,8 +199,8 @@ pub(crate) async fn insert_bot_in(conn: &mut sqlx::AnyConnection, bot: &NewBotRe
     let row = sqlx::query(
         "INSERT INTO bots (uid, workspace_id, name, dev, status, run_state, created_at, updated_at, \
          deployed_at, created_by, signing_secret, web_channel_id, telegram_token, csv_url, git_remote, \
-         definition, version) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 1) RETURNING id",
+         definition, version, telegram_username) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 1, $17) RETURNING id",
     )
     .bind(bot.id.as_str())
     .bind(bot.workspace_id.as_str())
@@ -217,6 +218,7 @@ pub(crate) async fn insert_bot_in(conn: &mut sqlx::AnyConnection, bot: &NewBotRe
     .bind(&bot.csv_url)
     .bind(&bot.git_remote)
     .bind(definition)
+    .bind(&bot.telegram_username)
     .fetch_one(&mut *conn)
     .await
     .map_err(db)?;

@@ -47,7 +47,7 @@ macro_rules! command_columns {
     () => {
         "c.id, c.bot_id, c.command, c.help, c.answer, c.keyboard, c.need_reply, c.auto_retry_time, \
          c.last_auto_retry_at, c.folder_id, c.user_group, c.code, c.created_via_csv_import, \
-         c.last_csv_import_at, c.created_at, c.updated_at"
+         c.last_csv_import_at, c.created_at, c.updated_at, f.title AS folder_title"
     };
 }
 
@@ -200,8 +200,11 @@ impl CommandStore for Store {
     }
 
     async fn command(&self, bot: i64, id: i64) -> Result<Option<Command>> {
-        let sql =
-            concat!("SELECT ", command_columns!(), " FROM commands c WHERE c.bot_id = $1 AND c.id = $2");
+        let sql = concat!(
+            "SELECT ",
+            command_columns!(),
+            " FROM commands c LEFT JOIN command_folders f ON f.id = c.folder_id WHERE c.bot_id = $1 AND c.id = $2"
+        );
         let found = sqlx::query(sql).bind(bot).bind(id).fetch_all(&self.read).await.map_err(db)?;
         Ok(self.with_aliases(&found).await?.pop())
     }
@@ -210,7 +213,7 @@ impl CommandStore for Store {
         let sql = concat!(
             "SELECT ",
             command_columns!(),
-            " FROM commands c WHERE c.bot_id = $1 ORDER BY c.id LIMIT $2 OFFSET $3"
+            " FROM commands c LEFT JOIN command_folders f ON f.id = c.folder_id WHERE c.bot_id = $1 ORDER BY c.id LIMIT $2 OFFSET $3"
         );
         let offset = botyard_domain::page::offset(page, per_page);
         let found = sqlx::query(sql)
@@ -224,8 +227,11 @@ impl CommandStore for Store {
     }
 
     async fn all_commands(&self, bot: i64) -> Result<Vec<Command>> {
-        let sql =
-            concat!("SELECT ", command_columns!(), " FROM commands c WHERE c.bot_id = $1 ORDER BY c.id");
+        let sql = concat!(
+            "SELECT ",
+            command_columns!(),
+            " FROM commands c LEFT JOIN command_folders f ON f.id = c.folder_id WHERE c.bot_id = $1 ORDER BY c.id"
+        );
         let found = sqlx::query(sql).bind(bot).fetch_all(&self.read).await.map_err(db)?;
         self.with_aliases(&found).await
     }
@@ -276,6 +282,7 @@ fn command(r: &AnyRow) -> Result<Command> {
         auto_retry_time: get(r, "auto_retry_time")?,
         last_auto_retry_at: get::<Option<i64>>(r, "last_auto_retry_at")?.map(Timestamp),
         folder_id: get(r, "folder_id")?,
+        folder: get(r, "folder_title")?,
         group: get(r, "user_group")?,
         code: get(r, "code")?,
         created_via_csv_import: get::<i64>(r, "created_via_csv_import")? != 0,

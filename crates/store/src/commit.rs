@@ -248,9 +248,9 @@ async fn queue_channel_sends(
     run: &RunEffects,
     done: &CommittedRun,
 ) -> Result<()> {
-    use botyard_domain::effects::OutboxItem;
+    use botyard_domain::effects::{OutboxItem, SendRef};
     let mut chats: Vec<i64> = done.messages.iter().chain(&done.edited).map(|m| m.chat_id).collect();
-    chats.extend(run.outbox.iter().map(|o| o.chat_id));
+    chats.extend(run.outbox.iter().chain(&run.auto_answer).map(|o| o.chat_id));
     chats.sort_unstable();
     chats.dedup();
     let telegram = crate::telegram::telegram_chats(tx, &chats).await?;
@@ -258,23 +258,54 @@ async fn queue_channel_sends(
         return Ok(());
     }
     let now = Timestamp::now();
-    for m in done.messages.iter().filter(|m| telegram.contains(&m.chat_id)) {
-        let item =
-            OutboxItem { chat_id: m.chat_id, method: "send".into(), params: Value::Null, callback: None };
-        crate::telegram::outbox_in(tx, run.bot, m.chat_id, Some(m.id), &item, now).await?;
+    // In the order the script made them (a run from before `send_order` existed: by kind).
+    let order: Vec<SendRef> = if run.send_order.is_empty() {
+        (0..done.messages.len())
+            .map(SendRef::Message)
+            .chain(done.edited.iter().map(|m| SendRef::Edit(m.id)))
+            .chain((0..run.outbox.len()).map(SendRef::Call))
+            .collect()
+    } else {
+        run.send_order.clone()
+    };
+    let answered = run.outbox.iter().any(|o| o.method == "answerCallbackQuery");
+    if let Some(answer) = run.auto_answer.as_ref().filter(|a| !answered && telegram.contains(&a.chat_id)) {
+        crate::telegram::outbox_in(tx, run.bot, answer.chat_id, None, answer, now).await?;
     }
-    for m in done.edited.iter().filter(|m| telegram.contains(&m.chat_id)) {
-        let text = run.edits.iter().find(|e| e.message_id == m.id).is_none_or(|e| e.text_changed);
-        let item = OutboxItem {
-            chat_id: m.chat_id,
-            method: "edit".into(),
-            params: serde_json::json!({"text": text}),
-            callback: None,
-        };
-        crate::telegram::outbox_in(tx, run.bot, m.chat_id, Some(m.id), &item, now).await?;
-    }
-    for item in run.outbox.iter().filter(|o| telegram.contains(&o.chat_id)) {
-        crate::telegram::outbox_in(tx, run.bot, item.chat_id, None, item, now).await?;
+    for send in order {
+        match send {
+            SendRef::Message(i) => {
+                let Some(m) = done.messages.get(i).filter(|m| telegram.contains(&m.chat_id)) else {
+                    continue;
+                };
+                let item = OutboxItem {
+                    chat_id: m.chat_id,
+                    method: "send".into(),
+                    params: Value::Null,
+                    callback: None,
+                };
+                crate::telegram::outbox_in(tx, run.bot, m.chat_id, Some(m.id), &item, now).await?;
+            }
+            SendRef::Edit(id) => {
+                let Some(m) = done.edited.iter().find(|m| m.id == id && telegram.contains(&m.chat_id)) else {
+                    continue;
+                };
+                let text = run.edits.iter().find(|e| e.message_id == m.id).is_none_or(|e| e.text_changed);
+                let item = OutboxItem {
+                    chat_id: m.chat_id,
+                    method: "edit".into(),
+                    params: serde_json::json!({"text": text}),
+                    callback: None,
+                };
+                crate::telegram::outbox_in(tx, run.bot, m.chat_id, Some(m.id), &item, now).await?;
+            }
+            SendRef::Call(i) => {
+                let Some(item) = run.outbox.get(i).filter(|o| telegram.contains(&o.chat_id)) else {
+                    continue;
+                };
+                crate::telegram::outbox_in(tx, run.bot, item.chat_id, None, item, now).await?;
+            }
+        }
     }
     Ok(())
 }

@@ -61,7 +61,7 @@ macro_rules! bot_columns {
     () => {
         "b.id, b.uid, b.workspace_id, b.name, b.dev, b.status, b.run_state, b.created_at, \
          b.updated_at, b.deployed_at, b.created_by, b.signing_secret, b.web_channel_id, \
-         b.telegram_token, b.csv_url, b.git_remote, b.definition"
+         b.telegram_token, b.telegram_username, b.csv_url, b.git_remote, b.definition"
     };
 }
 pub(crate) use bot_columns;
@@ -83,6 +83,7 @@ pub(crate) fn bot(row: &AnyRow) -> Result<Bot> {
         signing_secret: get(row, "signing_secret")?,
         web_channel_id: get(row, "web_channel_id")?,
         telegram_token: get(row, "telegram_token")?,
+        telegram_username: get(row, "telegram_username")?,
         csv_url: get(row, "csv_url")?,
         git_remote: get(row, "git_remote")?,
         definition: json(&definition, "bot definition")?,

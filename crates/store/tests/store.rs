@@ -42,6 +42,7 @@ fn new_bot(ws: &WorkspaceId, name: &str, at: i64) -> Bot {
         signing_secret: "s".into(),
         web_channel_id: format!("web-{name}"),
         telegram_token: None,
+        telegram_username: None,
         csv_url: None,
         git_remote: None,
         definition,

@@ -7,6 +7,7 @@ mod harness;
 
 mod accounts;
 mod archive;
+mod bb_fidelity;
 mod bb_jobs;
 mod botpress_bots;
 mod bots_business_bots;

@@ -98,9 +98,21 @@ impl Telegram {
     pub async fn set_run_state(&self, access: BotAccess, state: RunState) -> Result<Bot> {
         access.role.require(botyard_domain::access::Permission::ChangeBots)?;
         if state == RunState::Works
-            && let Some(token) = &access.bot.telegram_token
+            && let Some(token) = access.bot.telegram_token.clone()
         {
-            self.verify_token(token).await?;
+            let me = self.verify_token(&token).await?;
+            // Scripts see the username as `bot.name` (kept only while the token is the same).
+            let username = me["username"].as_str().map(str::to_owned);
+            if username.is_some() && username != access.bot.telegram_username {
+                self.inner
+                    .services
+                    .change_bot_quietly(&access.bot.id, |bot| {
+                        if bot.telegram_token.as_deref() == Some(token.as_str()) {
+                            bot.telegram_username = username;
+                        }
+                    })
+                    .await?;
+            }
         }
         self.inner.services.set_run_state(access, state).await
     }

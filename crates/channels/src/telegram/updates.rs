@@ -2,8 +2,6 @@
 //! inline button press, a change of the bot's membership (a user blocked or unblocked it), or a
 //! group that became a supergroup.
 
-use std::time::Duration;
-
 use botyard_domain::bot::Bot;
 use botyard_domain::conversation::{Channel, Chat, UserProfile};
 use botyard_domain::keyboard::Keyboard;
@@ -121,16 +119,8 @@ async fn message_update(telegram: &Telegram, bot: &Bot, update: i64, message: &V
 
 async fn button_press(telegram: &Telegram, bot: &Bot, update: i64, callback: &Value) -> Result<()> {
     let store = &telegram.store();
-    if let Some(token) = &bot.telegram_token {
-        // Answered at once, so the user's button stops spinning.
-        let api = telegram.api().clone();
-        let (token, id) = (token.clone(), callback["id"].clone());
-        tokio::spawn(async move {
-            let _ = api
-                .call(&token, "answerCallbackQuery", &json!({"callback_query_id": id}), Duration::ZERO)
-                .await;
-        });
-    }
+    // The press is answered with the run's first send, unless the script answers it itself
+    // (`Api.answerCallbackQuery`, with its text or alert): see `RunEffects::auto_answer`.
     let Some(chat_json) = callback["message"].get("chat") else { return Ok(()) };
     let (chat, chat_created) = chat_of(telegram, bot, chat_json).await?;
     let (user, user_created) = user_of(telegram, bot, &callback["from"]).await?;

@@ -81,6 +81,8 @@ pub struct Bot {
     /// Id of the bot's web chat channel, the `{webhookId}` of `/chat/{webhookId}`.
     pub web_channel_id: String,
     pub telegram_token: Option<String>,
+    /// The bot's Telegram username from `getMe`, kept when it last started with its token.
+    pub telegram_username: Option<String>,
     pub csv_url: Option<String>,
     pub git_remote: Option<String>,
     pub definition: BotDefinition,
@@ -93,7 +95,11 @@ impl Bot {
             self.name = changes::check_name(&name)?;
         }
         if let Some(token) = changes.telegram_token.take() {
-            self.telegram_token = token.map(|t| check_telegram_token(&t)).transpose()?;
+            let token = token.map(|t| check_telegram_token(&t)).transpose()?;
+            if token != self.telegram_token {
+                self.telegram_username = None;
+            }
+            self.telegram_token = token;
         }
         if let Some(url) = changes.csv_url.take() {
             self.csv_url = url.map(|u| check_url("csv_url", &u)).transpose()?;
