@@ -84,6 +84,10 @@ impl JobStore for Store {
         lease_until: Timestamp,
         kinds: &[JobKind],
     ) -> Result<Option<Job>> {
+        if kinds.is_empty() {
+            // No kind asked, none claimed (and `kind IN ()` is not SQL on PostgreSQL).
+            return Ok(None);
+        }
         // The kinds are our own constants, not client input.
         let kinds = kinds.iter().map(|k| format!("'{}'", k.as_str())).collect::<Vec<_>>().join(", ");
         let lock = match self.backend {

@@ -1,0 +1,221 @@
+//! The inbox's contract ([`InboxStore`]), run against every configured backend: what was accepted
+//! and has no committed run is kept for its node; when the node's lease lapses (or it stops)
+//! another node adopts it, oldest first, once; the node that lost a row can no longer commit it.
+
+mod common;
+
+use botyard_domain::arrival::{Arrival, InboxEntry, NewArrival, Ticket};
+use botyard_domain::conversation::Channel;
+use botyard_domain::effects::{OutgoingMessage, RunEffects};
+use botyard_store::testing::backends;
+use botyard_store::*;
+use common::{T0, open};
+use serde_json::json;
+
+fn ids(entries: &[InboxEntry]) -> Vec<i64> {
+    entries.iter().map(|e| e.id).collect()
+}
+
+/// A run that consumes `ticket` and answers in `chat`.
+fn answer(bot: i64, chat: i64, ticket: Ticket, text: &str) -> RunEffects {
+    RunEffects {
+        bot,
+        messages: vec![OutgoingMessage {
+            uid: format!("answer-{text}"),
+            chat_id: chat,
+            payload: json!({"type": "text", "text": text}),
+            metadata: None,
+            at: T0,
+        }],
+        ticket: Some(ticket),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn arrivals_without_a_committed_run_are_adopted_in_order_once() {
+    for backend in backends() {
+        let (db, store) = open(backend).await;
+        let ws = common::workspace(&store).await;
+        let bot = common::bot(&store, &ws, "inbox").await;
+        let user = common::user(&store, bot, Channel::Web, "u").await;
+        let chat_a = common::chat(&store, bot, Channel::Web, "a", Some(user.id)).await;
+        let chat_b = common::chat(&store, bot, Channel::Web, "b", Some(user.id)).await;
+        store.keep_node("node-a", T0, T0.plus_secs(10)).await.unwrap();
+
+        let arrivals = [
+            (chat_a.id, Arrival::Message { message: 0 }),
+            (chat_b.id, Arrival::Button { data: "/buy".into(), message: None, callback: None }),
+            (chat_a.id, Arrival::Event { name: "tick".into(), payload: json!({"n": 1}) }),
+            (
+                chat_b.id,
+                Arrival::Command { text: "/later".into(), options: json!({}), globals: Default::default() },
+            ),
+            (chat_a.id, Arrival::Event { name: "tock".into(), payload: json!(null) }),
+        ];
+        let mut accepted = Vec::new();
+        for (i, (chat, arrival)) in arrivals.into_iter().enumerate() {
+            let new = NewArrival { bot, chat, user: Some(user.id), arrival };
+            let message = NewMessage {
+                uid: "in-1".into(),
+                bot,
+                chat_id: chat,
+                user_id: Some(user.id),
+                payload: json!({"type": "text", "text": "hello"}),
+                metadata: None,
+                at: T0,
+                external_id: None,
+            };
+            let with_message = (i == 0).then_some(&message);
+            let at = T0.plus_millis(i as i64);
+            let (entry, stored) =
+                store.accept("node-a", &new, with_message, None, at).await.unwrap().unwrap();
+            if let Some(stored) = stored {
+                // The arrival names the message stored with it.
+                assert_eq!(entry.arrival, Arrival::Message { message: stored.id }, "{backend:?}");
+            }
+            assert_eq!((entry.node.as_str(), entry.at), ("node-a", at), "{backend:?}");
+            accepted.push(entry);
+        }
+        // The second arrival's run committed: it is no longer in the inbox.
+        let done = answer(bot, chat_b.id, Ticket { id: accepted[1].id, node: "node-a".into() }, "bought");
+        store.commit_runs(&[done], "node-a", T0.plus_secs(1)).await.unwrap();
+
+        // While node-a's lease holds, nobody adopts its arrivals.
+        store.keep_node("node-b", T0, T0.plus_secs(100)).await.unwrap();
+        assert!(store.adopt_arrivals("node-b", T0.plus_secs(5), false).await.unwrap().is_empty());
+        assert!(
+            store.adopt_arrivals("node-b", T0.plus_secs(10).plus_millis(-1), false).await.unwrap().is_empty()
+        );
+
+        // When it lapsed, node-b gets them, oldest first, as they were accepted.
+        let adopted = store.adopt_arrivals("node-b", T0.plus_secs(11), false).await.unwrap();
+        let waiting: Vec<&InboxEntry> =
+            accepted.iter().enumerate().filter(|(i, _)| *i != 1).map(|(_, e)| e).collect();
+        assert_eq!(ids(&adopted), waiting.iter().map(|e| e.id).collect::<Vec<_>>(), "{backend:?}");
+        for (got, was) in adopted.iter().zip(&waiting) {
+            assert_eq!(got.node, "node-b", "{backend:?}");
+            let expected = InboxEntry { node: "node-b".into(), ..(*was).clone() };
+            assert_eq!(got, &expected, "{backend:?}");
+        }
+        // Once: neither node-b again nor another node gets them while node-b lives.
+        assert!(store.adopt_arrivals("node-b", T0.plus_secs(12), false).await.unwrap().is_empty());
+        store.keep_node("node-c", T0, T0.plus_secs(1000)).await.unwrap();
+        assert!(store.adopt_arrivals("node-c", T0.plus_secs(12), false).await.unwrap().is_empty());
+
+        // node-a lost them: its commit is refused and writes nothing; node-b's goes through.
+        let lost = answer(bot, chat_a.id, Ticket { id: accepted[2].id, node: "node-a".into() }, "late");
+        let error = store.commit_runs(&[lost], "node-a", T0.plus_secs(12)).await.unwrap_err();
+        assert_eq!(error.message, TICKET_LOST, "{backend:?}");
+        assert!(store.message(bot, "answer-late").await.unwrap().is_none(), "{backend:?}");
+        let owned = answer(bot, chat_a.id, Ticket { id: accepted[2].id, node: "node-b".into() }, "tick");
+        store.commit_runs(&[owned], "node-b", T0.plus_secs(12)).await.unwrap();
+        assert!(store.message(bot, "answer-tick").await.unwrap().is_some(), "{backend:?}");
+
+        // node-b stops: node-c adopts what it left, in order, even before node-b's lease ends.
+        store.remove_node("node-b").await.unwrap();
+        let adopted = store.adopt_arrivals("node-c", T0.plus_secs(13), false).await.unwrap();
+        assert_eq!(ids(&adopted), vec![accepted[0].id, accepted[3].id, accepted[4].id], "{backend:?}");
+
+        // A forgotten arrival is never handed out again.
+        store.forget_arrival(accepted[3].id).await.unwrap();
+        // At start (one node: everything is left over) node-d takes all, even from a live node.
+        let adopted = store.adopt_arrivals("node-d", T0.plus_secs(14), true).await.unwrap();
+        assert_eq!(ids(&adopted), vec![accepted[0].id, accepted[4].id], "{backend:?}");
+        assert!(store.adopt_arrivals("node-d", T0.plus_secs(14), true).await.unwrap().is_empty());
+        assert_eq!(common::rows(&db, "inbox").await, 2, "{backend:?}");
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn a_telegram_update_is_accepted_once() {
+    for backend in backends() {
+        let (db, store) = open(backend).await;
+        let ws = common::workspace(&store).await;
+        let bot = common::bot(&store, &ws, "tg").await;
+        let other = common::bot(&store, &ws, "tg-other").await;
+        let user = common::user(&store, bot, Channel::Telegram, "5").await;
+        let chat = common::chat(&store, bot, Channel::Telegram, "5", Some(user.id)).await;
+        let other_chat = common::chat(&store, other, Channel::Telegram, "5", None).await;
+        let new =
+            NewArrival { bot, chat: chat.id, user: Some(user.id), arrival: Arrival::Message { message: 0 } };
+        let message = |uid: &str, chat: i64, bot: i64| NewMessage {
+            uid: uid.into(),
+            bot,
+            chat_id: chat,
+            user_id: None,
+            payload: json!({"type": "text", "text": "hi"}),
+            metadata: None,
+            at: T0,
+            external_id: Some("900".into()),
+        };
+
+        let first = store.accept("n", &new, Some(&message("m1", chat.id, bot)), Some(900), T0).await.unwrap();
+        assert!(first.is_some(), "{backend:?}");
+        // The same update again (a webhook retry, a second poller): nothing is stored.
+        let again = store.accept("n", &new, Some(&message("m2", chat.id, bot)), Some(900), T0).await.unwrap();
+        assert!(again.is_none(), "{backend:?}");
+        assert!(store.message(bot, "m2").await.unwrap().is_none(), "{backend:?}");
+        assert_eq!(common::rows(&db, "inbox").await, 1, "{backend:?}");
+        assert_eq!(store.messages(chat.id, 0, 10).await.unwrap().len(), 1, "{backend:?}");
+        assert!(!store.record_update(bot, 900, T0).await.unwrap(), "{backend:?}");
+
+        // Update ids are per bot.
+        let theirs = NewArrival {
+            bot: other,
+            chat: other_chat.id,
+            user: None,
+            arrival: Arrival::Message { message: 0 },
+        };
+        let accepted = store
+            .accept("n", &theirs, Some(&message("m3", other_chat.id, other)), Some(900), T0)
+            .await
+            .unwrap();
+        assert!(accepted.is_some(), "{backend:?}");
+        assert_eq!(common::rows(&db, "inbox").await, 2, "{backend:?}");
+        store.close().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn nodes_adopting_at_once_split_the_arrivals() {
+    const ARRIVALS: usize = 40;
+    const ADOPTERS: usize = 6;
+    for backend in backends() {
+        let (_db, store) = open(backend).await;
+        let ws = common::workspace(&store).await;
+        let bot = common::bot(&store, &ws, "inbox").await;
+        let chat = common::chat(&store, bot, Channel::Web, "c", None).await;
+        let mut accepted = Vec::new();
+        for i in 0..ARRIVALS {
+            let arrival = Arrival::Event { name: format!("e{i}"), payload: json!(i) };
+            let new = NewArrival { bot, chat: chat.id, user: None, arrival };
+            accepted.push(store.accept("dead", &new, None, None, T0).await.unwrap().unwrap().0.id);
+        }
+        let now = T0.plus_secs(100);
+        for n in 0..ADOPTERS {
+            store.keep_node(&format!("node-{n}"), T0, now.plus_secs(60)).await.unwrap();
+        }
+        let start = std::sync::Arc::new(tokio::sync::Barrier::new(ADOPTERS));
+        let mut tasks = Vec::new();
+        for n in 0..ADOPTERS {
+            let (store, start) = (store.clone(), start.clone());
+            tasks.push(tokio::spawn(async move {
+                let node = format!("node-{n}");
+                start.wait().await;
+                let adopted = store.adopt_arrivals(&node, now, false).await.unwrap();
+                assert!(adopted.iter().all(|e| e.node == node));
+                assert!(adopted.windows(2).all(|w| w[0].id < w[1].id), "oldest first");
+                ids(&adopted)
+            }));
+        }
+        let mut adopted = Vec::new();
+        for task in tasks {
+            adopted.extend(task.await.unwrap());
+        }
+        adopted.sort_unstable();
+        assert_eq!(adopted, accepted, "{backend:?}: each arrival adopted by exactly one node");
+        store.close().await;
+    }
+}
