@@ -7,6 +7,7 @@
 
 pub mod common;
 pub mod dialects;
+mod openapi;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,7 +24,6 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
-use utoipa::openapi::OpenApi;
 
 use common::dialect::Dialect;
 use common::rate_limit::{RateLimiter, limit};
@@ -86,11 +86,23 @@ pub fn app(state: AppState) -> Router {
         // Uploads of bot definitions and archives are larger than API bodies.
         .layer(DefaultBodyLimit::max(config.jobs.upload_max_bytes.max(config.http.body_limit_bytes)));
 
-    let doc = openapi(vec![
-        ("/v1", bp_doc),
-        ("/v2", bb_doc),
-        ("/chat/{webhook}", chat_doc),
-        ("/api/public", kore_doc),
+    // Bots.Business's webhook URLs live under `/v1` (as on Bots.Business) but take any body.
+    let webhook_routes = Router::new()
+        .route(
+            "/v1/bots/{bot}/new-webhook",
+            get(common::webhooks::new_webhook).post(common::webhooks::new_webhook),
+        )
+        .route(
+            "/v2/bots/{bot}/web-app/{command}",
+            get(common::webhooks::web_app).post(common::webhooks::web_app),
+        )
+        .layer(from_fn_with_state(state.clone(), limit::<BotsBusiness>));
+
+    let doc = openapi::document(vec![
+        openapi::Part { prefix: "/v1", dialect: "Botpress", doc: bp_doc },
+        openapi::Part { prefix: "/v2", dialect: "BotsBusiness", doc: bb_doc },
+        openapi::Part { prefix: "/chat/{webhook}", dialect: "Chat", doc: chat_doc },
+        openapi::Part { prefix: "/api/public", dialect: "KoreAi", doc: kore_doc },
     ]);
     let request_id = HeaderName::from_static("x-request-id");
 
@@ -99,6 +111,7 @@ pub fn app(state: AppState) -> Router {
         .route("/readyz", get(common::health::readyz))
         .route("/openapi.json", get(move || std::future::ready(axum::Json(doc.clone()))))
         .route("/telegram/{bot}", axum::routing::post(common::telegram::webhook))
+        .merge(webhook_routes)
         .nest("/v1", bp_routes)
         .nest("/v2", bb_routes)
         .nest("/chat/{webhook}", chat_routes)
@@ -120,26 +133,6 @@ pub fn app(state: AppState) -> Router {
             common::dialect::render::<Plain>(&botyard_domain::Error::internal("a handler panicked"))
         }))
         .with_state(state)
-}
-
-/// Describes every route of every dialect.
-fn openapi(parts: Vec<(&str, OpenApi)>) -> OpenApi {
-    let mut doc = utoipa::openapi::OpenApiBuilder::new()
-        .info(
-            utoipa::openapi::InfoBuilder::new()
-                .title("botyard")
-                .version(env!("CARGO_PKG_VERSION"))
-                .description(Some(
-                    "A self-hosted bot platform speaking the admin APIs of Botpress (/v1), \
-                     Bots.Business (/v2) and Kore.ai (/api/public).",
-                ))
-                .build(),
-        )
-        .build();
-    for (prefix, part) in parts {
-        doc = doc.nest(prefix, part);
-    }
-    doc
 }
 
 fn cors(origins: &[String]) -> CorsLayer {

@@ -104,7 +104,7 @@ impl Services {
         self.open_session(user).await
     }
 
-    async fn open_session(&self, user: User) -> Result<SignIn> {
+    pub(crate) async fn open_session(&self, user: User) -> Result<SignIn> {
         let token = credentials::random_token(SESSION_PREFIX);
         let client = credentials::random_id(16);
         let now = Timestamp::now();

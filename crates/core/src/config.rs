@@ -292,6 +292,11 @@ pub struct AuthConfig {
     /// Sign-ins and password changes that may wait for a password check (one runs per CPU);
     /// beyond this they are refused with 503.
     pub password_queue: usize,
+    /// The token of the Telegram bot of the Login Widget (`/v2/auth/telegram_login`): its
+    /// signatures are checked with it. Empty: Telegram login is off.
+    pub telegram_login_token: String,
+    /// How old a Login Widget signature (`auth_date`) may be.
+    pub telegram_login_max_age_secs: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -371,6 +376,8 @@ impl Default for AuthConfig {
             signin_max_failures: 5,
             signin_window_secs: 15 * 60,
             password_queue: 64,
+            telegram_login_token: String::new(),
+            telegram_login_max_age_secs: 24 * 3600,
         }
     }
 }

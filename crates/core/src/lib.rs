@@ -16,6 +16,7 @@ pub mod cpu;
 pub mod credentials;
 pub mod outbound;
 pub mod plans;
+pub mod telegram_login;
 pub mod throttle;
 pub mod transfers;
 pub mod workspaces;

@@ -12,6 +12,17 @@ pub const PASSWORD_MAX_CHARS: usize = 256;
 pub const EMAIL_MAX_CHARS: usize = 254;
 pub const WORKSPACE_NAME_MAX_CHARS: usize = 100;
 
+/// A Telegram account linked to a botyard account (Telegram login).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TelegramAccount {
+    pub telegram_id: i64,
+    pub username: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub photo_url: Option<String>,
+    pub linked_at: crate::Timestamp,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct User {
     pub id: UserId,

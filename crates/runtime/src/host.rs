@@ -35,6 +35,8 @@ pub struct RunContext {
     pub commands: Arc<Vec<Command>>,
     /// The bot message whose inline button was pressed, if any.
     pub clicked: Option<ChatMessage>,
+    /// The user's message the run answers, if any (`is_reply` replies to it).
+    pub message: Option<ChatMessage>,
     pub max_subcommands: u32,
     /// Iterations the workspace may still use this month.
     pub quota_left: u64,
@@ -62,6 +64,8 @@ pub struct BjsHost {
     pub(crate) pending_runs: Option<u64>,
     /// What the run has done, against its caps.
     counts: RunCounts,
+    /// What `WebApp.render` rendered, for whoever waits for the run.
+    pub rendered: Option<crate::incoming::Rendered>,
 }
 
 pub(crate) type Answer = Result<HostAnswer, String>;
@@ -82,6 +86,7 @@ impl BjsHost {
             subcommands: 0,
             pending_runs: None,
             counts: RunCounts::default(),
+            rendered: None,
         }
     }
 
@@ -512,7 +517,16 @@ impl Host for BjsHost {
             "Command.awaitReply" => self.await_reply(&args),
             "Bot.sendMessage" => {
                 let (text, chat) = text_and_chat(&args)?;
-                self.send(chat, &text, None)
+                let options = match args.first() {
+                    Some(Value::Object(spec)) => Some(spec),
+                    _ => args.get(1).and_then(Value::as_object),
+                };
+                let telegram = options.map(|o| self.telegram_options(o)).transpose()?.flatten();
+                let answer = self.send(chat, &text, None)?;
+                if let (Some(telegram), Some(sent)) = (telegram, self.effects.messages.last_mut()) {
+                    sent.metadata.get_or_insert_with(Map::new).insert("telegram_send".into(), telegram);
+                }
+                Ok(answer)
             }
             "Bot.sendMessageToChatWithId" => {
                 let chat = args.first().and_then(number_arg).ok_or("chat id is required")?;
@@ -607,6 +621,7 @@ impl Host for BjsHost {
             }
             _ if name.starts_with("AdminPanel.") => self.admin_panel(name, &args),
             _ if name.starts_with("Api.") => self.telegram_api(name, &args),
+            _ if name.starts_with("WebApp.") => self.web_app(name, &args),
             other => Err(not_available(other)),
         }
     }
@@ -675,5 +690,38 @@ fn number_arg(value: &Value) -> Option<i64> {
         Value::Number(n) => n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64)),
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
+    }
+}
+
+impl BjsHost {
+    /// What of `Bot.sendMessage`'s options Telegram takes (`parse_mode`, `disable_web_page_preview`,
+    /// `reply_markup`, `reply_to_message_id`, `is_reply` — a reply to the user's message), kept
+    /// with the message for the sender; `None` when there is nothing to keep.
+    fn telegram_options(&self, options: &Map<String, Value>) -> Result<Option<Value>, String> {
+        let mut kept = Map::new();
+        if let Some(mode) = options.get("parse_mode").filter(|m| !m.is_null()) {
+            let mode = mode.as_str().ok_or("parse_mode must be text")?;
+            if !matches!(mode, "Markdown" | "MarkdownV2" | "HTML" | "markdown" | "html" | "") {
+                return Err(format!("parse_mode must be Markdown, MarkdownV2 or HTML, not \"{mode}\""));
+            }
+            kept.insert("parse_mode".into(), json!(mode));
+        }
+        if let Some(flag) = options.get("disable_web_page_preview").and_then(Value::as_bool) {
+            kept.insert("disable_web_page_preview".into(), json!(flag));
+        }
+        if let Some(markup) = options.get("reply_markup").filter(|m| m.is_object()) {
+            kept.insert("reply_markup".into(), markup.clone());
+        }
+        let reply_to = match options.get("reply_to_message_id").and_then(number_arg) {
+            Some(id) => Some(id),
+            None if options.get("is_reply").and_then(Value::as_bool) == Some(true) => {
+                self.ctx.message.as_ref().map(program::numeric_message_id)
+            }
+            None => None,
+        };
+        if let Some(id) = reply_to {
+            kept.insert("reply_to_message_id".into(), json!(id));
+        }
+        Ok((!kept.is_empty()).then_some(Value::Object(kept)))
     }
 }

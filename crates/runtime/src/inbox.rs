@@ -13,7 +13,7 @@ use botyard_store::{ConversationStore, InboxStore, NewMessage};
 use serde_json::{Map, Value};
 
 use crate::Runtime;
-use crate::incoming::{Incoming, IncomingKind};
+use crate::incoming::{Incoming, IncomingKind, ReplyHook};
 
 /// What a channel hands over.
 #[derive(Debug, Clone)]
@@ -64,6 +64,11 @@ pub enum Accepted {
 impl Runtime {
     /// Stores what arrived and queues it behind what its chat has waiting.
     pub async fn accept(&self, accept: Accept) -> Result<Accepted> {
+        self.accept_waiting(accept, None).await
+    }
+
+    /// [`accept`](Self::accept), with someone waiting for the run's reply.
+    pub(crate) async fn accept_waiting(&self, accept: Accept, reply: Option<ReplyHook>) -> Result<Accepted> {
         if accept.bounded {
             self.check_room(accept.chat.id)?;
         }
@@ -117,6 +122,7 @@ impl Runtime {
             kind,
             job: None,
             ticket: Some(Ticket { id: entry.id, node: entry.node }),
+            reply,
         });
         Ok(Accepted::Queued(stored.map(Box::new)))
     }
@@ -154,6 +160,7 @@ impl Runtime {
             kind,
             job: None,
             ticket: Some(Ticket { id: entry.id, node: entry.node }),
+            reply: None,
         }))
     }
 

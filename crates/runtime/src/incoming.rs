@@ -24,6 +24,43 @@ pub struct Incoming {
     pub job: Option<JobHook>,
     /// The inbox row it was accepted as; the run's commit removes it.
     pub ticket: Option<Ticket>,
+    /// Someone waiting for the run's outcome (a web app page, a webhook call).
+    pub reply: Option<ReplyHook>,
+}
+
+/// What a run answers whoever waits for it: what it rendered (`WebApp.render`) and the text of its
+/// last message, or why it failed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunReply {
+    pub rendered: Option<Rendered>,
+    pub last_message: Option<String>,
+}
+
+/// Content a run rendered for the web.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rendered {
+    pub content: String,
+    pub mime_type: String,
+}
+
+/// How a waited-for run went: its reply, or why it failed.
+pub type RunOutcome = Result<RunReply, String>;
+
+/// The waiting end of a run's reply.
+#[derive(Debug, Clone)]
+pub struct ReplyHook(Arc<Mutex<Option<oneshot::Sender<RunOutcome>>>>);
+
+impl ReplyHook {
+    pub fn new() -> (Self, oneshot::Receiver<RunOutcome>) {
+        let (sender, receiver) = oneshot::channel();
+        (Self(Arc::new(Mutex::new(Some(sender)))), receiver)
+    }
+
+    pub(crate) fn tell(&self, reply: RunOutcome) {
+        if let Some(sender) = self.0.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = sender.send(reply);
+        }
+    }
 }
 
 /// A run's tie to its job.

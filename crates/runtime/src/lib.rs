@@ -11,6 +11,7 @@
 //! 4. deliver the messages written to the chat's listeners ([`hub`]), on this node directly and on
 //!    others through change notifications.
 
+mod builtin_libs;
 pub mod channel_api;
 pub mod committer;
 pub mod host;
@@ -23,6 +24,7 @@ pub mod program;
 pub mod run;
 mod started_jobs;
 pub mod web;
+pub mod web_app;
 pub mod webhooks;
 
 use std::collections::{HashMap, VecDeque};
@@ -312,6 +314,7 @@ impl Runtime {
             kind,
             job: hook,
             ticket: None,
+            reply: None,
         });
         Ok(())
     }

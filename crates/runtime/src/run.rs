@@ -15,7 +15,7 @@ use botyard_store::{CommittedRun, ConversationStore};
 use serde_json::{Map, Value, json};
 
 use crate::host::{BjsHost, RunContext};
-use crate::incoming::{Incoming, IncomingKind, RunReport};
+use crate::incoming::{Incoming, IncomingKind, RunReply, RunReport};
 use crate::meter::Allowance;
 use crate::program::{
     bot_json, callback_update_json, chat_json, command_code, command_json, message_update_json, user_json,
@@ -33,6 +33,9 @@ pub async fn process(rt: &Runtime, incoming: Incoming) -> Vec<Incoming> {
         Ok(next) => next,
         Err(e) => {
             tracing::error!(bot = incoming.bot, chat = incoming.chat.id, error = %e, "could not process an incoming message");
+            if let Some(reply) = &incoming.reply {
+                reply.tell(Err(e.message.clone()));
+            }
             if let Some(hook) = &incoming.job {
                 hook.tell(RunReport::Skipped(e.message));
             }
@@ -44,6 +47,9 @@ pub async fn process(rt: &Runtime, incoming: Incoming) -> Vec<Incoming> {
 /// Tells the run's job (if any) that the run did not happen, and takes the arrival out of the
 /// inbox.
 async fn skipped(rt: &Runtime, incoming: &Incoming, why: &str) -> Result<()> {
+    if let Some(reply) = &incoming.reply {
+        reply.tell(Err(why.to_owned()));
+    }
     if let Some(hook) = &incoming.job {
         hook.tell(RunReport::Skipped(why.to_owned()));
     }
@@ -128,6 +134,10 @@ async fn try_process(rt: &Runtime, incoming: &Incoming) -> Result<Vec<Incoming>>
             IncomingKind::Button { message, .. } => message.clone(),
             _ => None,
         },
+        message: match &incoming.kind {
+            IncomingKind::Message { message, .. } => Some(message.clone()),
+            _ => None,
+        },
         max_subcommands: limits.max_subcommands,
         quota_left,
     };
@@ -142,6 +152,9 @@ async fn try_process(rt: &Runtime, incoming: &Incoming) -> Result<Vec<Incoming>>
             String::new(),
         );
         commit(rt, &bot, with_failure(incoming, base.failed(entry), "The sandbox failed")).await?;
+        if let Some(reply) = &incoming.reply {
+            reply.tell(Err("The sandbox failed".into()));
+        }
         return Ok(Vec::new());
     };
     match outcome {
@@ -158,9 +171,18 @@ async fn try_process(rt: &Runtime, incoming: &Incoming) -> Result<Vec<Incoming>>
                     arrival: Arrival::Command { text: f.text, options: f.options, globals: Map::new() },
                 })
                 .collect();
+            let last_message = effects
+                .messages
+                .iter()
+                .rev()
+                .find(|m| m.chat_id == incoming.chat.id)
+                .and_then(|m| conversation::payload_text(&m.payload).map(str::to_owned));
             let done = commit(rt, &bot, effects).await?;
             if let Some(hook) = &incoming.job {
                 hook.tell(RunReport::Completed);
+            }
+            if let Some(reply) = &incoming.reply {
+                reply.tell(Ok(RunReply { rendered: host.rendered, last_message }));
             }
             let mut here = Vec::new();
             for entry in done.map(|d| d.arrivals).unwrap_or_default() {
@@ -197,6 +219,9 @@ async fn try_process(rt: &Runtime, incoming: &Incoming) -> Result<Vec<Incoming>>
             commit(rt, &bot, with_failure(incoming, host.effects.failed(entry), &error.message)).await?;
             if let Some(hook) = &incoming.job {
                 hook.tell(RunReport::Failed(error.message.clone()));
+            }
+            if let Some(reply) = &incoming.reply {
+                reply.tell(Err(error.message.clone()));
             }
             let set = CommandSet::new(&commands);
             match set.named("!") {
@@ -335,10 +360,12 @@ fn with_failure(incoming: &Incoming, mut effects: RunEffects, message: &str) -> 
     effects
 }
 
-/// `(name, code)` of the bot's libraries, evaluated before its code.
+/// `(name, code)` of the bot's libraries, evaluated before its code: the Bots.Business built-ins
+/// it uses (unless it has its own of the same name), then its own.
 async fn lib_sources(rt: &Runtime, bot: &Bot) -> Result<Vec<(String, String)>> {
     let libs = rt.services().bot_libs(bot.number).await?;
-    Ok(libs.iter().map(|l| (l.name.clone(), l.code.clone())).collect())
+    let commands = rt.services().bot_commands(bot.number).await?;
+    Ok(crate::builtin_libs::lib_sources(bot, &commands, &libs))
 }
 
 /// What scripts know of the bot's account: `owner`, `payment_plan`, `iteration_quota` (this
@@ -458,6 +485,7 @@ async fn run_error_command(
         user: incoming.user.clone(),
         commands: commands.clone(),
         clicked: None,
+        message: None,
         max_subcommands: limits.max_subcommands,
         quota_left,
     };

@@ -46,7 +46,8 @@ pub fn public_user_token(bot: &Bot, user_id: &str, command: &str) -> String {
 
 impl Runtime {
     /// Runs the command a webhook URL names, after checking the URL's authorisation.
-    pub async fn webhook(&self, bot: &Bot, call: WebhookCall) -> Result<()> {
+    /// Answers with what the run rendered, or `{"answer": <its last message>}`.
+    pub async fn webhook(&self, bot: &Bot, call: WebhookCall) -> Result<crate::incoming::Rendered> {
         let signed = call.public_user_token.as_deref().is_some_and(|given| {
             let expected = public_user_token(bot, &call.user_id, &call.command);
             bool::from(expected.as_bytes().ct_eq(given.to_ascii_lowercase().as_bytes()))
@@ -84,7 +85,8 @@ impl Runtime {
         };
         let mut globals = Map::new();
         globals.insert("content".into(), Value::String(call.content));
-        self.accept(Accept {
+        let (reply, replied) = crate::incoming::ReplyHook::new();
+        let accept = Accept {
             bot: bot.number,
             chat,
             user,
@@ -93,9 +95,9 @@ impl Runtime {
             what: Arriving::Command { text: call.command, options: call.options, globals },
             telegram_update: None,
             bounded: true,
-        })
-        .await?;
-        Ok(())
+        };
+        self.accept_waiting(accept, Some(reply)).await?;
+        crate::web_app::answer_of(self, replied).await
     }
 }
 

@@ -170,7 +170,11 @@ fn try_execute<H: Host>(
     ctx.eval_with_options::<(), _>(PRELUDE, sloppy())?;
     for (name, code) in &program.libs {
         globals.set("__libName", name.as_str())?;
-        ctx.eval_with_options::<(), _>(format!("(function () {{\n{code}\n}})();"), sloppy())?;
+        // A library that throws while loading fails the run with its name in the error.
+        let wrapped = format!(
+            "try {{ (function () {{\n{code}\n}})(); }} catch (e) {{ throw __libFailure(__libName, e); }}"
+        );
+        ctx.eval_with_options::<(), _>(wrapped, sloppy())?;
     }
     globals.set("__libName", rquickjs::Null)?;
     if let Some(code) = &program.bot_code {

@@ -17,6 +17,12 @@ function publish(exports) {
   for (var k in exports) { lib[k] = exports[k]; }
 }
 
+function __libFailure(name, e) {
+  var failure = new Error('Library ' + name + ' failed to load: ' + (e && e.message !== undefined ? e.message : String(e)));
+  if (e && e.stack) { failure.stack = e.stack; }
+  return failure;
+}
+
 function __call(name, args) {
   var answer = JSON.parse(__host(name, JSON.stringify(args)));
   if (answer.run) { return __nested(answer.run); }
@@ -54,6 +60,29 @@ var Api = __api('Api');
 var HTTP = __api('HTTP');
 var AdminPanel = __api('AdminPanel');
 var inspect = function (value) { return JSON.stringify(value, null, 2); };
+
+// Web apps: `render` fills a template's `<% expression %>` tags here, in the run, with `options`
+// in scope; the host keeps what is rendered for the page.
+var WebApp = {
+  getUrl: function (spec) { return __call('WebApp.getUrl', [spec || {}]); },
+  render: function (spec) {
+    spec = spec || {};
+    var content = spec.content;
+    var mime = spec.mime_type;
+    if (spec.template !== undefined && spec.template !== null) {
+      var text = __call('WebApp.template', [String(spec.template)]);
+      var opts = spec.options || {};
+      content = String(text).replace(/<%([\s\S]*?)%>/g, function (_, code) {
+        var value = (new Function('options', 'return (' + code + ');'))(opts);
+        return value === undefined || value === null ? '' : String(value);
+      });
+    } else if (content !== null && typeof content === 'object') {
+      content = JSON.stringify(content);
+      mime = mime || 'application/json';
+    }
+    return __call('WebApp.render', [{ content: content === undefined || content === null ? '' : String(content), mime_type: mime || 'text/html' }]);
+  }
+};
 
 // Runs the handlers of `event`, then the body: a matched command's code, or for an unmatched
 // message the handlers of its first word, then those of '*', then the '*' command.

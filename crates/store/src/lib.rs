@@ -29,6 +29,7 @@ mod notifications;
 mod properties;
 mod rows;
 mod telegram;
+mod telegram_accounts;
 mod timers;
 mod workspaces;
 
@@ -52,6 +53,7 @@ pub use jobs::{JobEnd, JobStore, LEASE_LOST, finish_in};
 pub use notifications::ChangeListener;
 pub use properties::PropertyStore;
 pub use telegram::{OutboxRow, TelegramStore};
+pub use telegram_accounts::TelegramAccountStore;
 pub use timers::{AutoRetry, TimerStore};
 pub use workspaces::{MembersNow, WorkspaceStore};
 

@@ -6,3 +6,4 @@ pub mod extract;
 pub mod health;
 pub mod rate_limit;
 pub mod telegram;
+pub mod webhooks;

@@ -171,7 +171,7 @@ async fn identity(state: &AppState, parts: &Parts) -> Option<String> {
 
 /// The client's address: the peer's, or — when the peer is a trusted proxy — the nearest address
 /// in `X-Forwarded-For` that is not one.
-fn client_address(state: &AppState, parts: &Parts) -> Option<IpAddr> {
+pub(crate) fn client_address(state: &AppState, parts: &Parts) -> Option<IpAddr> {
     let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())?;
     let trusted: Vec<Network> =
         state.services.config.http.trusted_proxies.iter().filter_map(|n| Network::parse(n).ok()).collect();

@@ -179,6 +179,15 @@ async fn prepare(telegram: &Telegram, row: &OutboxRow) -> Option<(Bot, Chat, Str
             let message = telegram.store().message_by_id(row.message?).await.ok().flatten()?;
             let mut params = message_params(&message.payload);
             params["chat_id"] = chat_id;
+            // What the script asked of Telegram (`Bot.sendMessage(text, {parse_mode, …})`).
+            let asked =
+                message.metadata.as_ref().and_then(|m| m.get("telegram_send")).and_then(Value::as_object);
+            for (key, value) in asked.into_iter().flatten() {
+                params[key.as_str()] = value.clone();
+            }
+            if params["parse_mode"] == "" {
+                params.as_object_mut().map(|p| p.remove("parse_mode"));
+            }
             Call { method: "sendMessage".into(), params }
         }
         "edit" => {

@@ -32,7 +32,7 @@ fn bot_ref(raw: &str) -> botyard_domain::Result<BotRef> {
 /// Create a bot (`createBot`).
 #[utoipa::path(post, path = "/admin/bots", tag = "Botpress: bots", request_body = BotBody,
     params(("x-workspace-id" = String, Header, description = "Workspace ID")),
-    responses((status = 200, body = BotEnvelope)))]
+    responses((status = 200, description = "The created bot, with its signing secret", body = BotEnvelope)))]
 async fn create_bot(
     BpWorkspace(ws): BpWorkspace,
     State(state): State<AppState>,
@@ -55,7 +55,7 @@ async fn create_bot(
         ("sortField" = Option<String>, Query, description = "createdAt or updatedAt"),
         ("sortDirection" = Option<String>, Query, description = "asc or desc"),
     ),
-    responses((status = 200, body = BotList)))]
+    responses((status = 200, description = "A page of the workspace's bots; `meta.nextToken` asks for the next one", body = BotList)))]
 async fn list_bots(
     BpWorkspace(ws): BpWorkspace,
     State(state): State<AppState>,
@@ -106,7 +106,7 @@ fn invalid_query(message: String) -> crate::common::dialect::ApiError<super::Bot
 /// Get a bot (`getBot`).
 #[utoipa::path(get, path = "/admin/bots/{id}", tag = "Botpress: bots",
     params(("id" = String, Path), ("x-workspace-id" = String, Header)),
-    responses((status = 200, body = BotEnvelope)))]
+    responses((status = 200, description = "The bot", body = BotEnvelope)))]
 async fn get_bot(
     BpWorkspace(ws): BpWorkspace,
     State(state): State<AppState>,
@@ -119,7 +119,7 @@ async fn get_bot(
 /// Update a bot (`updateBot`): a partial update; map entries set to null are deleted.
 #[utoipa::path(put, path = "/admin/bots/{id}", tag = "Botpress: bots", request_body = BotBody,
     params(("id" = String, Path), ("x-workspace-id" = String, Header)),
-    responses((status = 200, body = BotEnvelope)))]
+    responses((status = 200, description = "The updated bot", body = BotEnvelope)))]
 async fn update_bot(
     BpWorkspace(ws): BpWorkspace,
     State(state): State<AppState>,
@@ -137,7 +137,7 @@ async fn update_bot(
 /// Delete a bot (`deleteBot`).
 #[utoipa::path(delete, path = "/admin/bots/{id}", tag = "Botpress: bots",
     params(("id" = String, Path), ("x-workspace-id" = String, Header)),
-    responses((status = 200, body = Empty)))]
+    responses((status = 200, description = "The bot is deleted (an empty object)", body = Empty)))]
 async fn delete_bot(
     BpWorkspace(ws): BpWorkspace,
     State(state): State<AppState>,
@@ -151,7 +151,7 @@ async fn delete_bot(
 /// Replace the bot's signing secret (`rotateBotSigningSecrets`).
 #[utoipa::path(post, path = "/admin/bots/{id}/signing-secrets/rotate", tag = "Botpress: bots",
     params(("id" = String, Path), ("x-workspace-id" = String, Header)),
-    responses((status = 200, body = RotatedSecret)))]
+    responses((status = 200, description = "The bot's new signing secret", body = RotatedSecret)))]
 async fn rotate_signing_secret(
     BpWorkspace(ws): BpWorkspace,
     State(state): State<AppState>,

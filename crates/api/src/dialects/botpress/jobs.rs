@@ -79,7 +79,7 @@ struct ExportBody {
 
 /// Export the bot as a botyard archive (a job; download it when it has succeeded).
 #[utoipa::path(post, path = "/admin/bots/{id}/export", tag = "botyard: archives", params(("id" = String, Path),
-    ("x-workspace-id" = String, Header)), request_body = ExportBody, responses((status = 202, body = JobEnvelope)))]
+    ("x-workspace-id" = String, Header)), request_body = ExportBody, responses((status = 202, description = "The export job, queued: poll GET /v1/admin/jobs/{id}, then download the archive", body = JobEnvelope)))]
 async fn export_bot(
     BpWorkspace(ws): BpWorkspace,
     State(state): State<AppState>,
@@ -95,7 +95,7 @@ async fn export_bot(
 /// Import a botyard archive (the request body) as a new bot of the workspace; `?name=` renames it.
 #[utoipa::path(post, path = "/admin/bots/import", tag = "botyard: archives", params(("x-workspace-id" = String, Header),
     ("name" = Option<String>, Query)), request_body(content = Vec<u8>, content_type = "application/zip"),
-    responses((status = 202, body = JobEnvelope)))]
+    responses((status = 202, description = "The import job, queued: poll GET /v1/admin/jobs/{id}", body = JobEnvelope)))]
 async fn import_bot(
     BpWorkspace(ws): BpWorkspace,
     State(state): State<AppState>,
@@ -123,7 +123,7 @@ async fn workspace_job(
 
 /// A job's status.
 #[utoipa::path(get, path = "/admin/jobs/{id}", tag = "botyard: archives", params(("id" = String, Path),
-    ("x-workspace-id" = String, Header)), responses((status = 200, body = JobEnvelope)))]
+    ("x-workspace-id" = String, Header)), responses((status = 200, description = "The job and its status", body = JobEnvelope)))]
 async fn get_job(
     BpWorkspace(ws): BpWorkspace,
     State(state): State<AppState>,
@@ -135,7 +135,7 @@ async fn get_job(
 
 /// Cancel a job that has not started yet (one in progress finishes: imports are all or nothing).
 #[utoipa::path(post, path = "/admin/jobs/{id}/cancel", tag = "botyard: archives", params(("id" = String, Path),
-    ("x-workspace-id" = String, Header)), responses((status = 200, body = JobEnvelope)))]
+    ("x-workspace-id" = String, Header)), responses((status = 200, description = "The canceled job", body = JobEnvelope)))]
 async fn cancel_job(
     BpWorkspace(ws): BpWorkspace,
     State(state): State<AppState>,
@@ -156,7 +156,7 @@ async fn cancel_job(
 
 /// The archive of a succeeded export.
 #[utoipa::path(get, path = "/admin/jobs/{id}/download", tag = "botyard: archives", params(("id" = String, Path),
-    ("x-workspace-id" = String, Header)), responses((status = 200, content_type = "application/zip")))]
+    ("x-workspace-id" = String, Header)), responses((status = 200, description = "The botyard archive of the export (a zip file)", content_type = "application/zip")))]
 async fn download(
     BpWorkspace(ws): BpWorkspace,
     State(state): State<AppState>,

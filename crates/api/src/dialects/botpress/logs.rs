@@ -64,7 +64,7 @@ fn time(query: &QueryPairs, key: &str) -> botyard_domain::Result<Option<Timestam
         ("messageContains" = Option<String>, Query), ("conversationId" = Option<String>, Query),
         ("userId" = Option<String>, Query), ("nextToken" = Option<String>, Query),
     ),
-    responses((status = 200, body = Logs)))]
+    responses((status = 200, description = "A page of the bot's logs, newest first", body = Logs)))]
 async fn get_bot_logs(
     BpWorkspace(ws): BpWorkspace,
     State(state): State<AppState>,

@@ -68,7 +68,7 @@ struct CreateWorkspaceBody {
 }
 
 /// List the caller's workspaces (`listWorkspaces`).
-#[utoipa::path(get, path = "/admin/workspaces", tag = "Botpress: workspaces", responses((status = 200, body = WorkspaceList)))]
+#[utoipa::path(get, path = "/admin/workspaces", tag = "Botpress: workspaces", responses((status = 200, description = "The caller's workspaces", body = WorkspaceList)))]
 async fn list_workspaces(
     BpCaller(caller): BpCaller,
     State(state): State<AppState>,
@@ -82,7 +82,7 @@ async fn list_workspaces(
 
 /// Create a workspace owned by the caller (`createWorkspace`).
 #[utoipa::path(post, path = "/admin/workspaces", tag = "Botpress: workspaces", request_body = CreateWorkspaceBody,
-    responses((status = 200, body = WorkspaceView)))]
+    responses((status = 200, description = "The created workspace", body = WorkspaceView)))]
 async fn create_workspace(
     BpCaller(caller): BpCaller,
     State(state): State<AppState>,
@@ -94,7 +94,7 @@ async fn create_workspace(
 
 /// Get a workspace of the caller (`getWorkspace`).
 #[utoipa::path(get, path = "/admin/workspaces/{id}", tag = "Botpress: workspaces", params(("id" = String, Path)),
-    responses((status = 200, body = WorkspaceView)))]
+    responses((status = 200, description = "The workspace", body = WorkspaceView)))]
 async fn get_workspace(
     BpCaller(caller): BpCaller,
     State(state): State<AppState>,
@@ -160,7 +160,7 @@ struct AddMemberBody {
 
 /// List the members of a workspace (`listWorkspaceMembers`).
 #[utoipa::path(get, path = "/admin/workspaces/{id}/members", tag = "Botpress: workspaces", params(("id" = String, Path)),
-    responses((status = 200, body = MemberList)))]
+    responses((status = 200, description = "The workspace's members", body = MemberList)))]
 async fn list_members(
     BpCaller(caller): BpCaller,
     State(state): State<AppState>,
@@ -177,7 +177,7 @@ async fn list_members(
 
 /// Invite someone by email with a role (`createWorkspaceMember`).
 #[utoipa::path(post, path = "/admin/workspaces/{id}/members", tag = "Botpress: workspaces", params(("id" = String, Path)),
-    request_body = AddMemberBody, responses((status = 200, body = MemberView)))]
+    request_body = AddMemberBody, responses((status = 200, description = "The new member, or the pending invitation when the email has no account yet", body = MemberView)))]
 async fn add_member(
     BpCaller(caller): BpCaller,
     State(state): State<AppState>,
@@ -195,7 +195,7 @@ async fn add_member(
 /// Remove a member, or cancel an invitation by email (`deleteWorkspaceMember`).
 #[utoipa::path(delete, path = "/admin/workspaces/{id}/members/{member}", tag = "Botpress: workspaces",
     params(("id" = String, Path), ("member" = String, Path, description = "User id, or the email of an invitation")),
-    responses((status = 200, body = Empty)))]
+    responses((status = 200, description = "The member is removed, or the invitation canceled (an empty object)", body = Empty)))]
 async fn remove_member(
     BpCaller(caller): BpCaller,
     State(state): State<AppState>,

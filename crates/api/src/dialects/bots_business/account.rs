@@ -45,7 +45,7 @@ struct SignUpAnswer {
 
 /// Sign up with email and password; creates a personal workspace.
 #[utoipa::path(post, path = "/auth", tag = "Bots.Business: account", request_body = Credentials,
-    responses((status = 201, body = SignUpAnswer)))]
+    responses((status = 201, description = "The new account, with its API key and personal workspace", body = SignUpAnswer)))]
 async fn sign_up(State(state): State<AppState>, JsonBody(body, _): Body<Credentials>) -> Result<Response> {
     let services = &state.services;
     let done = services.sign_up(&body.email, &body.password).await?;
@@ -64,7 +64,7 @@ async fn sign_up(State(state): State<AppState>, JsonBody(body, _): Body<Credenti
 }
 
 #[derive(Serialize, ToSchema)]
-struct SignInAnswer {
+pub(super) struct SignInAnswer {
     data: UserView,
     /// The session token, also sent as the `access-token` header.
     access_token: String,
@@ -78,11 +78,18 @@ struct SignInAnswer {
 /// Sign in; answers with session headers (`access-token`, `client`, `uid`, `token-type`,
 /// `expiry`) that authenticate later requests, and the same values in the body.
 #[utoipa::path(post, path = "/auth/sign_in", tag = "Bots.Business: account", request_body = Credentials,
-    responses((status = 200, body = SignInAnswer)))]
+    responses((status = 200, description = "Signed in: the session's credentials (also sent as headers)", body = SignInAnswer)))]
 async fn sign_in(State(state): State<AppState>, JsonBody(body, _): Body<Credentials>) -> Result<Response> {
-    let services = &state.services;
-    let session = services.sign_in(&body.email, &body.password).await?;
-    let memberships = services.memberships_of(session.user.id).await?;
+    let session = state.services.sign_in(&body.email, &body.password).await?;
+    session_answer(&state, session).await
+}
+
+/// A new session as sign-in answers it: headers and body.
+pub(super) async fn session_answer(
+    state: &AppState,
+    session: botyard_core::accounts::SignIn,
+) -> Result<Response> {
+    let memberships = state.services.memberships_of(session.user.id).await?;
     let expiry = session.expires_at.millis() / 1000;
     let mut headers = HeaderMap::new();
     for (name, value) in [
@@ -108,7 +115,7 @@ async fn sign_in(State(state): State<AppState>, JsonBody(body, _): Body<Credenti
 }
 
 /// The signed-in user, with their workspaces and roles.
-#[utoipa::path(get, path = "/user", tag = "Bots.Business: account", responses((status = 200, body = UserView)))]
+#[utoipa::path(get, path = "/user", tag = "Bots.Business: account", responses((status = 200, description = "The signed-in user, with their workspaces and roles", body = UserView)))]
 async fn get_user(BbCaller(caller): BbCaller, State(state): State<AppState>) -> Result<Json<UserView>> {
     let memberships = state.services.memberships(&caller).await?;
     Ok(Json(UserView::new(&caller.user, &memberships)))
@@ -131,7 +138,7 @@ struct Message {
 /// Change the password (signed in, with the current one), or complete a password reset with its
 /// token (not signed in). Completing a reset signs out every device.
 #[utoipa::path(put, path = "/user/password", tag = "Bots.Business: account", request_body = PasswordChange,
-    responses((status = 200, body = Message)))]
+    responses((status = 200, description = "The password is changed", body = Message)))]
 async fn update_password(
     MaybeBbCaller(caller): MaybeBbCaller,
     State(state): State<AppState>,
@@ -155,7 +162,7 @@ struct EmailChange {
 
 /// Change the email (needs the current password).
 #[utoipa::path(put, path = "/user/email", tag = "Bots.Business: account", request_body = EmailChange,
-    responses((status = 200, body = UserView)))]
+    responses((status = 200, description = "The user, with the new email", body = UserView)))]
 async fn update_email(
     BbCaller(caller): BbCaller,
     State(state): State<AppState>,
@@ -173,7 +180,7 @@ struct NewApiKey {
 }
 
 /// Replace the API key.
-#[utoipa::path(post, path = "/user/reset_api_key", tag = "Bots.Business: account", responses((status = 200, body = NewApiKey)))]
+#[utoipa::path(post, path = "/user/reset_api_key", tag = "Bots.Business: account", responses((status = 200, description = "The new API key (the old one no longer works)", body = NewApiKey)))]
 async fn reset_api_key(BbCaller(caller): BbCaller, State(state): State<AppState>) -> Result<Json<NewApiKey>> {
     Ok(Json(NewApiKey { api_key: state.services.reset_api_key(&caller).await? }))
 }
@@ -184,7 +191,7 @@ struct SignedOut {
 }
 
 /// Log out all devices: ends every session of the user (the API key stays valid).
-#[utoipa::path(post, path = "/user/sign_out_all", tag = "Bots.Business: account", responses((status = 200, body = SignedOut)))]
+#[utoipa::path(post, path = "/user/sign_out_all", tag = "Bots.Business: account", responses((status = 200, description = "Every session of the user has ended", body = SignedOut)))]
 async fn sign_out_all(BbCaller(caller): BbCaller, State(state): State<AppState>) -> Result<Json<SignedOut>> {
     Ok(Json(SignedOut { signed_out_sessions: state.services.sign_out_everywhere(&caller).await? }))
 }
@@ -197,7 +204,7 @@ struct ResetRequest {
 /// Ask for a password reset. botyard sends no email: the reset token is written to the server
 /// log for the operator. The answer never says whether the email has an account.
 #[utoipa::path(post, path = "/user/reset_password", tag = "Bots.Business: account", request_body = ResetRequest,
-    responses((status = 200, body = Message)))]
+    responses((status = 200, description = "The request is taken (the same answer whether or not the email has an account)", body = Message)))]
 async fn reset_password(
     State(state): State<AppState>,
     JsonBody(body, _): Body<ResetRequest>,

@@ -63,7 +63,7 @@ fn view(app: ApiApp, with_secret: bool) -> AppView {
 
 /// Create an app; its client secret is shown only in this answer.
 #[utoipa::path(post, path = "/workspaces/{id}/apps", tag = "Bots.Business: workspaces", params(("id" = String, Path)),
-    request_body = NewApp, responses((status = 201, body = AppView)))]
+    request_body = NewApp, responses((status = 201, description = "The created app, with its client secret", body = AppView)))]
 async fn create_app(
     BbCaller(caller): BbCaller,
     State(state): State<AppState>,
@@ -83,7 +83,7 @@ async fn create_app(
 
 /// The workspace's apps (without their secrets).
 #[utoipa::path(get, path = "/workspaces/{id}/apps", tag = "Bots.Business: workspaces", params(("id" = String, Path)),
-    responses((status = 200, body = Vec<AppView>)))]
+    responses((status = 200, description = "The workspace's apps, without their secrets", body = Vec<AppView>)))]
 async fn list_apps(
     BbCaller(caller): BbCaller,
     State(state): State<AppState>,
@@ -95,7 +95,7 @@ async fn list_apps(
 
 /// Delete an app: its tokens stop working at once.
 #[utoipa::path(delete, path = "/workspaces/{id}/apps/{client_id}", tag = "Bots.Business: workspaces",
-    params(("id" = String, Path), ("client_id" = String, Path)), responses((status = 200, body = bool)))]
+    params(("id" = String, Path), ("client_id" = String, Path)), responses((status = 200, description = "`true`: the app is deleted", body = bool)))]
 async fn delete_app(
     BbCaller(caller): BbCaller,
     State(state): State<AppState>,

@@ -47,7 +47,7 @@ struct CreateBot {
 
 /// Create a bot.
 #[utoipa::path(post, path = "/bots", tag = "Bots.Business: bots", request_body = CreateBot,
-    responses((status = 201, body = BotView)))]
+    responses((status = 201, description = "The created bot", body = BotView)))]
 async fn create_bot(
     BbCaller(caller): BbCaller,
     State(state): State<AppState>,
@@ -65,7 +65,7 @@ async fn create_bot(
 }
 
 /// The caller's bots, in every workspace they belong to.
-#[utoipa::path(get, path = "/bots", tag = "Bots.Business: bots", responses((status = 200, body = Vec<BotView>)))]
+#[utoipa::path(get, path = "/bots", tag = "Bots.Business: bots", responses((status = 200, description = "The caller's bots", body = Vec<BotView>)))]
 async fn list_bots(BbCaller(caller): BbCaller, State(state): State<AppState>) -> Result<Json<Vec<BotView>>> {
     let mut query = BotListQuery { limit: 500, ..BotListQuery::default() };
     let mut bots = Vec::new();
@@ -82,7 +82,7 @@ async fn list_bots(BbCaller(caller): BbCaller, State(state): State<AppState>) ->
 
 /// Get one bot.
 #[utoipa::path(get, path = "/bots/{id}", tag = "Bots.Business: bots", params(("id" = String, Path)),
-    responses((status = 200, body = BotView)))]
+    responses((status = 200, description = "The bot", body = BotView)))]
 async fn get_bot(
     BbCaller(caller): BbCaller,
     State(state): State<AppState>,
@@ -106,7 +106,7 @@ fn clearable(value: Option<String>) -> Option<Option<String>> {
 
 /// Edit a bot's name, token, CSV URL or git remote.
 #[utoipa::path(put, path = "/bots/{id}", tag = "Bots.Business: bots", params(("id" = String, Path)),
-    request_body = EditBot, responses((status = 200, body = BotView)))]
+    request_body = EditBot, responses((status = 200, description = "The edited bot", body = BotView)))]
 async fn edit_bot(
     BbCaller(caller): BbCaller,
     State(state): State<AppState>,
@@ -126,7 +126,7 @@ async fn edit_bot(
 
 /// Delete a bot.
 #[utoipa::path(delete, path = "/bots/{id}", tag = "Bots.Business: bots", params(("id" = String, Path)),
-    responses((status = 200, body = bool)))]
+    responses((status = 200, description = "`true`: the bot is deleted", body = bool)))]
 async fn delete_bot(
     BbCaller(caller): BbCaller,
     State(state): State<AppState>,
@@ -145,7 +145,7 @@ struct StatusChange {
 
 /// Start (`start_launch`) or stop (`start_stopping`) a bot; a running bot has status `works`.
 #[utoipa::path(post, path = "/bots/{id}/status", tag = "Bots.Business: bots", params(("id" = String, Path)),
-    request_body = StatusChange, responses((status = 200, body = BotView)))]
+    request_body = StatusChange, responses((status = 200, description = "The bot, with its new status", body = BotView)))]
 async fn set_status(
     BbCaller(caller): BbCaller,
     State(state): State<AppState>,

@@ -71,7 +71,7 @@ impl BroadcastView {
 
 /// The bot's broadcast tasks, newest first.
 #[utoipa::path(get, path = "/bots/{id}/broadcast_tasks", tag = "Bots.Business: broadcasts", params(("id" = String, Path)),
-    responses((status = 200, body = Vec<BroadcastView>)))]
+    responses((status = 200, description = "The bot's broadcast tasks, newest first", body = Vec<BroadcastView>)))]
 async fn list_broadcasts(
     BbCaller(caller): BbCaller,
     State(state): State<AppState>,
@@ -96,7 +96,7 @@ async fn control(
 
 /// Delete (cancel) a broadcast: it stops within a second.
 #[utoipa::path(delete, path = "/bots/{id}/broadcast_tasks/{task_id}", tag = "Bots.Business: broadcasts",
-    params(("id" = String, Path), ("task_id" = i64, Path)), responses((status = 200, body = BroadcastView)))]
+    params(("id" = String, Path), ("task_id" = i64, Path)), responses((status = 200, description = "The canceled broadcast", body = BroadcastView)))]
 async fn delete_broadcast(
     BbCaller(caller): BbCaller,
     State(state): State<AppState>,
@@ -107,7 +107,7 @@ async fn delete_broadcast(
 
 /// Pause a broadcast: it stops within a second and keeps its place.
 #[utoipa::path(post, path = "/bots/{id}/broadcast_tasks/{task_id}/pause", tag = "Bots.Business: broadcasts",
-    params(("id" = String, Path), ("task_id" = i64, Path)), responses((status = 200, body = BroadcastView)))]
+    params(("id" = String, Path), ("task_id" = i64, Path)), responses((status = 200, description = "The paused broadcast", body = BroadcastView)))]
 async fn pause_broadcast(
     BbCaller(caller): BbCaller,
     State(state): State<AppState>,
@@ -118,7 +118,7 @@ async fn pause_broadcast(
 
 /// Resume a paused broadcast where it was.
 #[utoipa::path(post, path = "/bots/{id}/broadcast_tasks/{task_id}/resume", tag = "Bots.Business: broadcasts",
-    params(("id" = String, Path), ("task_id" = i64, Path)), responses((status = 200, body = BroadcastView)))]
+    params(("id" = String, Path), ("task_id" = i64, Path)), responses((status = 200, description = "The resumed broadcast", body = BroadcastView)))]
 async fn resume_broadcast(
     BbCaller(caller): BbCaller,
     State(state): State<AppState>,

@@ -36,7 +36,7 @@ struct StoreLibView {
 }
 
 /// Libraries a bot can install.
-#[utoipa::path(get, path = "/store/libs", tag = "Bots.Business: stores", responses((status = 200, body = Vec<StoreLibView>)))]
+#[utoipa::path(get, path = "/store/libs", tag = "Bots.Business: stores", responses((status = 200, description = "The libraries of the store", body = Vec<StoreLibView>)))]
 async fn store_libs(_caller: BbCaller) -> Json<Vec<StoreLibView>> {
     Json(
         catalog::LIBS
@@ -61,7 +61,7 @@ struct CollectionView {
 }
 
 /// Demo bots, by collection.
-#[utoipa::path(get, path = "/store/bots", tag = "Bots.Business: stores", responses((status = 200, body = Vec<CollectionView>)))]
+#[utoipa::path(get, path = "/store/bots", tag = "Bots.Business: stores", responses((status = 200, description = "The demo bots, by collection", body = Vec<CollectionView>)))]
 async fn store_bots(_caller: BbCaller) -> Json<Vec<CollectionView>> {
     let mut collections: Vec<CollectionView> = Vec::new();
     for demo in catalog::DEMOS {
@@ -89,7 +89,7 @@ struct InstallDemo {
 
 /// Install a demo bot: a copy of it in your workspace (a task; `details.new_bot_id` when done).
 #[utoipa::path(post, path = "/store/bots/{demo_id}/install", tag = "Bots.Business: stores",
-    params(("demo_id" = String, Path)), request_body = InstallDemo, responses((status = 201, body = TaskView)))]
+    params(("demo_id" = String, Path)), request_body = InstallDemo, responses((status = 201, description = "The install task, started: `details.new_bot_id` is the new bot once it is done", body = TaskView)))]
 async fn install_demo(
     BbCaller(caller): BbCaller,
     State(state): State<AppState>,
@@ -115,7 +115,7 @@ struct BotLibView {
 
 /// The bot's libraries.
 #[utoipa::path(get, path = "/bots/{id}/libs", tag = "Bots.Business: stores", params(("id" = String, Path)),
-    responses((status = 200, body = Vec<BotLibView>)))]
+    responses((status = 200, description = "The bot's installed libraries", body = Vec<BotLibView>)))]
 async fn bot_libs(
     BbCaller(caller): BbCaller,
     State(state): State<AppState>,
@@ -141,7 +141,7 @@ struct InstallLib {
 
 /// Install a library of the store; the bot's code reaches it as `Libs.<name>`.
 #[utoipa::path(post, path = "/bots/{id}/libs", tag = "Bots.Business: stores", params(("id" = String, Path)),
-    request_body = InstallLib, responses((status = 201, body = BotLibView)))]
+    request_body = InstallLib, responses((status = 201, description = "The installed library", body = BotLibView)))]
 async fn install_lib(
     BbCaller(caller): BbCaller,
     State(state): State<AppState>,
@@ -157,7 +157,7 @@ async fn install_lib(
 
 /// Uninstall a library (by store id or name).
 #[utoipa::path(delete, path = "/bots/{id}/libs/{lib_id}", tag = "Bots.Business: stores",
-    params(("id" = String, Path), ("lib_id" = String, Path)), responses((status = 200, body = bool)))]
+    params(("id" = String, Path), ("lib_id" = String, Path)), responses((status = 200, description = "`true`: the library is uninstalled", body = bool)))]
 async fn uninstall_lib(
     BbCaller(caller): BbCaller,
     State(state): State<AppState>,

@@ -19,7 +19,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// The bot's chats, `?page=N` (50 per page, from 1).
 #[utoipa::path(get, path = "/bots/{id}/chats", tag = "Bots.Business: chats",
-    params(("id" = String, Path), ("page" = Option<u32>, Query)), responses((status = 200, body = Vec<ChatView>)))]
+    params(("id" = String, Path), ("page" = Option<u32>, Query)), responses((status = 200, description = "A page of the bot's chats", body = Vec<ChatView>)))]
 async fn list_chats(
     BbCaller(caller): BbCaller,
     State(state): State<AppState>,
@@ -45,7 +45,7 @@ async fn set_blocked(
 
 /// Block a chat: the bot no longer processes its messages.
 #[utoipa::path(post, path = "/bots/{id}/chats/{chat_id}/block", tag = "Bots.Business: chats",
-    params(("id" = String, Path), ("chat_id" = i64, Path)), responses((status = 200, body = ChatView)))]
+    params(("id" = String, Path), ("chat_id" = i64, Path)), responses((status = 200, description = "The blocked chat", body = ChatView)))]
 async fn block_chat(
     BbCaller(caller): BbCaller,
     State(state): State<AppState>,
@@ -56,7 +56,7 @@ async fn block_chat(
 
 /// Unblock a chat.
 #[utoipa::path(post, path = "/bots/{id}/chats/{chat_id}/unblock", tag = "Bots.Business: chats",
-    params(("id" = String, Path), ("chat_id" = i64, Path)), responses((status = 200, body = ChatView)))]
+    params(("id" = String, Path), ("chat_id" = i64, Path)), responses((status = 200, description = "The unblocked chat", body = ChatView)))]
 async fn unblock_chat(
     BbCaller(caller): BbCaller,
     State(state): State<AppState>,

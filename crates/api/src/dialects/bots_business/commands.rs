@@ -34,7 +34,7 @@ struct NewFolder {
 
 /// Create a commands folder.
 #[utoipa::path(post, path = "/bots/{id}/commands_folders", tag = "Bots.Business: commands", params(("id" = String, Path)),
-    request_body = NewFolder, responses((status = 201, body = FolderView)))]
+    request_body = NewFolder, responses((status = 201, description = "The created folder", body = FolderView)))]
 async fn create_folder(
     BbCaller(caller): BbCaller,
     State(state): State<AppState>,
@@ -48,7 +48,7 @@ async fn create_folder(
 
 /// The bot's commands folders.
 #[utoipa::path(get, path = "/bots/{id}/commands_folders", tag = "Bots.Business: commands", params(("id" = String, Path)),
-    responses((status = 200, body = Vec<FolderView>)))]
+    responses((status = 200, description = "The bot's commands folders", body = Vec<FolderView>)))]
 async fn list_folders(
     BbCaller(caller): BbCaller,
     State(state): State<AppState>,
@@ -60,7 +60,7 @@ async fn list_folders(
 
 /// Delete a commands folder; its commands move to the root.
 #[utoipa::path(delete, path = "/bots/{id}/commands_folders/{folder_id}", tag = "Bots.Business: commands",
-    params(("id" = String, Path), ("folder_id" = i64, Path)), responses((status = 200, body = bool)))]
+    params(("id" = String, Path), ("folder_id" = i64, Path)), responses((status = 200, description = "`true`: the folder is deleted", body = bool)))]
 async fn delete_folder(
     BbCaller(caller): BbCaller,
     State(state): State<AppState>,
@@ -161,7 +161,7 @@ fn optional_number(field: &str, value: Option<Value>) -> botyard_domain::Result<
 
 /// Create a command.
 #[utoipa::path(post, path = "/bots/{id}/commands", tag = "Bots.Business: commands", params(("id" = String, Path)),
-    request_body = CommandBody, responses((status = 201, body = CommandView)))]
+    request_body = CommandBody, responses((status = 201, description = "The created command", body = CommandView)))]
 async fn create_command(
     BbCaller(caller): BbCaller,
     State(state): State<AppState>,
@@ -176,7 +176,7 @@ async fn create_command(
 
 /// The bot's commands, `?page=N` (50 per page, from 1); past the last page, `[]`.
 #[utoipa::path(get, path = "/bots/{id}/commands", tag = "Bots.Business: commands",
-    params(("id" = String, Path), ("page" = Option<u32>, Query)), responses((status = 200, body = Vec<CommandView>)))]
+    params(("id" = String, Path), ("page" = Option<u32>, Query)), responses((status = 200, description = "A page of the bot's commands (`[]` past the last page)", body = Vec<CommandView>)))]
 async fn list_commands(
     BbCaller(caller): BbCaller,
     State(state): State<AppState>,
@@ -195,7 +195,7 @@ fn command_id(raw: &str) -> botyard_domain::Result<i64> {
 
 /// One command.
 #[utoipa::path(get, path = "/bots/{id}/commands/{command_id}", tag = "Bots.Business: commands",
-    params(("id" = String, Path), ("command_id" = i64, Path)), responses((status = 200, body = CommandView)))]
+    params(("id" = String, Path), ("command_id" = i64, Path)), responses((status = 200, description = "The command", body = CommandView)))]
 async fn get_command(
     BbCaller(caller): BbCaller,
     State(state): State<AppState>,
@@ -209,7 +209,7 @@ async fn get_command(
 
 /// Edit a command (fields not sent are kept).
 #[utoipa::path(put, path = "/bots/{id}/commands/{command_id}", tag = "Bots.Business: commands",
-    params(("id" = String, Path), ("command_id" = i64, Path)), request_body = CommandBody, responses((status = 200, body = CommandView)))]
+    params(("id" = String, Path), ("command_id" = i64, Path)), request_body = CommandBody, responses((status = 200, description = "The edited command", body = CommandView)))]
 async fn edit_command(
     BbCaller(caller): BbCaller,
     State(state): State<AppState>,
@@ -224,7 +224,7 @@ async fn edit_command(
 
 /// Delete a command.
 #[utoipa::path(delete, path = "/bots/{id}/commands/{command_id}", tag = "Bots.Business: commands",
-    params(("id" = String, Path), ("command_id" = i64, Path)), responses((status = 200, body = bool)))]
+    params(("id" = String, Path), ("command_id" = i64, Path)), responses((status = 200, description = "`true`: the command is deleted", body = bool)))]
 async fn delete_command(
     BbCaller(caller): BbCaller,
     State(state): State<AppState>,

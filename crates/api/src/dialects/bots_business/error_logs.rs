@@ -19,7 +19,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// The error log, newest first, `?page=N` (50 per page, from 1).
 #[utoipa::path(get, path = "/bots/{id}/error_logs", tag = "Bots.Business: error logs",
-    params(("id" = String, Path), ("page" = Option<u32>, Query)), responses((status = 200, body = Vec<ErrorLogView>)))]
+    params(("id" = String, Path), ("page" = Option<u32>, Query)), responses((status = 200, description = "A page of the bot's error log, newest first", body = Vec<ErrorLogView>)))]
 async fn list_error_logs(
     BbCaller(caller): BbCaller,
     State(state): State<AppState>,
@@ -38,7 +38,7 @@ async fn list_error_logs(
 
 /// Clear the error log.
 #[utoipa::path(delete, path = "/bots/{id}/error_logs", tag = "Bots.Business: error logs",
-    params(("id" = String, Path)), responses((status = 200, body = bool)))]
+    params(("id" = String, Path)), responses((status = 200, description = "`true`: the error log is cleared", body = bool)))]
 async fn clear_error_logs(
     BbCaller(caller): BbCaller,
     State(state): State<AppState>,

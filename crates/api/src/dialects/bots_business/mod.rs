@@ -14,6 +14,7 @@ mod panels;
 mod plans;
 mod properties;
 mod tasks;
+mod telegram_login;
 mod views;
 mod workspaces;
 
@@ -54,6 +55,7 @@ impl Dialect for BotsBusiness {
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(account::router())
+        .merge(telegram_login::router())
         .merge(bots::router())
         .merge(commands::router())
         .merge(chats::router())

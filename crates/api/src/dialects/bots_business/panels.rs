@@ -38,7 +38,7 @@ fn view(i: usize, panel: &AdminPanel) -> PanelView {
 
 /// The bot's admin panels with their fields and values.
 #[utoipa::path(get, path = "/bots/{id}/active_options", tag = "Bots.Business: admin panels",
-    params(("id" = String, Path)), responses((status = 200, body = Vec<PanelView>)))]
+    params(("id" = String, Path)), responses((status = 200, description = "The bot's admin panels, with their fields and values", body = Vec<PanelView>)))]
 async fn list_panels(
     BbCaller(caller): BbCaller,
     State(state): State<AppState>,
@@ -61,7 +61,7 @@ struct PanelValues {
 /// Save field values of a panel, then run its `on_saving` command.
 #[utoipa::path(put, path = "/bots/{id}/active_options/{panel_id}", tag = "Bots.Business: admin panels",
     params(("id" = String, Path), ("panel_id" = String, Path)), request_body = PanelValues,
-    responses((status = 200, body = PanelView)))]
+    responses((status = 200, description = "The panel, with its saved values", body = PanelView)))]
 async fn save_panel(
     BbCaller(caller): BbCaller,
     State(state): State<AppState>,

@@ -45,7 +45,7 @@ async fn workspace(
 
 /// Iterations used this month by a workspace (`?workspace_id=`, default: the personal one).
 #[utoipa::path(get, path = "/user/iterations", tag = "Bots.Business: account",
-    params(("workspace_id" = Option<String>, Query)), responses((status = 200, body = IterationUsage)))]
+    params(("workspace_id" = Option<String>, Query)), responses((status = 200, description = "The iterations the workspace used this month, and its limit", body = IterationUsage)))]
 async fn iterations(
     BbCaller(caller): BbCaller,
     State(state): State<AppState>,
@@ -65,7 +65,7 @@ async fn iterations(
 
 /// The payment plan of a workspace (`?workspace_id=`, default: the personal one).
 #[utoipa::path(get, path = "/user/payment_plan", tag = "Bots.Business: account",
-    params(("workspace_id" = Option<String>, Query)), responses((status = 200, body = PlanView)))]
+    params(("workspace_id" = Option<String>, Query)), responses((status = 200, description = "The workspace's payment plan", body = PlanView)))]
 async fn payment_plan(
     BbCaller(caller): BbCaller,
     State(state): State<AppState>,
@@ -76,7 +76,7 @@ async fn payment_plan(
 }
 
 /// The plans this server offers.
-#[utoipa::path(get, path = "/cloud_plans", tag = "Bots.Business: account", responses((status = 200, body = Vec<PlanView>)))]
+#[utoipa::path(get, path = "/cloud_plans", tag = "Bots.Business: account", responses((status = 200, description = "The plans this server offers", body = Vec<PlanView>)))]
 async fn cloud_plans(
     BbCaller(_caller): BbCaller,
     State(state): State<AppState>,

@@ -21,7 +21,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// The bot's properties, `?scope=bot|user|chat` and `?page=N` (50 per page, from 1).
 #[utoipa::path(get, path = "/bots/{id}/properties", tag = "Bots.Business: properties",
     params(("id" = String, Path), ("scope" = Option<String>, Query), ("page" = Option<u32>, Query)),
-    responses((status = 200, body = Vec<PropertyView>)))]
+    responses((status = 200, description = "A page of the bot's properties", body = Vec<PropertyView>)))]
 async fn list_properties(
     BbCaller(caller): BbCaller,
     State(state): State<AppState>,
@@ -36,7 +36,7 @@ async fn list_properties(
 
 /// Delete a property.
 #[utoipa::path(delete, path = "/bots/{id}/properties/{property_id}", tag = "Bots.Business: properties",
-    params(("id" = String, Path), ("property_id" = i64, Path)), responses((status = 200, body = bool)))]
+    params(("id" = String, Path), ("property_id" = i64, Path)), responses((status = 200, description = "`true`: the property is deleted", body = bool)))]
 async fn delete_property(
     BbCaller(caller): BbCaller,
     State(state): State<AppState>,

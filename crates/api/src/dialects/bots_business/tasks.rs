@@ -119,7 +119,7 @@ impl TaskView {
 /// Start a CSV import: upload the sheet (multipart `file`, or a `text/csv` body), or give
 /// `{"csv_url": …}`; without either, the bot's `csv_url` is fetched.
 #[utoipa::path(post, path = "/bots/{id}/csv_import_tasks", tag = "Bots.Business: import and export",
-    params(("id" = String, Path)), responses((status = 201, body = CsvTaskView)))]
+    params(("id" = String, Path)), responses((status = 201, description = "The CSV import task, started", body = CsvTaskView)))]
 async fn start_csv_import(
     BbCaller(caller): BbCaller,
     State(state): State<AppState>,
@@ -172,7 +172,7 @@ async fn start_csv_import(
 
 /// The status of a CSV import.
 #[utoipa::path(get, path = "/bots/{id}/csv_import_tasks/{task_id}", tag = "Bots.Business: import and export",
-    params(("id" = String, Path), ("task_id" = i64, Path)), responses((status = 200, body = CsvTaskView)))]
+    params(("id" = String, Path), ("task_id" = i64, Path)), responses((status = 200, description = "The CSV import task and its status", body = CsvTaskView)))]
 async fn csv_import_task(
     BbCaller(caller): BbCaller,
     State(state): State<AppState>,
@@ -203,7 +203,7 @@ async fn bot_task(
 
 /// Any task of the bot: CSV and git imports and exports, copies.
 #[utoipa::path(get, path = "/bots/{id}/tasks/{task_id}", tag = "Bots.Business: import and export",
-    params(("id" = String, Path), ("task_id" = i64, Path)), responses((status = 200, body = TaskView)))]
+    params(("id" = String, Path), ("task_id" = i64, Path)), responses((status = 200, description = "The task and its status", body = TaskView)))]
 async fn task(
     BbCaller(caller): BbCaller,
     State(state): State<AppState>,
@@ -227,7 +227,7 @@ struct GitBody {
 
 /// Replace the bot's commands and libraries with a git repository's.
 #[utoipa::path(post, path = "/bots/{id}/git_import", tag = "Bots.Business: import and export",
-    params(("id" = String, Path)), request_body = GitBody, responses((status = 201, body = TaskView)))]
+    params(("id" = String, Path)), request_body = GitBody, responses((status = 201, description = "The git import task, started", body = TaskView)))]
 async fn git_import(
     BbCaller(caller): BbCaller,
     State(state): State<AppState>,
@@ -242,7 +242,7 @@ async fn git_import(
 
 /// Push the bot's commands and libraries to a new branch of a git repository.
 #[utoipa::path(post, path = "/bots/{id}/git_export", tag = "Bots.Business: import and export",
-    params(("id" = String, Path)), request_body = GitBody, responses((status = 201, body = TaskView)))]
+    params(("id" = String, Path)), request_body = GitBody, responses((status = 201, description = "The git export task, started", body = TaskView)))]
 async fn git_export(
     BbCaller(caller): BbCaller,
     State(state): State<AppState>,
@@ -268,7 +268,7 @@ struct CopyBody {
 
 /// Copy a bot; the task's `details.new_bot_id` is the copy once it is done.
 #[utoipa::path(post, path = "/bots/{id}/copy", tag = "Bots.Business: import and export",
-    params(("id" = String, Path)), request_body = CopyBody, responses((status = 201, body = TaskView)))]
+    params(("id" = String, Path)), request_body = CopyBody, responses((status = 201, description = "The copy task, started: `details.new_bot_id` is the copy once it is done", body = TaskView)))]
 async fn copy_bot(
     BbCaller(caller): BbCaller,
     State(state): State<AppState>,
@@ -280,7 +280,7 @@ async fn copy_bot(
 
 /// Copy a bot (Bots.Business documents this route as a GET).
 #[utoipa::path(get, path = "/bots/{id}/copy", tag = "Bots.Business: import and export",
-    params(("id" = String, Path)), responses((status = 201, body = TaskView)))]
+    params(("id" = String, Path)), responses((status = 201, description = "The copy task, started: `details.new_bot_id` is the copy once it is done", body = TaskView)))]
 async fn copy_bot_get(
     BbCaller(caller): BbCaller,
     State(state): State<AppState>,

@@ -29,7 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// The caller's workspaces with their role in each.
-#[utoipa::path(get, path = "/workspaces", tag = "Bots.Business: workspaces", responses((status = 200, body = Vec<WorkspaceView>)))]
+#[utoipa::path(get, path = "/workspaces", tag = "Bots.Business: workspaces", responses((status = 200, description = "The caller's workspaces, with their role in each", body = Vec<WorkspaceView>)))]
 async fn list_workspaces(
     BbCaller(caller): BbCaller,
     State(state): State<AppState>,
@@ -45,7 +45,7 @@ struct NewWorkspace {
 
 /// Create a workspace; the caller becomes its owner.
 #[utoipa::path(post, path = "/workspaces", tag = "Bots.Business: workspaces", request_body = NewWorkspace,
-    responses((status = 201, body = WorkspaceView)))]
+    responses((status = 201, description = "The created workspace", body = WorkspaceView)))]
 async fn create_workspace(
     BbCaller(caller): BbCaller,
     State(state): State<AppState>,
@@ -58,7 +58,7 @@ async fn create_workspace(
 
 /// One workspace of the caller.
 #[utoipa::path(get, path = "/workspaces/{id}", tag = "Bots.Business: workspaces", params(("id" = String, Path)),
-    responses((status = 200, body = WorkspaceView)))]
+    responses((status = 200, description = "The workspace", body = WorkspaceView)))]
 async fn get_workspace(
     BbCaller(caller): BbCaller,
     State(state): State<AppState>,
@@ -114,7 +114,7 @@ struct MemberList {
 
 /// Members of a workspace and pending invitations.
 #[utoipa::path(get, path = "/workspaces/{id}/members", tag = "Bots.Business: workspaces", params(("id" = String, Path)),
-    responses((status = 200, body = MemberList)))]
+    responses((status = 200, description = "The workspace's members and pending invitations", body = MemberList)))]
 async fn list_members(
     BbCaller(caller): BbCaller,
     State(state): State<AppState>,
@@ -144,7 +144,7 @@ enum InviteAnswer {
 /// Invite someone by email with a role: an existing account becomes a member at once, otherwise
 /// the invitation waits for the email to sign up (also when sign-up is disabled).
 #[utoipa::path(post, path = "/workspaces/{id}/members", tag = "Bots.Business: workspaces", params(("id" = String, Path)),
-    request_body = NewMember, responses((status = 201, body = InviteAnswer)))]
+    request_body = NewMember, responses((status = 201, description = "The new member, or the pending invitation when the email has no account yet", body = InviteAnswer)))]
 async fn invite_member(
     BbCaller(caller): BbCaller,
     State(state): State<AppState>,
@@ -161,7 +161,7 @@ async fn invite_member(
 
 /// Remove a member (members may also remove themselves).
 #[utoipa::path(delete, path = "/workspaces/{id}/members/{user_id}", tag = "Bots.Business: workspaces",
-    params(("id" = String, Path), ("user_id" = i64, Path)), responses((status = 200, body = bool)))]
+    params(("id" = String, Path), ("user_id" = i64, Path)), responses((status = 200, description = "`true`: the member is removed", body = bool)))]
 async fn remove_member(
     BbCaller(caller): BbCaller,
     State(state): State<AppState>,
@@ -174,7 +174,7 @@ async fn remove_member(
 
 /// Cancel a pending invitation.
 #[utoipa::path(delete, path = "/workspaces/{id}/invitations/{email}", tag = "Bots.Business: workspaces",
-    params(("id" = String, Path), ("email" = String, Path)), responses((status = 200, body = bool)))]
+    params(("id" = String, Path), ("email" = String, Path)), responses((status = 200, description = "`true`: the invitation is canceled", body = bool)))]
 async fn cancel_invitation(
     BbCaller(caller): BbCaller,
     State(state): State<AppState>,

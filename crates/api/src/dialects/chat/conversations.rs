@@ -63,7 +63,7 @@ fn next_token(count: usize, last: Option<i64>) -> Meta {
 
 /// Create a conversation (`createConversation`); the user is its first participant.
 #[utoipa::path(post, path = "/conversations", tag = "Chat API", params(("webhook" = String, Path)),
-    request_body = ConversationBody, responses((status = 201, body = ConversationEnvelope)))]
+    request_body = ConversationBody, responses((status = 201, description = "The created conversation", body = ConversationEnvelope)))]
 async fn create_conversation(
     me: WebUser,
     State(state): State<AppState>,
@@ -75,7 +75,7 @@ async fn create_conversation(
 
 /// The conversation with this id, created if needed (`getOrCreateConversation`).
 #[utoipa::path(post, path = "/conversations/get-or-create", tag = "Chat API", params(("webhook" = String, Path)),
-    request_body = ConversationBody, responses((status = 201, body = ConversationEnvelope)))]
+    request_body = ConversationBody, responses((status = 201, description = "The conversation, created if it did not exist", body = ConversationEnvelope)))]
 async fn get_or_create_conversation(
     me: WebUser,
     State(state): State<AppState>,
@@ -88,7 +88,7 @@ async fn get_or_create_conversation(
 
 /// The user's conversations (`listConversations`).
 #[utoipa::path(get, path = "/conversations", tag = "Chat API", params(("webhook" = String, Path), ("nextToken" = Option<String>, Query)),
-    responses((status = 200, body = ConversationList)))]
+    responses((status = 200, description = "A page of the user's conversations", body = ConversationList)))]
 async fn list_conversations(
     me: WebUser,
     State(state): State<AppState>,
@@ -101,7 +101,7 @@ async fn list_conversations(
 
 /// A conversation of the user (`getConversation`).
 #[utoipa::path(get, path = "/conversations/{id}", tag = "Chat API", params(("webhook" = String, Path), ("id" = String, Path)),
-    responses((status = 200, body = ConversationEnvelope)))]
+    responses((status = 200, description = "The conversation", body = ConversationEnvelope)))]
 async fn get_conversation(
     me: WebUser,
     State(state): State<AppState>,
@@ -113,7 +113,7 @@ async fn get_conversation(
 
 /// Delete a conversation and its messages (`deleteConversation`).
 #[utoipa::path(delete, path = "/conversations/{id}", tag = "Chat API", params(("webhook" = String, Path), ("id" = String, Path)),
-    responses((status = 200, body = Empty)))]
+    responses((status = 200, description = "The conversation is deleted (an empty object)", body = Empty)))]
 async fn delete_conversation(
     me: WebUser,
     State(state): State<AppState>,
@@ -132,7 +132,7 @@ struct MessageList {
 /// The conversation's messages, oldest first (`listMessages`).
 #[utoipa::path(get, path = "/conversations/{id}/messages", tag = "Chat API",
     params(("webhook" = String, Path), ("id" = String, Path), ("nextToken" = Option<String>, Query)),
-    responses((status = 200, body = MessageList)))]
+    responses((status = 200, description = "A page of the conversation's messages, oldest first", body = MessageList)))]
 async fn list_messages(
     me: WebUser,
     State(state): State<AppState>,
@@ -176,7 +176,7 @@ struct ParticipantList {
 
 /// Add another user of the bot to the conversation (`addParticipant`).
 #[utoipa::path(post, path = "/conversations/{id}/participants", tag = "Chat API", params(("webhook" = String, Path), ("id" = String, Path)),
-    request_body = ParticipantBody, responses((status = 200, body = ParticipantEnvelope)))]
+    request_body = ParticipantBody, responses((status = 200, description = "The added participant", body = ParticipantEnvelope)))]
 async fn add_participant(
     me: WebUser,
     State(state): State<AppState>,
@@ -189,7 +189,7 @@ async fn add_participant(
 
 /// The conversation's participants (`listParticipants`).
 #[utoipa::path(get, path = "/conversations/{id}/participants", tag = "Chat API", params(("webhook" = String, Path), ("id" = String, Path)),
-    responses((status = 200, body = ParticipantList)))]
+    responses((status = 200, description = "The conversation's participants", body = ParticipantList)))]
 async fn list_participants(
     me: WebUser,
     State(state): State<AppState>,
@@ -204,7 +204,7 @@ async fn list_participants(
 
 /// One participant (`getParticipant`).
 #[utoipa::path(get, path = "/conversations/{id}/participants/{user_id}", tag = "Chat API",
-    params(("webhook" = String, Path), ("id" = String, Path), ("user_id" = String, Path)), responses((status = 200, body = ParticipantEnvelope)))]
+    params(("webhook" = String, Path), ("id" = String, Path), ("user_id" = String, Path)), responses((status = 200, description = "The participant", body = ParticipantEnvelope)))]
 async fn get_participant(
     me: WebUser,
     State(state): State<AppState>,
@@ -216,7 +216,7 @@ async fn get_participant(
 
 /// Remove a participant (`removeParticipant`); the owner cannot be removed.
 #[utoipa::path(delete, path = "/conversations/{id}/participants/{user_id}", tag = "Chat API",
-    params(("webhook" = String, Path), ("id" = String, Path), ("user_id" = String, Path)), responses((status = 200, body = Empty)))]
+    params(("webhook" = String, Path), ("id" = String, Path), ("user_id" = String, Path)), responses((status = 200, description = "The participant is removed (an empty object)", body = Empty)))]
 async fn remove_participant(
     me: WebUser,
     State(state): State<AppState>,

@@ -36,7 +36,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Listen to the conversation (`listenConversation`): Server-Sent Events.
 #[utoipa::path(get, path = "/conversations/{id}/listen", tag = "Chat API", params(("webhook" = String, Path), ("id" = String, Path)),
-    responses((status = 200, content_type = "text/event-stream")))]
+    responses((status = 200, description = "A stream of Server-Sent Events: `data:` lines of JSON `{type, data}` for each new, edited or deleted message, and a `ping` every 20 seconds", content_type = "text/event-stream")))]
 async fn listen(
     me: WebUser,
     State(state): State<AppState>,

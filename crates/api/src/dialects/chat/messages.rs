@@ -43,7 +43,7 @@ struct MessageEnvelope {
 /// Send a message to the bot (`createMessage`): it is stored, shown to the conversation's
 /// listeners, and processed by the bot (unless the bot is stopped or the chat blocked).
 #[utoipa::path(post, path = "/messages", tag = "Chat API", params(("webhook" = String, Path)), request_body = MessageBody,
-    responses((status = 201, body = MessageEnvelope)))]
+    responses((status = 201, description = "The stored message", body = MessageEnvelope)))]
 async fn create_message(
     me: WebUser,
     State(state): State<AppState>,
@@ -59,7 +59,7 @@ async fn create_message(
 
 /// A message of one of the user's conversations (`getMessage`).
 #[utoipa::path(get, path = "/messages/{id}", tag = "Chat API", params(("webhook" = String, Path), ("id" = String, Path)),
-    responses((status = 200, body = MessageEnvelope)))]
+    responses((status = 200, description = "The message", body = MessageEnvelope)))]
 async fn get_message(
     me: WebUser,
     State(state): State<AppState>,
@@ -73,7 +73,7 @@ async fn get_message(
 
 /// Delete one of the user's own messages (`deleteMessage`).
 #[utoipa::path(delete, path = "/messages/{id}", tag = "Chat API", params(("webhook" = String, Path), ("id" = String, Path)),
-    responses((status = 200, body = Empty)))]
+    responses((status = 200, description = "The message is deleted (an empty object)", body = Empty)))]
 async fn delete_message(
     me: WebUser,
     State(state): State<AppState>,
@@ -111,7 +111,7 @@ struct EventEnvelope {
 
 /// Send an event to the bot (`createEvent`).
 #[utoipa::path(post, path = "/events", tag = "Chat API", params(("webhook" = String, Path)), request_body = EventBody,
-    responses((status = 201, body = EventEnvelope)))]
+    responses((status = 201, description = "The event, handed to the bot", body = EventEnvelope)))]
 async fn create_event(
     me: WebUser,
     State(state): State<AppState>,
@@ -133,7 +133,7 @@ async fn create_event(
 
 /// Events are processed when they arrive and not kept, so `getEvent` finds none.
 #[utoipa::path(get, path = "/events/{id}", tag = "Chat API", params(("webhook" = String, Path), ("id" = String, Path)),
-    responses((status = 404)))]
+    responses((status = 404, description = "No such event: events are not kept")))]
 async fn get_event(
     _me: WebUser,
     Path((_webhook, _id)): Path<(String, String)>,

@@ -17,7 +17,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// The web chat page of the bot.
-#[utoipa::path(get, path = "/", tag = "Chat API", params(("webhook" = String, Path)), responses((status = 200, content_type = "text/html")))]
+#[utoipa::path(get, path = "/", tag = "Chat API", params(("webhook" = String, Path)), responses((status = 200, description = "The web chat page (HTML)", content_type = "text/html")))]
 async fn page(WebBot(bot): WebBot) -> Result<Response> {
     let title = html_escape(&bot.name);
     let html = PAGE.replace("{{BOT_NAME}}", &title);

@@ -31,13 +31,13 @@ struct Hello {
 }
 
 /// Connection check (`@botpress/chat` calls `GET /hello/` before anything else).
-#[utoipa::path(get, path = "/hello", tag = "Chat API", params(("webhook" = String, Path)), responses((status = 200, body = Hello)))]
+#[utoipa::path(get, path = "/hello", tag = "Chat API", params(("webhook" = String, Path)), responses((status = 200, description = "The server is reachable and the bot exists", body = Hello)))]
 async fn hello(WebBot(_bot): WebBot) -> Json<Hello> {
     Json(Hello { status: "ok" })
 }
 
 /// Connection check, with the trailing slash the client sends.
-#[utoipa::path(get, path = "/hello/", tag = "Chat API", params(("webhook" = String, Path)), responses((status = 200, body = Hello)))]
+#[utoipa::path(get, path = "/hello/", tag = "Chat API", params(("webhook" = String, Path)), responses((status = 200, description = "The server is reachable and the bot exists", body = Hello)))]
 async fn hello_slash(WebBot(_bot): WebBot) -> Json<Hello> {
     Json(Hello { status: "ok" })
 }
@@ -78,7 +78,7 @@ struct UserEnvelope {
 
 /// Create a user (`createUser`): answers with its key.
 #[utoipa::path(post, path = "/users", tag = "Chat API", params(("webhook" = String, Path)), request_body = UserBody,
-    responses((status = 201, body = CreatedUser)))]
+    responses((status = 201, description = "The created user, with its key", body = CreatedUser)))]
 async fn create_user(
     WebBot(bot): WebBot,
     State(state): State<AppState>,
@@ -91,7 +91,7 @@ async fn create_user(
 /// The user of the key (`getOrCreateUser`): botyard's keys are issued by `createUser`, so the
 /// user exists whenever the key is valid.
 #[utoipa::path(post, path = "/users/get-or-create", tag = "Chat API", params(("webhook" = String, Path)),
-    request_body = UserBody, responses((status = 201, body = UserEnvelope)))]
+    request_body = UserBody, responses((status = 201, description = "The user of the key", body = UserEnvelope)))]
 async fn get_or_create_user(
     me: WebUser,
     State(state): State<AppState>,
@@ -106,14 +106,14 @@ async fn get_or_create_user(
 }
 
 /// The user of the key (`getUser`).
-#[utoipa::path(get, path = "/users/me", tag = "Chat API", params(("webhook" = String, Path)), responses((status = 200, body = UserEnvelope)))]
+#[utoipa::path(get, path = "/users/me", tag = "Chat API", params(("webhook" = String, Path)), responses((status = 200, description = "The user of the key", body = UserEnvelope)))]
 async fn get_user(me: WebUser) -> Json<UserEnvelope> {
     Json(UserEnvelope { user: me.user.into() })
 }
 
 /// Change the user's name, picture or profile (`updateUser`).
 #[utoipa::path(put, path = "/users/me", tag = "Chat API", params(("webhook" = String, Path)), request_body = UserBody,
-    responses((status = 200, body = UserEnvelope)))]
+    responses((status = 200, description = "The updated user", body = UserEnvelope)))]
 async fn update_user(
     me: WebUser,
     State(state): State<AppState>,
@@ -128,7 +128,7 @@ async fn update_user(
 }
 
 /// Delete the user (`deleteUser`).
-#[utoipa::path(delete, path = "/users/me", tag = "Chat API", params(("webhook" = String, Path)), responses((status = 200, body = Empty)))]
+#[utoipa::path(delete, path = "/users/me", tag = "Chat API", params(("webhook" = String, Path)), responses((status = 200, description = "The user is deleted (an empty object)", body = Empty)))]
 async fn delete_user(me: WebUser, State(state): State<AppState>) -> Result<Json<Empty>> {
     state.runtime.web_delete_user(&me.user).await?;
     Ok(Json(Empty {}))

@@ -43,7 +43,7 @@ struct ExportBody {
 
 /// Start an export of the bot.
 #[utoipa::path(post, path = "/bot/{botId}/export", tag = "Kore.ai: export", params(("botId" = String, Path)),
-    request_body = ExportBody, responses((status = 200, body = ExportRequest)))]
+    request_body = ExportBody, responses((status = 200, description = "The export request, in progress: poll the export status", body = ExportRequest)))]
 async fn export_bot(
     app: KoreApp,
     State(state): State<AppState>,
@@ -74,7 +74,7 @@ async fn export_bot(
 
 /// The bot's latest export.
 #[utoipa::path(get, path = "/bot/{botId}/export/status", tag = "Kore.ai: export", params(("botId" = String, Path)),
-    responses((status = 200, body = ExportStatus)))]
+    responses((status = 200, description = "The bot's latest export, with its download URL once it has succeeded", body = ExportStatus)))]
 async fn export_status(
     app: KoreApp,
     State(state): State<AppState>,

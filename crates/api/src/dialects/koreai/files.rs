@@ -37,7 +37,7 @@ struct Uploaded {
 /// Upload a file for an import (multipart: `file`, `fileContext`, `fileExtension`).
 #[utoipa::path(post, path = "/uploadfile", tag = "Kore.ai: files",
     params(("auth" = String, Header, description = "JWT signed with the app's client secret")),
-    responses((status = 200, body = Uploaded)))]
+    responses((status = 200, description = "The uploaded file's id, to give to an import", body = Uploaded)))]
 async fn upload_file(
     app: KoreApp,
     State(state): State<AppState>,
@@ -88,7 +88,7 @@ fn multipart_error(e: &axum::extract::multipart::MultipartError) -> Error {
 
 /// Download an export archive: with the app's `auth` header, or the `token` of its `downloadURL`.
 #[utoipa::path(get, path = "/files/{fileId}", tag = "Kore.ai: files", params(("fileId" = String, Path)),
-    responses((status = 200, content_type = "application/zip")))]
+    responses((status = 200, description = "The export archive (a zip file)", content_type = "application/zip")))]
 async fn download_file(
     State(state): State<AppState>,
     Path(id): Path<String>,

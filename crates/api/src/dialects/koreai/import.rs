@@ -89,7 +89,7 @@ impl ImportBody {
 /// Import a bot definition as a new bot.
 #[utoipa::path(post, path = "/bot/import", tag = "Kore.ai: import",
     params(("auth" = String, Header, description = "JWT signed with the app's client secret")),
-    request_body = ImportBody, responses((status = 200, body = ImportStatus)))]
+    request_body = ImportBody, responses((status = 200, description = "The import request and its status: poll the import status", body = ImportStatus)))]
 async fn import_new_bot(
     app: KoreApp,
     State(state): State<AppState>,
@@ -115,7 +115,7 @@ async fn import_new_bot(
 /// Import a bot definition into an existing bot: a full import without `importOptions`, an
 /// incremental one (matching components by `refId`) with them.
 #[utoipa::path(post, path = "/bot/{botId}/import", tag = "Kore.ai: import", params(("botId" = String, Path)),
-    request_body = ImportBody, responses((status = 200, body = ImportStatus)))]
+    request_body = ImportBody, responses((status = 200, description = "The import request and its status: poll the import status", body = ImportStatus)))]
 async fn import_into_bot(
     app: KoreApp,
     State(state): State<AppState>,
@@ -145,7 +145,7 @@ async fn import_into_bot(
 
 /// The status of an import, component by component.
 #[utoipa::path(get, path = "/bot/import/status/{bir}", tag = "Kore.ai: import", params(("bir" = String, Path)),
-    responses((status = 200, body = ImportStatus)))]
+    responses((status = 200, description = "The import's status, component by component", body = ImportStatus)))]
 async fn import_status(
     app: KoreApp,
     State(state): State<AppState>,
@@ -191,7 +191,7 @@ struct FunctionsImported {
 
 /// Replace the bot's functions scripts (synchronous).
 #[utoipa::path(post, path = "/bot/{botId}/import/botfunctions", tag = "Kore.ai: import", params(("botId" = String, Path)),
-    request_body = Vec<FunctionsFileBody>, responses((status = 200, body = FunctionsImported)))]
+    request_body = Vec<FunctionsFileBody>, responses((status = 200, description = "The bot's functions scripts are replaced", body = FunctionsImported)))]
 async fn import_bot_functions(
     app: KoreApp,
     State(state): State<AppState>,
