@@ -9,71 +9,13 @@ use std::path::Path;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use crate::bb_support::{BOTS, command_file, error_log, files_of, import_fixture, import_repo};
 use crate::fake_telegram::FakeTelegram;
-use crate::harness::{Account, TestServer, backends};
-use crate::jobs_support::{bare_repo, quick_jobs};
-use crate::webchat::{TestBot, cmd};
-
-/// Real Bots.Business bots, in Bots.Business's git format.
-const BOTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fixtures/bots-business");
+use crate::harness::{TestServer, backends};
+use crate::jobs_support::quick_jobs;
+use crate::webchat::cmd;
 
 const TOKEN: &str = "123456:GOOD-token";
-
-/// Every file of a folder, with paths relative to it.
-fn files_of(root: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut dirs = vec![root.to_path_buf()];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else {
-                let relative = path.strip_prefix(root).unwrap().to_string_lossy().into_owned();
-                out.push((relative, std::fs::read(&path).unwrap()));
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-/// Imports a fixture bot by git into a new bot (with a Telegram token, if given) and starts it.
-async fn import_fixture(s: &TestServer, owner: &Account, name: &str, token: Option<&str>) -> TestBot {
-    let repos = tempfile::tempdir().unwrap();
-    let remote = repos.path().join(format!("{name}.git"));
-    let files = files_of(&Path::new(BOTS).join(name));
-    let borrowed: Vec<(&str, &[u8])> = files.iter().map(|(p, c)| (p.as_str(), c.as_slice())).collect();
-    bare_repo(&remote, &borrowed);
-    let mut body = json!({"name": name});
-    if let Some(token) = token {
-        body["token"] = json!(token);
-    }
-    let created = s.bb(owner, Method::POST, "/v2/bots", body).await;
-    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
-    let id = created.body["id"].as_i64().unwrap();
-    let started = s
-        .bb(
-            owner,
-            Method::POST,
-            &format!("/v2/bots/{id}/git_import"),
-            json!({"git_remote": remote.to_str().unwrap()}),
-        )
-        .await;
-    assert_eq!(started.status, StatusCode::CREATED, "{:?}", started.body);
-    let done = s.bb_task(owner, id, started.body["task_id"].as_i64().unwrap()).await;
-    assert_eq!(done.body["status"], "ok", "{name}: {:?}", done.body);
-    let launched =
-        s.bb(owner, Method::POST, &format!("/v2/bots/{id}/status"), json!({"status": "start_launch"})).await;
-    assert_eq!(launched.body["status"], "works", "{:?}", launched.body);
-    TestBot { id, webhook: created.body["web_channel_id"].as_str().unwrap().to_owned() }
-}
-
-/// The bot's error log, as its owner reads it.
-async fn error_log(s: &TestServer, owner: &Account, bot: i64) -> Vec<Value> {
-    let logs = s.bb(owner, Method::GET, &format!("/v2/bots/{bot}/error_logs"), Value::Null).await;
-    logs.body.as_array().cloned().unwrap_or_default()
-}
 
 #[tokio::test]
 async fn every_fixture_bot_imports_by_git_with_its_repeated_names() {
@@ -306,12 +248,6 @@ async fn on_telegram_effects_keep_script_order_and_presses_are_answered_once() {
     }
 }
 
-/// A command file in Bots.Business's git format.
-fn command_file(name: &str, code: &str) -> Vec<u8> {
-    format!("/*CMD\n  command: {name}\n  help: \n  need_reply: \n  auto_retry_time: \n  answer: \n  keyboard: \n  aliases: \nCMD*/\n\n{code}\n")
-        .into_bytes()
-}
-
 #[tokio::test]
 async fn webhook_urls_of_the_webhooks_library_run_their_command() {
     for backend in backends() {
@@ -324,30 +260,14 @@ async fn webhook_urls_of_the_webhooks_library_run_their_command() {
             "Bot.sendMessage(Libs.Webhooks.getUrlFor({command: '/hook', user_id: user.id, content: 'hi'}))",
         );
         let hook_command = command_file("/hook", "Bot.sendMessage('hook ' + content + ' ' + options.method)");
-        let repos = tempfile::tempdir().unwrap();
-        let remote = repos.path().join("hooks.git");
-        bare_repo(
-            &remote,
-            &[
-                ("bot.json", b"{\"bb_sync_version\":\"1.0\",\"name\":\"Hooks\"}".as_slice()),
-                ("libs/Webhooks.js", library.as_slice()),
-                ("commands/_url.js", url_command.as_slice()),
-                ("commands/_hook.js", hook_command.as_slice()),
-            ],
-        );
-        let created = s.bb(&ann, Method::POST, "/v2/bots", json!({"name": "Hooks"})).await;
-        let id = created.body["id"].as_i64().unwrap();
-        let started = s
-            .bb(
-                &ann,
-                Method::POST,
-                &format!("/v2/bots/{id}/git_import"),
-                json!({"git_remote": remote.to_str().unwrap()}),
-            )
-            .await;
-        s.bb_task(&ann, id, started.body["task_id"].as_i64().unwrap()).await;
-        s.bb(&ann, Method::POST, &format!("/v2/bots/{id}/status"), json!({"status": "start_launch"})).await;
-        let bot = TestBot { id, webhook: created.body["web_channel_id"].as_str().unwrap().to_owned() };
+        let files: [(&str, &[u8]); 4] = [
+            ("bot.json", b"{\"bb_sync_version\":\"1.0\",\"name\":\"Hooks\"}"),
+            ("libs/Webhooks.js", &library),
+            ("commands/_url.js", &url_command),
+            ("commands/_hook.js", &hook_command),
+        ];
+        let bot = import_repo(&s, &ann, "Hooks", &files, None).await;
+        let id = bot.id;
         let mut chat = s.chat(&bot).await;
 
         let url = chat.ask("/url", 1).await.remove(0);
@@ -725,24 +645,14 @@ async fn a_library_that_throws_at_load_fails_runs_with_its_name() {
     for backend in backends() {
         let s = TestServer::start_with(backend, quick_jobs).await;
         let ann = s.sign_up("ann@example.com").await;
-        let repos = tempfile::tempdir().unwrap();
-        let remote = repos.path().join("broken.git");
         let start = command_file("/start", "Bot.sendMessage('never')");
-        bare_repo(
-            &remote,
-            &[
-                ("bot.json", b"{\"bb_sync_version\":\"1.0\",\"name\":\"Broken\"}".as_slice()),
-                ("libs/Broken.js", b"var x = 1;\nthrow new Error('boom at load');".as_slice()),
-                ("commands/_start.js", start.as_slice()),
-            ],
-        );
-        let created = s.bb(&ann, Method::POST, "/v2/bots", json!({"name": "Broken"})).await;
-        let id = created.body["id"].as_i64().unwrap();
-        let path = format!("/v2/bots/{id}/git_import");
-        let started = s.bb(&ann, Method::POST, &path, json!({"git_remote": remote.to_str().unwrap()})).await;
-        s.bb_task(&ann, id, started.body["task_id"].as_i64().unwrap()).await;
-        s.bb(&ann, Method::POST, &format!("/v2/bots/{id}/status"), json!({"status": "start_launch"})).await;
-        let bot = TestBot { id, webhook: created.body["web_channel_id"].as_str().unwrap().to_owned() };
+        let files: [(&str, &[u8]); 3] = [
+            ("bot.json", b"{\"bb_sync_version\":\"1.0\",\"name\":\"Broken\"}"),
+            ("libs/Broken.js", b"var x = 1;\nthrow new Error('boom at load');"),
+            ("commands/_start.js", &start),
+        ];
+        let bot = import_repo(&s, &ann, "Broken", &files, None).await;
+        let id = bot.id;
         let mut chat = s.chat(&bot).await;
         assert!(chat.ask("/start", 1).await[0].contains("Sorry"));
         let logs = error_log(&s, &ann, id).await;

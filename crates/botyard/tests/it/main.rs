@@ -10,6 +10,7 @@ mod archive;
 mod bb_fidelity;
 mod bb_jobs;
 mod bb_libs;
+mod bb_support;
 mod botpress_bots;
 mod bots_business_bots;
 mod broadcasts;
