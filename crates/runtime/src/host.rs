@@ -35,8 +35,9 @@ pub struct RunContext {
     pub commands: Arc<Vec<Command>>,
     /// The bot message whose inline button was pressed, if any.
     pub clicked: Option<ChatMessage>,
-    /// The user's message the run answers, if any (`is_reply` replies to it).
-    pub message: Option<ChatMessage>,
+    /// The Telegram id (or botyard number) of the user's message the run answers, if any: what
+    /// `is_reply` replies to.
+    pub reply_to: Option<i64>,
     pub max_subcommands: u32,
     /// Iterations the workspace may still use this month.
     pub quota_left: u64,
@@ -714,9 +715,7 @@ impl BjsHost {
         }
         let reply_to = match options.get("reply_to_message_id").and_then(number_arg) {
             Some(id) => Some(id),
-            None if options.get("is_reply").and_then(Value::as_bool) == Some(true) => {
-                self.ctx.message.as_ref().map(program::numeric_message_id)
-            }
+            None if options.get("is_reply").and_then(Value::as_bool) == Some(true) => self.ctx.reply_to,
             None => None,
         };
         if let Some(id) = reply_to {

@@ -134,14 +134,25 @@ async fn try_process(rt: &Runtime, incoming: &Incoming) -> Result<Vec<Incoming>>
             IncomingKind::Button { message, .. } => message.clone(),
             _ => None,
         },
-        message: match &incoming.kind {
-            IncomingKind::Message { message, .. } => Some(message.clone()),
+        reply_to: match &incoming.kind {
+            IncomingKind::Message { message, .. } => Some(crate::program::numeric_message_id(message)),
+            // A command `Bot.run` started carries the request of the run that started it.
+            IncomingKind::Command { globals, .. } => {
+                globals.get("request").and_then(|r| r["message_id"].as_i64())
+            }
             _ => None,
         },
         max_subcommands: limits.max_subcommands,
         quota_left,
     };
     let base = plan.effects.clone();
+    // What commands `Bot.run` starts at once keep of this run: the update being answered.
+    let carried: Map<String, Value> = ["request", "tgUpdate"]
+        .iter()
+        .filter_map(|k| {
+            plan.program.globals.get(*k).filter(|v| !v.is_null()).map(|v| ((*k).to_owned(), v.clone()))
+        })
+        .collect();
     let Some((outcome, host)) =
         rt.sandbox().run(tenant(&bot), plan.program, BjsHost::new(context, plan.effects)).await
     else {
@@ -168,7 +179,7 @@ async fn try_process(rt: &Runtime, incoming: &Incoming) -> Result<Vec<Incoming>>
                     bot: incoming.bot,
                     chat: f.chat.unwrap_or(incoming.chat.id),
                     user: incoming.user.as_ref().map(|u| u.id),
-                    arrival: Arrival::Command { text: f.text, options: f.options, globals: Map::new() },
+                    arrival: Arrival::Command { text: f.text, options: f.options, globals: carried.clone() },
                 })
                 .collect();
             let last_message = effects
@@ -485,7 +496,7 @@ async fn run_error_command(
         user: incoming.user.clone(),
         commands: commands.clone(),
         clicked: None,
-        message: None,
+        reply_to: None,
         max_subcommands: limits.max_subcommands,
         quota_left,
     };

@@ -57,11 +57,16 @@ pub async fn new_webhook(
             .filter(|(name, _)| !matches!(name.as_str(), "authorization" | "cookie"))
             .filter_map(|(name, value)| Some((name.to_string(), json!(value.to_str().ok()?))))
             .collect();
-        let shown: Map<String, Value> = params
+        // `options.params` are the request's parameters, a posted JSON object's fields included
+        // (as Rails merges them on Bots.Business).
+        let mut shown: Map<String, Value> = params
             .iter()
             .filter(|(k, _)| k.as_str() != "api_key")
             .map(|(k, v)| (k.clone(), json!(v)))
             .collect();
+        if let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(&content) {
+            shown.extend(fields);
+        }
         let ip = client_address(&state, &parts).map(|a| a.to_string()).unwrap_or_default();
         let url = format!("{}{}", crate::common::extract::base_url(&state, &parts.headers), parts.uri.path());
         let call = WebhookCall {

@@ -661,3 +661,115 @@ async fn a_library_that_throws_at_load_fails_runs_with_its_name() {
         s.stop().await;
     }
 }
+
+#[tokio::test]
+async fn bb_point_bot_in_a_telegram_group() {
+    for backend in backends() {
+        let fake = FakeTelegram::start(&[TOKEN]).await;
+        let s = TestServer::start_with(backend, telegram(&fake)).await;
+        let ann = s.sign_up("ann@example.com").await;
+        let bot = import_fixture(&s, &ann, "BBPointBot", Some(TOKEN)).await;
+        let group = |from: i64, text: &str, reply_to: Option<&Value>| {
+            let mut message = json!({"message_id": 9000 + from * 10 + text.len() as i64, "date": 1_700_000_000,
+                "from": {"id": from, "is_bot": false, "first_name": format!("User{from}"), "username": format!("user{from}")},
+                "chat": {"id": -700, "type": "supergroup", "title": "BB chat"}, "text": text});
+            if let Some(original) = reply_to {
+                message["reply_to_message"] = original.clone();
+            }
+            fake.push(TOKEN, json!({"message": message.clone()}));
+            message
+        };
+        let received = async |count: i64| {
+            s.wait_for_count(
+                &format!("SELECT COUNT(*) FROM telegram_updates WHERE bot_id = {}", bot.id),
+                count,
+            )
+            .await;
+            s.settled(bot.id).await;
+        };
+
+        // Plain talk in the group runs the `*` command, which ignores it.
+        let hello = group(501, "hello all", None);
+        received(1).await;
+        assert!(fake.calls("sendMessage").is_empty());
+
+        // A numeric reply gives points: Bob has none, and is told so in a reply to his message.
+        let reply = group(502, "1", Some(&hello));
+        received(2).await;
+        let sent = fake.wait_calls("sendMessage", 1).await;
+        assert_eq!(sent[0].params["chat_id"], -700);
+        assert_eq!(sent[0].params["text"], "Not enough 💎.\nYou have only: 0💎");
+        assert_eq!(
+            sent[0].params["reply_to_message_id"], reply["message_id"],
+            "is_reply answers Bob's message"
+        );
+
+        // Points offered to the bot itself (it knows its username from getMe) are declined.
+        let from_bot = json!({"message_id": 42, "date": 1_700_000_000, "chat": {"id": -700, "type": "supergroup"},
+            "from": {"id": 42, "is_bot": true, "first_name": "Test", "username": "test_bot"}, "text": "Thanks"});
+        group(503, "5", Some(&from_bot));
+        received(3).await;
+        fake.wait_calls("sendMessage", 2).await;
+        assert_eq!(fake.texts(-700)[1], "I don't need your BB Points 😅");
+
+        // In private, the balance.
+        fake.message(TOKEN, 502, 502, "/balance");
+        received(4).await;
+        fake.wait_calls("sendMessage", 3).await;
+        assert_eq!(fake.texts(502), ["You have: 0💎"]);
+        assert_eq!(error_log(&s, &ann, bot.id).await, Vec::<Value>::new());
+        s.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn tap_game_demo_bot_with_its_web_app_on_telegram() {
+    for backend in backends() {
+        let fake = FakeTelegram::start(&[TOKEN]).await;
+        let s = TestServer::start_with(backend, telegram(&fake)).await;
+        let ann = s.sign_up("ann@example.com").await;
+        let bot = import_fixture(&s, &ann, "TapGameDemoBot", Some(TOKEN)).await;
+        let plain = |url: &str| url.replacen("https://", "http://", 1);
+
+        // /start offers the game as a Telegram web app button.
+        fake.message(TOKEN, 501, 501, "/start");
+        let sent = fake.wait_calls("sendMessage", 1).await;
+        assert!(sent[0].params["text"].as_str().unwrap().starts_with("Hello. It is demo Tap Game Bot."));
+        let markup = &sent[0].params["reply_markup"];
+        assert_eq!(markup["keyboard"][0][1]["text"], "+100$");
+        let page_url = markup["inline_keyboard"][0][0]["web_app"]["url"].as_str().unwrap().to_owned();
+        assert!(
+            page_url.contains(&format!("/v2/bots/{}/web-app/renderWebApp?secret=", bot.id)),
+            "{page_url}"
+        );
+
+        // The page renders the bot's HTML template; its loadUrl (a signed webhook) gives the
+        // user's game data with the URLs of its API.
+        let page = s.http.get(&page_url).send().await.unwrap();
+        assert_eq!(page.status(), StatusCode::OK);
+        assert_eq!(page.headers()["content-type"], "text/html");
+        assert!(page.text().await.unwrap().contains("<html"));
+        let load_url = url::Url::parse(&page_url)
+            .unwrap()
+            .query_pairs()
+            .find(|(k, _)| k == "loadUrl")
+            .map(|(_, v)| v.into_owned())
+            .unwrap();
+        let data: Value = s.http.get(plain(&load_url)).send().await.unwrap().json().await.unwrap();
+        assert_eq!(data["user"]["balance"], 0, "{data}");
+        let track = plain(data["urls"]["trackTapWork"].as_str().unwrap());
+
+        // Tapping saves the balance through the game's API; the bot's menu reads it back.
+        let energy = data["user"]["energy"].as_i64().unwrap();
+        let tapped =
+            s.http.post(&track).json(&json!({"balance": 10, "energy": energy - 10})).send().await.unwrap();
+        assert_eq!(tapped.json::<Value>().await.unwrap(), json!({"success": true}));
+        fake.message(TOKEN, 501, 501, "Balance");
+        fake.wait_calls("sendMessage", 2).await;
+        fake.message(TOKEN, 501, 501, "+100$");
+        fake.wait_calls("sendMessage", 3).await;
+        assert_eq!(fake.texts(501)[1..], ["Your balance: 10", "Your new balance: 110"]);
+        assert_eq!(error_log(&s, &ann, bot.id).await, Vec::<Value>::new());
+        s.stop().await;
+    }
+}
