@@ -773,3 +773,45 @@ async fn tap_game_demo_bot_with_its_web_app_on_telegram() {
         s.stop().await;
     }
 }
+
+#[tokio::test]
+async fn demo_res_bot_on_telegram_with_two_users() {
+    for backend in backends() {
+        let fake = FakeTelegram::start(&[TOKEN]).await;
+        let s = TestServer::start_with(backend, telegram(&fake)).await;
+        let ann = s.sign_up("ann@example.com").await;
+        let bot = import_fixture(&s, &ann, "DemoResBot", Some(TOKEN)).await;
+        let say = async |user: i64, text: &str, answers: usize| -> Vec<String> {
+            let before = fake.texts(user).len();
+            fake.message(TOKEN, user, user, text);
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+            while fake.texts(user).len() < before + answers {
+                assert!(std::time::Instant::now() < deadline, "{text}: {:?}", fake.texts(user));
+                tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+            }
+            fake.texts(user)[before..].to_vec()
+        };
+
+        assert!(say(501, "/start", 1).await[0].starts_with("This bot is demo for ResourcesLib"));
+        let set = say(501, "🔧 Set 10 for all resoures", 2).await;
+        assert!(set[1].contains("💰 money: 10.0000 USD"), "{set:?}");
+        assert!(set[1].contains("`/pay 501 45`"), "Telegram ids in the transfer hint: {set:?}");
+        assert_eq!(say(501, "/pay 502 4", 1).await, ["Transfered USD: 4"]);
+        assert_eq!(say(501, "/pay 502", 1).await, ["No amount. Need amount"]);
+        let bob = say(502, "📦 Resources", 2).await;
+        assert!(bob[1].contains("💰 money: 4.0000 USD"), "{bob:?}");
+        let put = say(501, "🏦Put 10$ to bank deposit", 1).await;
+        assert_eq!(put, ["You have not such USD: 10"], "6 USD left after the transfer");
+        let random = say(502, "🎲 Get random res", 2).await;
+        assert!(random[1].contains("💎 crystals:"), "{random:?}");
+        // The reply keyboard of /balance, as Telegram shows it.
+        let keyboard = fake
+            .calls("sendMessage")
+            .into_iter()
+            .find(|c| c.params["text"] == "It is your resources")
+            .unwrap();
+        assert_eq!(keyboard.params["reply_markup"]["keyboard"][0][0]["text"], "📦 Resources");
+        assert_eq!(error_log(&s, &ann, bot.id).await, Vec::<Value>::new());
+        s.stop().await;
+    }
+}
