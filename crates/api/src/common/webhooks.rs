@@ -112,11 +112,14 @@ pub async fn web_app(
     State(state): State<AppState>,
     Path((bot, command)): Path<(String, String)>,
     Query(params): Query<BTreeMap<String, String>>,
-    body: axum::body::Bytes,
+    request: Request,
 ) -> Response {
     let result = async {
         let bot = BotRef::parse(&bot).map_err(|_| Error::not_found("Bot"))?;
         let bot = state.services.find_bot(&bot).await?.ok_or_else(|| Error::not_found("Bot"))?;
+        let body = axum::body::to_bytes(request.into_body(), CONTENT_MAX_BYTES + 1).await.map_err(|_| {
+            Error::limit(format!("A web app request may be at most {} KiB", CONTENT_MAX_BYTES / 1024))
+        })?;
         let secret = params.get("secret").cloned().unwrap_or_default();
         let mut options: Map<String, Value> = params
             .iter()

@@ -815,3 +815,28 @@ async fn demo_res_bot_on_telegram_with_two_users() {
         s.stop().await;
     }
 }
+
+#[tokio::test]
+async fn huge_requests_are_refused_and_change_nothing() {
+    for backend in backends() {
+        let s = TestServer::start_with(backend, quick_jobs).await;
+        let ann = s.sign_up("ann@example.com").await;
+        let bot = s.bot(&ann, "Big", &[cmd("/hook", "", "Bot.sendMessage('ran')")]).await;
+        let mut chat = s.chat(&bot).await;
+        let huge = "x".repeat(3 * 1024 * 1024);
+        let refused = chat.send(&huge).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{:?}", refused.body);
+        assert_eq!(refused.body["message"], "payload.text must be at most 4096 characters");
+        let webhook = s.url(&format!("/v1/bots/{}/new-webhook?command=%2Fhook&public_user_token=x", bot.id));
+        let posted = s.http.post(&webhook).body(huge.clone()).send().await.unwrap();
+        assert_eq!(posted.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        let body: Value = posted.json().await.unwrap();
+        assert!(body["errors"][0].as_str().unwrap().contains("KiB"), "{body}");
+        let page = s.url(&format!("/v2/bots/{}/web-app/%2Fhook?secret=x", bot.id));
+        let posted = s.http.post(&page).body(huge).send().await.unwrap();
+        assert_eq!(posted.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        chat.silence().await;
+        assert_eq!(error_log(&s, &ann, bot.id).await, Vec::<Value>::new());
+        s.stop().await;
+    }
+}
