@@ -16,6 +16,8 @@ pub struct RunEffects {
     pub workspace: Option<WorkspaceId>,
     pub messages: Vec<OutgoingMessage>,
     pub edits: Vec<MessageEdit>,
+    /// Messages of the bot to delete (by id): `Api.deleteMessage` on botyard's own channels.
+    pub deleted: Vec<i64>,
     pub properties: Vec<PropertyWrite>,
     pub groups: Vec<GroupChange>,
     pub chat_blocks: Vec<(i64, bool)>,

@@ -4,11 +4,11 @@
 //! travels to them as the rest of `options`.
 
 use botyard_domain::conversation::Channel;
-use botyard_domain::effects::OutboxItem;
+use botyard_domain::effects::{OutboxItem, SendRef};
 use botyard_sandbox::HostAnswer;
 use serde_json::{Map, Value, json};
 
-use crate::host::{Answer, BjsHost};
+use crate::host::{Answer, BjsHost, Target};
 
 impl BjsHost {
     pub(crate) fn telegram_api(&mut self, name: &str, args: &[Value]) -> Answer {
@@ -48,7 +48,7 @@ impl BjsHost {
         self.spend(botyard_domain::effects::Capped::ApiCalls)?;
         let chat_id = chat.id;
         let callback = (!callback.is_empty()).then_some(Value::Object(callback));
-        self.effects.send_order.push(botyard_domain::effects::SendRef::Call(self.effects.outbox.len()));
+        self.effects.send_order.push(SendRef::Call(self.effects.outbox.len()));
         self.effects.outbox.push(OutboxItem { chat_id, method, params: Value::Object(params), callback });
         Ok(HostAnswer::Undefined)
     }
@@ -115,6 +115,29 @@ impl BjsHost {
                 }
             }
             "sendChatAction" => Ok(HostAnswer::Undefined),
+            "deleteMessage" => {
+                let target = self.find_message(params.get("message_id").unwrap_or(&Value::Null))?;
+                match target {
+                    Target::Pending(i) => {
+                        // Sent earlier in this run: it is simply not sent.
+                        self.effects.messages.remove(i);
+                        self.effects.send_order.retain(|s| *s != SendRef::Message(i));
+                        for send in &mut self.effects.send_order {
+                            if let SendRef::Message(j) = send
+                                && *j > i
+                            {
+                                *j -= 1;
+                            }
+                        }
+                    }
+                    Target::Stored(m) => {
+                        self.spend(botyard_domain::effects::Capped::Edits)?;
+                        self.effects.edits.retain(|e| e.message_id != m.id);
+                        self.effects.deleted.push(m.id);
+                    }
+                }
+                Ok(HostAnswer::Value(json!(true)))
+            }
             other => Err(format!("Api.{other} is a Telegram Bot API method that the web chat does not have")),
         }
     }

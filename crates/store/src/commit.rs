@@ -112,6 +112,15 @@ async fn commit_run(
         };
         done.messages.push(insert_message(&mut **tx, &new).await?);
     }
+    for id in &run.deleted {
+        // Only the bot's own messages (user_id NULL), in its chats.
+        sqlx::query("DELETE FROM messages WHERE id = $1 AND bot_id = $2 AND user_id IS NULL")
+            .bind(*id)
+            .bind(run.bot)
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
+    }
     for edit in &run.edits {
         let row = sqlx::query(concat!(
             "UPDATE messages SET payload = $1, updated_at = $2 WHERE id = $3 AND bot_id = $4 ",

@@ -840,3 +840,37 @@ async fn huge_requests_are_refused_and_change_nothing() {
         s.stop().await;
     }
 }
+
+#[tokio::test]
+async fn api_delete_message_works_in_the_web_chat() {
+    for backend in backends() {
+        let s = TestServer::start_with(backend, quick_jobs).await;
+        let ann = s.sign_up("ann@example.com").await;
+        let bot = s
+            .bot(
+                &ann,
+                "Deleter",
+                &[
+                    cmd("/send", "", "var m = Bot.sendMessage('to delete'); User.setProperty('last', m.message_id, 'string')"),
+                    cmd("/del", "", "Api.deleteMessage({chat_id: chat.chatid, message_id: User.getProperty('last')}); Bot.sendMessage('deleted')"),
+                    cmd("/same", "", "var m = Bot.sendMessage('never seen'); Api.deleteMessage({message_id: m.message_id}); Bot.sendMessage('kept')"),
+                ],
+            )
+            .await;
+        let mut chat = s.chat(&bot).await;
+        assert_eq!(chat.ask("/send", 1).await, ["to delete"]);
+        assert_eq!(chat.ask("/same", 1).await, ["kept"], "a message deleted in its own run is never sent");
+        chat.send("/del").await;
+        let texts = |all: Vec<Value>| -> Vec<String> {
+            all.iter().filter_map(|m| m["payload"]["text"].as_str().map(str::to_owned)).collect()
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        while !texts(chat.messages().await).contains(&"deleted".to_owned()) {
+            assert!(std::time::Instant::now() < deadline);
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        assert_eq!(texts(chat.messages().await), ["/send", "/same", "kept", "/del", "deleted"]);
+        assert_eq!(error_log(&s, &ann, bot.id).await, Vec::<Value>::new());
+        s.stop().await;
+    }
+}
