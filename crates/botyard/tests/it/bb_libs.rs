@@ -1,6 +1,6 @@
 //! Bots.Business's built-in libraries (`Libs.ResourcesLib`, `RefLib`, `Libs.Random`,
-//! `Libs.CooldownLib`, `Libs.Webhooks`, `TopBoardLib`, `Libs.MembershipChecker`, …) in bots that
-//! have none of their own, driven through the web chat (two users where the library keeps
+//! `Libs.CooldownLib`, `Libs.Webhooks`, `TopBoardLib`, `Libs.MembershipChecker`, `SmartBot`,
+//! `SmartTasker`, `RunAllTask`, `BBAdmin`, …) in bots that have none of their own, driven through the web chat (two users where the library keeps
 //! something per user) and a fake Telegram; and a bot's own library of the same name winning.
 
 use std::path::Path;
@@ -470,6 +470,199 @@ async fn membership_checker_asks_telegram_and_runs_the_panel_s_commands() {
         fake.wait_calls("sendMessage", 9).await;
         assert_eq!(fake.texts(501)[8], "true []");
         assert_eq!(error_log(&s, &ann, bot).await, Vec::<Value>::new());
+        s.stop().await;
+    }
+}
+
+/// The lang files of the SmartBot test bot: the same commands in English and Spanish.
+const SMART_SETUP: &str = "const commands = {\
+       '/menu': {text: '#/texts/menu', inline_buttons: '#/keyboards/main'},\
+       '/help': {text: '#/texts/help', aliases: 'Help, Ayuda', edit: true},\
+       '/language': {text: '#/texts/language', inline_buttons: [[{text: 'English', command: '/lang en'}, {text: 'Español', command: '/lang es'}]]},\
+       '/rewarded': {text: '#/texts/rewarded'},\
+       '/already': {text: '#/texts/already'},\
+       '/tasks': {text: '#/texts/tasks'},\
+       '/withdraw': {text: '#/texts/withdrawn', dialogErrors: {notEnough: 'Only {_curValue} {currency}', invalid: '\"{_amount}\" is not an amount'}}\
+     };\
+     const keyboards = {main: [[{text: '{helpButton}', command: '/help'}], [{text: '{languageButton}', command: '/language'}]]};\
+     smartBot.setupLng('en', {commands: commands, titles: {appTitle: 'Tea shop', helpButton: 'Help', languageButton: 'Language', currency: 'points'},\
+       types: {keyboards: keyboards, texts: {menu: '{appTitle}: choose', help: 'Send /menu to go back', language: 'Choose a language',\
+         rewarded: 'You got {amount} {currency}, you have {balance}', already: '{title} is done already', tasks: 'Left: {left}', withdrawn: 'Withdrawn {amount}'}}});\
+     smartBot.setupLng('es', {commands: commands, titles: {appTitle: 'Tienda', helpButton: 'Ayuda', languageButton: 'Idioma', currency: 'puntos'},\
+       types: {keyboards: keyboards, texts: {menu: '{appTitle}: elige', help: 'Envía /menu para volver', language: 'Elige un idioma',\
+         rewarded: 'Ganaste {amount} {currency}, tienes {balance}', already: '{title} ya está hecha', tasks: 'Quedan: {left}', withdrawn: 'Retirado {amount}'}}});\
+     Bot.sendMessage('saved')";
+
+/// The titles and commands of a message's inline keyboard.
+fn buttons(message: &Value) -> Vec<(String, String)> {
+    let rows = message["payload"]["botyard"]["keyboard"]["rows"].as_array().cloned().unwrap_or_default();
+    rows.iter()
+        .flat_map(|row| row.as_array().cloned().unwrap_or_default())
+        .map(|b| {
+            (b["title"].as_str().unwrap_or_default().into(), b["command"].as_str().unwrap_or_default().into())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn smart_bot_menus_tasks_and_amounts_in_two_languages() {
+    for backend in backends() {
+        let s = TestServer::start_with(backend, quick_jobs).await;
+        let ann = s.sign_up("ann@example.com").await;
+        let bot = s
+            .bot(
+                &ann,
+                "Smart",
+                &[
+                    // BeforeAll: the SmartBot and the tasks of every command; AfterAll: the answer.
+                    cmd(
+                        "@",
+                        "",
+                        "let balance = user ? (User.getProperty('balance') || 0) : 0;\
+                         let smartBot = new SmartBot({params: {balance: balance}});\
+                         const tasker = new SmartTasker({name: 'Core', balance: balance, smartBot: smartBot,\
+                           tasks: [{id: 'read', title: 'Read', amount: 1}, {id: 'daily', title: 'Daily', amount: 1, manyTimes: true}]});",
+                    ),
+                    cmd("@@", "", "smartBot.handle()"),
+                    cmd("*", "", ""),
+                    cmd("/setup", "", SMART_SETUP),
+                    cmd("/menu", "", ""),
+                    cmd("/help", "", ""),
+                    cmd("/language", "", ""),
+                    cmd("/lang", "", "smartBot.setUserLang(params); smartBot.run({command: '/menu'})"),
+                    cmd(
+                        "/task",
+                        "",
+                        "let done = tasker.completeExecution(params);\
+                         if (done) { User.setProperty('balance', tasker.balance, 'float');\
+                           smartBot.run({command: '/rewarded', options: {amount: tasker.curTask.amount}}) }\
+                         else { smartBot.run({command: '/already', options: {title: tasker.curTask.title}}) }",
+                    ),
+                    cmd("/rewarded", "", ""),
+                    cmd("/already", "", ""),
+                    cmd(
+                        "/tasks",
+                        "",
+                        "smartBot.add({left: tasker.getTasksForWork().map(function (t) { return t.title }).join(', ')})",
+                    ),
+                    cmd(
+                        "/withdraw",
+                        "",
+                        "let dialog = new SmartAmountDialog({min: 1, curValue: balance, smartBot: smartBot,\
+                           dialogErrors: smartBot.curCommand.dialogErrors});\
+                         if (!dialog.accept(params)) { Bot.sendMessage(dialog.errMsg); return }\
+                         User.setProperty('balance', balance - dialog.amount, 'float');\
+                         smartBot.add({amount: dialog.amount})",
+                    ),
+                ],
+            )
+            .await;
+        let mut alice = s.chat(&bot).await;
+        let mut bob = s.chat(&bot).await;
+        assert_eq!(alice.ask("/setup", 1).await, ["saved"]);
+
+        // The menu, its buttons from a shared keyboard; a pressed button edits the menu.
+        alice.send("/menu").await;
+        alice.sent_one();
+        let menu = alice.wait_for(1).await.remove(0);
+        assert_eq!(menu["payload"]["text"], "Tea shop: choose");
+        assert_eq!(
+            buttons(&menu),
+            [("Help".into(), "/help".into()), ("Language".into(), "/language".into())]
+        );
+        let menu_id = menu["id"].as_str().unwrap().to_owned();
+        alice.press(&menu_id, "/help").await;
+        s.settled(bot.id).await;
+        let edited = alice.messages().await.into_iter().find(|m| m["id"] == menu_id.as_str()).unwrap();
+        assert_eq!(edited["payload"]["text"], "Send /menu to go back");
+        // An alias, typed: the master command runs the command it names.
+        assert_eq!(alice.ask("Help", 1).await, ["Send /menu to go back"]);
+
+        // Alice switches to Spanish with the language buttons; Bob stays in English.
+        alice.send("/language").await;
+        alice.sent_one();
+        let choose = alice.wait_for(1).await.remove(0);
+        assert_eq!(choose["payload"]["text"], "Choose a language");
+        assert_eq!(buttons(&choose)[1], ("Español".into(), "/lang es".into()));
+        alice.press(choose["id"].as_str().unwrap(), "/lang es").await;
+        let menu = alice.wait_for(1).await.remove(0);
+        assert_eq!(menu["payload"]["text"], "Tienda: elige");
+        assert_eq!(buttons(&menu)[0], ("Ayuda".into(), "/help".into()));
+        assert_eq!(bob.ask("/menu", 1).await, ["Tea shop: choose"]);
+        assert_eq!(alice.ask("Ayuda", 1).await, ["Envía /menu para volver"]);
+
+        // Tasks: once, or many times; each user's own.
+        assert_eq!(bob.ask("/task read", 1).await, ["You got 1 points, you have 1"]);
+        assert_eq!(bob.ask("/task read", 1).await, ["Read is done already"]);
+        assert_eq!(bob.ask("/task daily", 1).await, ["You got 1 points, you have 2"]);
+        assert_eq!(bob.ask("/task daily", 1).await, ["You got 1 points, you have 3"]);
+        assert_eq!(bob.ask("/tasks", 1).await, ["Left: Daily"]);
+        assert_eq!(alice.ask("/tasks", 1).await, ["Quedan: Read, Daily"]);
+        assert_eq!(alice.ask("/task read", 1).await, ["Ganaste 1 puntos, tienes 1"]);
+
+        // Amounts checked with the template's errors.
+        assert_eq!(bob.ask("/withdraw 10", 1).await, ["Only 3 points"]);
+        assert_eq!(bob.ask("/withdraw ten", 1).await, ["\"ten\" is not an amount"]);
+        assert_eq!(bob.ask("/withdraw 2", 1).await, ["Withdrawn 2"]);
+        assert_eq!(bob.ask("/withdraw 2", 1).await, ["Only 1 points"]);
+        alice.silence().await;
+        bob.silence().await;
+        assert_eq!(error_log(&s, &ann, bot.id).await, Vec::<Value>::new());
+        s.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn run_all_task_and_bb_admin_fail_with_what_botyard_cannot_do() {
+    for backend in backends() {
+        let s = TestServer::start_with(backend, quick_jobs).await;
+        let ann = s.sign_up("ann@example.com").await;
+        let bot = s
+            .bot(
+                &ann,
+                "Admin",
+                &[
+                    cmd("/news", "", "Bot.sendMessage('news')"),
+                    cmd("/bc", "", "Bot.runAll({command: '/news', on_create: '/created'}); Bot.sendMessage('started')"),
+                    cmd(
+                        "/created",
+                        "",
+                        "let task = new RunAllTask({id: options.run_all_task.id}); Bot.setProperty('task', task.id, 'integer');\
+                         Bot.sendMessage('task of ' + task.total + ' chats, ' + task.status + ' ' + task.progress + '%')",
+                    ),
+                    cmd(
+                        "/progress",
+                        "",
+                        "let task = new RunAllTask({id: Bot.getProperty('task')});\
+                         if (!task.status) { Bot.sendMessage('not found'); return } Bot.sendMessage(task.status)",
+                    ),
+                    cmd("/install", "", "BBAdmin.installBot({email: 'friend@example.com', bot_id: bot.id}); Bot.sendMessage('installed')"),
+                    cmd("/linked", "", "if (!BBAdmin.curUser.parentAccount) { Bot.sendMessage('no account') }"),
+                ],
+            )
+            .await;
+        let mut alice = s.chat(&bot).await;
+        let mut bob = s.chat(&bot).await;
+        assert_eq!(bob.ask("/news", 1).await, ["news"]);
+        assert_eq!(alice.ask("/bc", 3).await, ["started", "task of 2 chats, running 0%", "news"]);
+        assert_eq!(bob.answers(1).await, ["news"]);
+        assert_eq!(error_log(&s, &ann, bot.id).await, Vec::<Value>::new());
+
+        // What needs botyard to read a task, or Bots.Business's account service, fails clearly.
+        for (command, error) in [
+            ("/progress", "RunAllTask: botyard cannot read the status of broadcast task"),
+            ("/install", "BBAdmin.installBot: botyard has no Bots.Business account service"),
+            ("/linked", "BBAdmin.curUser: botyard has no Bots.Business account service"),
+        ] {
+            let answer = alice.ask(command, 1).await.remove(0);
+            assert!(answer.starts_with("Sorry, something went wrong."), "{command}: {answer}");
+            s.settled(bot.id).await;
+            let logs = error_log(&s, &ann, bot.id).await;
+            assert_eq!(logs.len(), 1, "{command}: {logs:?}");
+            assert!(logs[0].to_string().contains(error), "{command}: {logs:?}");
+            s.bb(&ann, Method::DELETE, &format!("/v2/bots/{}/error_logs", bot.id), Value::Null).await;
+        }
+        alice.silence().await;
         s.stop().await;
     }
 }

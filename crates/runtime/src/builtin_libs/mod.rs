@@ -1,8 +1,8 @@
 //! The libraries Bots.Business provides built in (`Libs.ResourcesLib`, `RefLib`, `Libs.Random`,
-//! …), written for botyard from Bots.Business's documentation. A run gets only those its bot
-//! refers to — by name, alias or global, anywhere in its commands, its own code or its own
-//! libraries — so runs of bots that use none stay as fast as before; and a library of the bot's
-//! own with the same name wins over the built-in one, as on Bots.Business.
+//! `new SmartBot(…)`, `BBAdmin`, …), written for botyard from Bots.Business's documentation. A
+//! run gets only those its bot refers to — by name, alias or global, anywhere in its commands, its
+//! own code or its own libraries — so runs of bots that use none stay as fast as before; and a
+//! library of the bot's own with the same name wins over the built-in one, as on Bots.Business.
 //!
 //! Which built-ins a bot needs is found by scanning its code once per version of its commands,
 //! libraries and code (the services hand out one `Arc` per cached version), and remembered.
@@ -109,6 +109,43 @@ const BUILTINS: &[Builtin] = &[
         globals: &[],
         trigger: Trigger::Constructor,
         code: concat!(include_str!("list_core.js"), include_str!("list.js")),
+    },
+    // The classes and the object below set their global themselves (`new SmartBot(…)`,
+    // `BBAdmin.installBot(…)`); `Libs` gets nothing.
+    Builtin {
+        name: "SmartBot",
+        aliases: &[],
+        globals: &[],
+        trigger: Trigger::Name,
+        code: include_str!("smartbot.js"),
+    },
+    Builtin {
+        name: "SmartAmountDialog",
+        aliases: &[],
+        globals: &[],
+        trigger: Trigger::Name,
+        code: include_str!("smart_amount_dialog.js"),
+    },
+    Builtin {
+        name: "SmartTasker",
+        aliases: &[],
+        globals: &[],
+        trigger: Trigger::Name,
+        code: include_str!("smarttasker.js"),
+    },
+    Builtin {
+        name: "RunAllTask",
+        aliases: &[],
+        globals: &[],
+        trigger: Trigger::Name,
+        code: include_str!("runalltask.js"),
+    },
+    Builtin {
+        name: "BBAdmin",
+        aliases: &[],
+        globals: &[],
+        trigger: Trigger::Name,
+        code: include_str!("bbadmin.js"),
     },
 ];
 
@@ -263,6 +300,12 @@ mod tests {
         assert!(names("var ResourcesLib_user1 = 'Top List'; MyRandom(); list.List").is_empty());
         assert_eq!(names("let l = new  List({name: 'x'})"), ["List"]);
         assert_eq!(names("Libs['Webhooks'].getUrlFor({command: '/x'})"), ["Webhooks"]);
+        assert_eq!(
+            names("let s = new SmartBot({}); new SmartTasker({smartBot: s}); new RunAllTask({id: 1})"),
+            ["SmartBot", "SmartTasker", "RunAllTask"]
+        );
+        assert_eq!(names("if (!BBAdmin.curUser.parentAccount) {}"), ["BBAdmin"]);
+        assert!(names("var smartBot = 1; mySmartBot(); BBAdminPanel()").is_empty());
     }
 
     #[test]

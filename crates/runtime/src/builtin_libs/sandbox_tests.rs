@@ -44,6 +44,10 @@ impl Host for Memory {
             ),
             other => (other.as_str().unwrap_or("").to_owned(), None),
         };
+        if scope == "Api" {
+            self.api.push((method.to_owned(), first));
+            return Ok(HostAnswer::Undefined);
+        }
         match method {
             "getProperty" | "getProp" => {
                 let key = self.key(scope, spec_user, &prop);
@@ -78,16 +82,17 @@ impl Host for Memory {
                 });
                 Ok(HostAnswer::Undefined)
             }
+            "sendKeyboard" => {
+                let text = args.get(1).and_then(Value::as_str).unwrap_or_default();
+                self.sent.push(format!("{text} [{}]", first.as_str().unwrap_or_default()));
+                Ok(HostAnswer::Undefined)
+            }
             "run" => {
                 self.runs.push(first);
                 Ok(HostAnswer::Undefined)
             }
             "getPanelValues" => Ok(HostAnswer::Value(Value::Object(self.panel.clone()))),
             "setPanel" => Ok(HostAnswer::Undefined),
-            _ if scope == "Api" => {
-                self.api.push((method.to_owned(), first));
-                Ok(HostAnswer::Undefined)
-            }
             _ => Err(format!("{name} is not a function")),
         }
     }
@@ -103,6 +108,8 @@ struct World {
     options: Value,
     params: String,
     message: String,
+    command: Value,
+    request: Value,
     /// More code of the bot, for which libraries it uses.
     uses: String,
 }
@@ -119,6 +126,8 @@ impl World {
             options: Value::Null,
             params: String::new(),
             message: String::new(),
+            command: json!({"name": "/test"}),
+            request: Value::Null,
             uses: String::new(),
         }
     }
@@ -141,7 +150,8 @@ impl World {
         globals.insert("options".into(), self.options.clone());
         globals.insert("params".into(), json!(self.params));
         globals.insert("message".into(), json!(self.message));
-        globals.insert("command".into(), json!({"name": "/test"}));
+        globals.insert("command".into(), self.command.clone());
+        globals.insert("request".into(), self.request.clone());
         globals.insert("BB_API_URL".into(), json!("api.example.com"));
         globals.insert("__now".into(), json!(self.now));
         let mut libs = vec![("clock".to_owned(), "Date.now = function () { return __now; };".to_owned())];
@@ -443,4 +453,265 @@ async fn membership_is_checked_with_telegram_and_callbacks_run() {
     assert_eq!(runs, ["/joined", "/all"]);
     w.options = Value::Null;
     assert!(w.say(state).await.starts_with("true|true||"));
+}
+
+/// The Api calls of the last runs, taken.
+fn api_calls(w: &mut World) -> Vec<(String, Value)> {
+    std::mem::take(&mut w.memory().api)
+}
+
+fn runs(w: &mut World) -> Vec<Value> {
+    std::mem::take(&mut w.memory().runs)
+}
+
+const LANG_SETUP: &str = "const commands = {\
+       '/menu': {text: '#/texts/menu', inline_buttons: '#/keyboards/main'},\
+       '/help': {text: '{helpButton}: {appTitle} {balance}', parse_mode: 'HTML', aliases: 'Help, Ayuda', keyboard: 'A, B\\nC'},\
+       '/pic': {photo: 'https://x.org/p.png', text: 'a {appTitle} picture', alert: 'shown'},\
+       '/go': {run: {command: '/menu', params: {from: 'go'}}},\
+       '/empty': {text: 'answers', inline_buttons: [[{text: '{answer1}', command: '/a 1'}], [{text: '{answer2}', command: '/a 2'}]]}\
+     };\
+     const keyboards = {main: [[{text: '{helpButton}', command: '/help'}, {text: 'Site', url: 'https://x.org'}]]};\
+     const smart = new SmartBot();\
+     smart.setupLng('en', {commands: commands, titles: {appTitle: 'Tea shop', helpButton: 'Help'},\
+       types: {keyboards: keyboards, texts: {menu: '{appTitle}\\nChoose.'}}});\
+     smart.setupLng('es', {commands: commands, titles: {appTitle: 'Tienda', helpButton: 'Ayuda'},\
+       types: {keyboards: keyboards, texts: {menu: '{appTitle}\\nElige.'}}});\
+     Bot.sendMessage(smart.getUserLang() + ' ' + smart.langData.titles.appTitle)";
+
+#[tokio::test]
+async fn smart_bot_answers_commands_from_the_user_s_lang_file() {
+    let mut w = World::new();
+    assert_eq!(w.say(LANG_SETUP).await, "en Tea shop", "the first language is the default");
+    w.command = json!({"name": "/menu"});
+    assert_eq!(w.say("new SmartBot().handle()").await, "");
+    let calls = api_calls(&mut w);
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].0, "sendMessage");
+    assert_eq!(
+        calls[0].1,
+        json!({"text": "Tea shop\nChoose.", "parse_mode": "Markdown", "reply_markup": {"inline_keyboard": [[
+            {"text": "Help", "callback_data": "/help"}, {"text": "Site", "url": "https://x.org"}]]}})
+    );
+    // Params of the options, of the constructor and of `add`; a reply keyboard.
+    w.command = json!({"name": "/help"});
+    w.options = json!({"balance": 7});
+    assert_eq!(w.say("new SmartBot({params: {balance: 1}}).handle()").await, "Help: Tea shop 7 [A, B\nC]");
+    w.options = Value::Null;
+    let fill = "let s = new SmartBot({params: {n: 2, deep: {x: 'y'}, none: null}});\
+                Bot.sendMessage(s.fill('{n} {deep.x} {none}{missing} {appTitle}'))";
+    assert_eq!(w.say(fill).await, "2 y {missing} Tea shop");
+    let strict = w.run("new SmartBot({strict_params: true}).fill('{missing}')").await.unwrap_err();
+    assert!(strict.contains("param \"missing\" is not found"), "{strict}");
+
+    // Another language for this user only.
+    w.as_user(2, "Bob");
+    let err = w.run("new SmartBot().setUserLang('fr')").await.unwrap_err();
+    assert!(err.contains("\"fr\" is not set up"), "{err}");
+    w.say("new SmartBot().setUserLang('es')").await;
+    w.command = json!({"name": "/menu"});
+    w.say("let s = new SmartBot(); Bot.sendMessage(s.getUserLang()); s.handle()").await;
+    assert_eq!(api_calls(&mut w)[0].1["text"], "Tienda\nElige.");
+    w.as_user(1, "Ann");
+    w.say("new SmartBot().handle()").await;
+    assert_eq!(api_calls(&mut w)[0].1["text"], "Tea shop\nChoose.");
+
+    // Aliases: the master command runs the command an alias names; exact texts only.
+    w.command = json!({"name": "*"});
+    w.message = "Ayuda".into();
+    assert_eq!(w.say("Bot.sendMessage(String(new SmartBot().handle()))").await, "true");
+    let ran = runs(&mut w);
+    assert_eq!(ran.len(), 1);
+    assert_eq!(ran[0]["command"], "/help");
+    w.message = "ayuda please".into();
+    assert_eq!(w.say("Bot.sendMessage(String(new SmartBot().handle()))").await, "false");
+    let alias = "let s = new SmartBot(); Bot.sendMessage([s.isAlias('Help'), s.isAlias(' Ayuda '), s.isAlias('Go')].join(' '))";
+    assert_eq!(w.say(alias).await, "true true false");
+
+    // A photo; an alert for the pressed button; an edit of the pressed message.
+    w.command = json!({"name": "/pic"});
+    w.request = json!({"id": "q1", "data": "/pic", "message": {"message_id": 55}});
+    w.say("new SmartBot().handle()").await;
+    let calls = api_calls(&mut w);
+    assert_eq!(
+        calls[0],
+        (
+            "answerCallbackQuery".into(),
+            json!({"callback_query_id": "q1", "text": "shown", "show_alert": true})
+        )
+    );
+    assert_eq!(calls[1].0, "sendPhoto");
+    assert_eq!(calls[1].1["caption"], "a Tea shop picture");
+    w.command = json!({"name": "/menu"});
+    w.params = "edit".into();
+    w.say("new SmartBot().handle()").await;
+    let calls = api_calls(&mut w);
+    assert_eq!(calls[0].0, "editMessageText");
+    assert_eq!(calls[0].1["message_id"], 55);
+    // run() passes the options on, and the pressed message's id.
+    w.params = String::new();
+    w.options = json!({"keep": 1});
+    w.command = json!({"name": "/go"});
+    w.say("new SmartBot().handle()").await;
+    let ran = runs(&mut w);
+    assert_eq!(ran[0], json!({"command": "/menu", "options": {"keep": 1, "message_id": 55, "from": "go"}}));
+    w.request = Value::Null;
+    w.options = Value::Null;
+
+    // Buttons whose text came out empty are left out; skipped folders and unknown commands.
+    w.command = json!({"name": "/empty"});
+    w.say("let s = new SmartBot(); s.add({answer1: 'Yes', answer2: ''}); s.handle()").await;
+    assert_eq!(
+        api_calls(&mut w)[0].1["reply_markup"],
+        json!({"inline_keyboard": [[{"text": "Yes", "callback_data": "/a 1"}]]})
+    );
+    w.command = json!({"name": "/menu", "folder": "Setup"});
+    assert_eq!(
+        w.say("Bot.sendMessage(String(new SmartBot({skip_cmd_folders: ['Setup']}).handle()))").await,
+        "false"
+    );
+    w.command = json!({"name": "/nothing"});
+    w.message = "/nothing".into();
+    assert_eq!(w.say("Bot.sendMessage(String(new SmartBot().handle()))").await, "false");
+    assert!(api_calls(&mut w).is_empty());
+    let err = w.run("new SmartBot().fill(new SmartBot()._types('#/texts/none', 0))").await.unwrap_err();
+    assert!(err.contains("\"#/texts/none\" is not in the types"), "{err}");
+}
+
+#[tokio::test]
+async fn smart_bot_keeps_big_lang_files_in_parts() {
+    let mut w = World::new();
+    // About 40 KB of text with emoji and quotes, in properties of at most 10 KB.
+    let setup = "let texts = {}; for (let i = 0; i < 400; i++) { texts['t' + i] = '🍵 \"tea\" number ' + i + ' ' + 'é'.repeat(50) }\
+                 new SmartBot().setupLng('en', {commands: {'/test': {text: '#/texts/t399'}}, types: {texts: texts}, titles: {}})";
+    w.say(setup).await;
+    let parts =
+        w.memory().properties.keys().filter(|(_, _, name)| name.starts_with("SmartBot_lng_en_")).count();
+    assert!(parts >= 5, "{parts}");
+    w.command = json!({"name": "/test"});
+    w.say("new SmartBot().handle()").await;
+    assert_eq!(api_calls(&mut w)[0].1["text"], format!("🍵 \"tea\" number 399 {}", "é".repeat(50)));
+    // Saved again smaller: the parts left over go.
+    w.say("new SmartBot().setupLng('en', {commands: {'/test': {text: 'short'}}})").await;
+    let parts =
+        w.memory().properties.keys().filter(|(_, _, name)| name.starts_with("SmartBot_lng_en_")).count();
+    assert_eq!(parts, 1);
+    w.say("new SmartBot().handle()").await;
+    assert_eq!(api_calls(&mut w)[0].1["text"], "short");
+}
+
+#[tokio::test]
+async fn smart_amount_dialog_checks_amounts() {
+    let mut w = World::new();
+    let code = "let d = new SmartAmountDialog({min: 10, max: 100, curValue: 50, onlyInteger: true,\
+                  dialogErrors: {invalid: 'bad {_amount}', notInteger: 'whole', zero: 'zero', notEnough: 'max {_curValue}', small: 'min {_min}', big: 'big'}});\
+                Bot.sendMessage(['30', 'abc', '-5', '1,5', '12.5', '60', '5'].map(function (v) { return d.accept(v) }).join('|') + ' ' + d.amount)";
+    assert_eq!(w.say(code).await, "true|bad abc|bad -5|bad 1,5|whole|max 50|min 10 5");
+    let code = "let s = new SmartBot({params: {currency: 'USD'}});\
+                let d = new SmartAmountDialog({curValue: 0, smartBot: s, dialogErrors: {zero: 'no {currency} ({_curValue})'}});\
+                let z = new SmartAmountDialog({curValue: 0, skipZero: true});\
+                Bot.sendMessage([d.accept('0'), d.errMsg, d.error, z.accept('0'), z.accept('4')].join('|'))";
+    assert_eq!(w.say(code).await, "false|no USD (0)|zero|true|Not enough: at most 0");
+}
+
+const TASKS: &str = "const tasks = [\
+       {id: 'read', title: 'Read', amount: 1},\
+       {id: 'join', title: 'Join', amount: 2.5},\
+       {id: 'daily', title: 'Daily', amount: 1, manyTimes: true},\
+       {id: 'quiz', title: 'Quiz', amount: 3, question: 'Which lib?', answers: ['MCL', 'JoinLib'], correctAnswer: 'MCL'}\
+     ];\
+     const smart = new SmartBot();\
+     const tasker = new SmartTasker({name: 'Core', tasks: tasks, balance: User.getProperty('balance') || 0, smartBot: smart});\
+     function left() { return tasker.getTasksForWork().map(function (t) { return t.id }).join(',') }\n";
+
+#[tokio::test]
+async fn smart_tasker_keeps_each_user_s_progress() {
+    let mut w = World::new();
+    let say = |code: &str| format!("{TASKS}{code}");
+    assert_eq!(w.say(&say("Bot.sendMessage(left())")).await, "read,join,daily,quiz");
+    let complete = "let done = tasker.completeExecution(params); User.setProperty('balance', tasker.balance, 'float');\
+                    Bot.sendMessage((done ? 'done ' + done.count : 'already') + ' ' + tasker.curTask.title + ' ' + tasker.balance + ' ' + left())";
+    for (task, answer) in [
+        ("read", "done 1 Read 1 join,daily,quiz"),
+        ("read", "already Read 1 join,daily,quiz"),
+        ("daily", "done 1 Daily 2 join,daily,quiz"),
+        ("daily", "done 2 Daily 3 join,daily,quiz"),
+    ] {
+        w.params = task.into();
+        assert_eq!(w.say(&say(complete)).await, answer);
+    }
+    let stored = w
+        .memory()
+        .properties
+        .get(&("User".into(), "1".into(), "SmartTasker.Core:completedTasks".into()))
+        .cloned();
+    let stored = stored.unwrap();
+    assert_eq!(stored["totalReward"], 3.0);
+    assert_eq!(stored["tasks"]["daily"]["count"], 2);
+    // Skipping; another user starts afresh.
+    assert_eq!(w.say(&say("Bot.sendMessage(tasker.skipTask() + ' ' + left())")).await, "true daily,quiz");
+    w.as_user(2, "Bob");
+    assert_eq!(w.say(&say("Bot.sendMessage(left())")).await, "read,join,daily,quiz");
+    // A question: params for the template, answers read back from the button's command.
+    let ask = "let p = tasker.prepareTaskQuestion({taskID: 'quiz', onAnswer: '/answer'});\
+               Bot.sendMessage(smart.fill('{question} {answer1}={isValidAnswer1} {answer2}={answerCommand2} [{answer3}] {title}'))";
+    assert_eq!(w.say(&say(ask)).await, "Which lib? MCL=quiz:1 JoinLib=/answer quiz:0 [] Quiz");
+    w.params = "quiz:0".into();
+    let accept = "let a = tasker.acceptAnswer(); Bot.sendMessage(a.taskID + ' ' + a.isCorrect + ' ' + tasker.curTask.id + ' ' + JSON.stringify(tasker.acceptAnswer('nonsense')))";
+    assert_eq!(w.say(&say(accept)).await, "quiz false quiz null");
+    let work = "let e = tasker.defineWork('read'); Bot.sendMessage(String(e) + ' ' + smart.fill('{title} {amount}'))";
+    assert_eq!(w.say(&say(work)).await, "null Read 1");
+    // The balance never goes below zero; task ids are checked.
+    let err = w.run(&say("tasker.addBalance(-5)")).await.unwrap_err();
+    assert!(err.contains("below zero"), "{err}");
+    let err = w.run("new SmartTasker({name: 'x', tasks: [{id: 'a b', amount: 1}]})").await.unwrap_err();
+    assert!(err.contains("without spaces or colons"), "{err}");
+    let err = w.run("new SmartTasker({tasks: [{id: 'a'}]})").await.unwrap_err();
+    assert!(err.contains("numeric amount"), "{err}");
+    w.as_user(1, "Ann");
+    w.say(&say("tasker.clearUserProgress()")).await;
+    assert_eq!(w.say(&say("Bot.sendMessage(left())")).await, "read,join,daily,quiz");
+}
+
+#[tokio::test]
+async fn run_all_task_and_bb_admin_say_what_botyard_cannot_do() {
+    let mut w = World::new();
+    w.options = json!({"run_all_task": {"id": 12, "total": 30, "status": "running"}});
+    let created = "let t = new RunAllTask({id: 12}); Bot.sendMessage([t.id, t.status, t.total, t.progress, t.cur_position, t.errors_count].join(' ') + ' ' + JSON.stringify(t))";
+    assert_eq!(
+        w.say(created).await,
+        "12 running 30 0 0 0 {\"id\":12,\"status\":\"running\",\"progress\":0,\"cur_position\":0,\"total\":30,\"errors_count\":0}"
+    );
+    w.options = Value::Null;
+    assert_eq!(
+        w.say("let t = new RunAllTask({id: '12'}); Bot.sendMessage(JSON.stringify(t))").await,
+        "{\"id\":12}"
+    );
+    let err =
+        w.run("if (!new RunAllTask({id: 12}).status) { Bot.sendMessage('not found') }").await.unwrap_err();
+    assert!(err.contains("botyard cannot read the status of broadcast task 12"), "{err}");
+    assert!(err.contains("/v2/bots/7/broadcast_tasks"), "{err}");
+    assert!(w.run("new RunAllTask({})").await.unwrap_err().contains("need {id}"));
+
+    for (code, what) in [
+        (
+            "BBAdmin.installBot({email: 'a@b.c', bot_id: 1})",
+            "BBAdmin.installBot: botyard has no Bots.Business account service, so it cannot install a bot",
+        ),
+        ("BBAdmin.cloneBot({bot_id: 1})", "BBAdmin.cloneBot: botyard has no Bots.Business account service"),
+        (
+            "BBAdmin.attractUser({email: 'a@b.c'})",
+            "BBAdmin.attractUser: botyard has no Bots.Business account service",
+        ),
+        ("BBAdmin.addExtraPointsToIterationQuota({extra_points: 5})", "cannot change the iteration quota"),
+        (
+            "if (!BBAdmin.curUser.parentAccount) {}",
+            "BBAdmin.curUser: botyard has no Bots.Business account service",
+        ),
+        ("BBAdmin.someday()", "BBAdmin.someday: botyard has no Bots.Business account service"),
+    ] {
+        let err = w.run(code).await.unwrap_err();
+        assert!(err.contains(what), "{code}: {err}");
+    }
+    assert_eq!(w.say("Bot.sendMessage(typeof BBAdmin + ' ' + typeof BBAdmin.installBot + ' ' + JSON.stringify(BBAdmin))").await, "object function {}");
 }
