@@ -5,7 +5,7 @@ use sqlx::{Connection, Executor};
 
 /// The backends a test should run against: SQLite always, PostgreSQL when configured. Without
 /// `BOTYARD_TEST_POSTGRES_URL` the PostgreSQL half is skipped — said once on the terminal (past the
-/// test harness's capture) — or, when `BOTYARD_REQUIRE_POSTGRES` is set (as CI does), refused.
+/// test harness's capture) — or, when `BOTYARD_TEST_REQUIRE_POSTGRES` is set (as CI does), refused.
 pub fn backends() -> Vec<crate::Backend> {
     let mut all = vec![crate::Backend::Sqlite];
     if postgres_admin_url().is_some() {
@@ -19,8 +19,8 @@ pub fn backends() -> Vec<crate::Backend> {
 fn say_postgres_skipped() {
     use std::io::Write;
     static SAID: std::sync::Once = std::sync::Once::new();
-    let required = std::env::var_os("BOTYARD_REQUIRE_POSTGRES").is_some_and(|v| !v.is_empty());
-    assert!(!required, "BOTYARD_REQUIRE_POSTGRES is set but BOTYARD_TEST_POSTGRES_URL is not");
+    let required = std::env::var_os("BOTYARD_TEST_REQUIRE_POSTGRES").is_some_and(|v| !v.is_empty());
+    assert!(!required, "BOTYARD_TEST_REQUIRE_POSTGRES is set but BOTYARD_TEST_POSTGRES_URL is not");
     SAID.call_once(|| {
         let _ = writeln!(
             std::io::stderr().lock(),
