@@ -168,20 +168,26 @@ async fn nothing_accepted_before_a_crash_is_lost_or_run_twice() {
         let mut child = spawn(port, data.path(), &db);
         ready(&http, &root).await;
         let deadline = Instant::now() + Duration::from_secs(90);
-        let (asked, answers) = loop {
+        let (asked, answers, unanswered, others) = loop {
             let mut asked = 0;
             let mut answers = HashMap::new();
+            let mut sent = Vec::new();
+            let mut others = Vec::new();
             for (user_key, conversation) in &chats {
                 for (from_user, text) in messages_of(&http, &base, user_key, conversation).await {
                     if from_user {
                         asked += 1;
+                        sent.push(text);
                     } else if let Some(of) = text.strip_prefix("echo ") {
                         *answers.entry(of.to_owned()).or_insert(0) += 1;
+                    } else {
+                        others.push(text);
                     }
                 }
             }
             if answers.len() >= asked || Instant::now() > deadline {
-                break (asked, answers);
+                let unanswered: Vec<String> = sent.into_iter().filter(|t| !answers.contains_key(t)).collect();
+                break (asked, answers, unanswered, others);
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
         };
@@ -190,7 +196,7 @@ async fn nothing_accepted_before_a_crash_is_lost_or_run_twice() {
         assert_eq!(
             answers.len(),
             asked,
-            "{backend:?}: every accepted message is answered ({} of {asked})",
+            "{backend:?}: every accepted message is answered ({} of {asked}); unanswered {unanswered:?}, other bot messages {others:?}",
             answers.len()
         );
         assert!(
