@@ -29,19 +29,44 @@ pub const DEFAULT_ERROR_MESSAGE: &str =
 
 /// Processes one incoming thing; returns what `Bot.run` started, to process next in the same chat.
 pub async fn process(rt: &Runtime, incoming: Incoming) -> Vec<Incoming> {
-    match try_process(rt, &incoming).await {
-        Ok(next) => next,
-        Err(e) => {
-            tracing::error!(bot = incoming.bot, chat = incoming.chat.id, error = %e, "could not process an incoming message");
-            if let Some(reply) = &incoming.reply {
-                reply.tell(Err(e.message.clone()));
+    let mut attempt = 0;
+    loop {
+        match try_process(rt, &incoming).await {
+            Ok(next) => return next,
+            // A transient failure (the database busy or unreachable) must not leave an accepted
+            // arrival waiting until the next restart: it runs again, in its place in the chat.
+            // Its inbox row fences the commit, so a run that did commit is not written twice.
+            Err(e) if retryable(&incoming, &e, attempt) && !rt.stopping().is_cancelled() => {
+                attempt += 1;
+                tracing::warn!(bot = incoming.bot, chat = incoming.chat.id, attempt, error = %e, "an arrival's run failed; trying again");
+                tokio::time::sleep(RETRY_AFTER * 2u32.pow(attempt - 1)).await;
             }
-            if let Some(hook) = &incoming.job {
-                hook.tell(RunReport::Skipped(e.message));
-            }
-            Vec::new()
+            Err(e) => return gave_up(&incoming, e),
         }
     }
+}
+
+/// How many times an arrival's run is tried again after a transient failure, and the first wait.
+const RETRIES: u32 = 5;
+const RETRY_AFTER: Duration = Duration::from_millis(200);
+
+fn retryable(incoming: &Incoming, e: &botyard_domain::Error, attempt: u32) -> bool {
+    incoming.ticket.is_some()
+        && attempt < RETRIES
+        && matches!(e.code, ErrorCode::Internal | ErrorCode::Unavailable | ErrorCode::Timeout)
+}
+
+/// Tells whoever waits that the arrival could not be processed; it stays in the inbox (for the
+/// next adoption) when it has a row there.
+fn gave_up(incoming: &Incoming, e: botyard_domain::Error) -> Vec<Incoming> {
+    tracing::error!(bot = incoming.bot, chat = incoming.chat.id, error = %e, "could not process an incoming message");
+    if let Some(reply) = &incoming.reply {
+        reply.tell(Err(e.message.clone()));
+    }
+    if let Some(hook) = &incoming.job {
+        hook.tell(RunReport::Skipped(e.message));
+    }
+    Vec::new()
 }
 
 /// Tells the run's job (if any) that the run did not happen, and takes the arrival out of the
