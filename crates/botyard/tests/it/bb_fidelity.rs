@@ -9,7 +9,7 @@ use std::path::Path;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::bb_support::{BOTS, command_file, error_log, files_of, import_fixture, import_repo};
+use crate::bb_support::{BOTS, command_file, error_log, files_of, import_fixture, import_repo, telegram};
 use crate::fake_telegram::FakeTelegram;
 use crate::harness::{TestServer, backends};
 use crate::jobs_support::quick_jobs;
@@ -134,15 +134,6 @@ async fn scripts_see_the_update_the_globals_and_their_command() {
         assert_eq!(logs.len(), before + 1);
         assert!(logs.iter().any(|l| l.to_string().contains("web chat does not have")), "{logs:?}");
         s.stop().await;
-    }
-}
-
-fn telegram(fake: &FakeTelegram) -> impl FnOnce(&mut botyard_core::Config) + '_ {
-    move |c| {
-        quick_jobs(c);
-        c.telegram.api_base = fake.url.clone();
-        c.telegram.poll_timeout_secs = 1;
-        c.telegram.per_chat_per_second = 100.0;
     }
 }
 

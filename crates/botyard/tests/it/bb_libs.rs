@@ -9,21 +9,13 @@ use std::time::{Duration, Instant};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use crate::bb_support::{BOTS, error_log, files_of, import_repo, telegram};
 use crate::fake_telegram::FakeTelegram;
-use crate::harness::{Account, TestServer, backends};
-use crate::jobs_support::{bare_repo, quick_jobs};
-use crate::webchat::{TestBot, WebChat, cmd};
-
-/// Real Bots.Business bots, in Bots.Business's git format.
-const BOTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fixtures/bots-business");
+use crate::harness::{TestServer, backends};
+use crate::jobs_support::quick_jobs;
+use crate::webchat::{WebChat, cmd};
 
 const TOKEN: &str = "123456:LIBS-token";
-
-/// The bot's error log, as its owner reads it.
-async fn error_log(s: &TestServer, owner: &Account, bot: i64) -> Vec<Value> {
-    let logs = s.bb(owner, Method::GET, &format!("/v2/bots/{bot}/error_logs"), Value::Null).await;
-    logs.body.as_array().cloned().unwrap_or_default()
-}
 
 /// Asks `text` until the single answer satisfies `done` (15 s at most); returns that answer.
 async fn ask_until(chat: &mut WebChat<'_>, text: &str, done: impl Fn(&str) -> bool) -> String {
@@ -335,25 +327,6 @@ async fn webhook_urls_of_the_built_in_library_run_their_command() {
     }
 }
 
-/// Every file of a folder, with paths relative to it.
-fn files_of(root: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut dirs = vec![root.to_path_buf()];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else {
-                let relative = path.strip_prefix(root).unwrap().to_string_lossy().into_owned();
-                out.push((relative, std::fs::read(&path).unwrap()));
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 #[tokio::test]
 async fn a_bot_s_own_library_wins_over_the_built_in_one() {
     for backend in backends() {
@@ -365,24 +338,9 @@ async fn a_bot_s_own_library_wins_over_the_built_in_one() {
             "commands/_which.js".into(),
             b"/*CMD\n  command: /which\nCMD*/\nBot.sendMessage(typeof Libs.ResourcesLib.userRes('money').isNumber + ' ' + Object.keys(Libs).sort().join(','))\n".to_vec(),
         ));
-        let repos = tempfile::tempdir().unwrap();
-        let remote = repos.path().join("DemoResBot.git");
         let borrowed: Vec<(&str, &[u8])> = files.iter().map(|(p, c)| (p.as_str(), c.as_slice())).collect();
-        bare_repo(&remote, &borrowed);
-        let created = s.bb(&ann, Method::POST, "/v2/bots", json!({"name": "DemoResBot"})).await;
-        let id = created.body["id"].as_i64().unwrap();
-        let started = s
-            .bb(
-                &ann,
-                Method::POST,
-                &format!("/v2/bots/{id}/git_import"),
-                json!({"git_remote": remote.to_str().unwrap()}),
-            )
-            .await;
-        let done = s.bb_task(&ann, id, started.body["task_id"].as_i64().unwrap()).await;
-        assert_eq!(done.body["status"], "ok", "{:?}", done.body);
-        s.bb(&ann, Method::POST, &format!("/v2/bots/{id}/status"), json!({"status": "start_launch"})).await;
-        let bot = TestBot { id, webhook: created.body["web_channel_id"].as_str().unwrap().to_owned() };
+        let bot = import_repo(&s, &ann, "DemoResBot", &borrowed, None).await;
+        let id = bot.id;
         let mut chat = s.chat(&bot).await;
         // Only the bot's own libraries: its ResourcesLib (it has `isNumber`) and Random.
         assert_eq!(chat.ask("/which", 1).await, ["function Random,ResourcesLib"]);
@@ -397,15 +355,6 @@ async fn a_bot_s_own_library_wins_over_the_built_in_one() {
         assert_eq!(other.ask("/libs", 1).await, ["0 libs"]);
         assert_eq!(error_log(&s, &ann, id).await, Vec::<Value>::new());
         s.stop().await;
-    }
-}
-
-fn telegram(fake: &FakeTelegram) -> impl FnOnce(&mut botyard_core::Config) + '_ {
-    move |c| {
-        quick_jobs(c);
-        c.telegram.api_base = fake.url.clone();
-        c.telegram.poll_timeout_secs = 1;
-        c.telegram.per_chat_per_second = 100.0;
     }
 }
 

@@ -6,6 +6,7 @@ use std::path::Path;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use crate::fake_telegram::FakeTelegram;
 use crate::harness::{Account, TestServer};
 use crate::jobs_support::bare_repo;
 use crate::webchat::TestBot;
@@ -79,4 +80,14 @@ pub async fn import_fixture(s: &TestServer, owner: &Account, name: &str, token: 
 pub async fn error_log(s: &TestServer, owner: &Account, bot: i64) -> Vec<Value> {
     let logs = s.bb(owner, Method::GET, &format!("/v2/bots/{bot}/error_logs"), Value::Null).await;
     logs.body.as_array().cloned().unwrap_or_default()
+}
+
+/// Configuration for a server talking to a fake Telegram, with quick jobs.
+pub fn telegram(fake: &FakeTelegram) -> impl FnOnce(&mut botyard_core::Config) + '_ {
+    move |c| {
+        crate::jobs_support::quick_jobs(c);
+        c.telegram.api_base = fake.url.clone();
+        c.telegram.poll_timeout_secs = 1;
+        c.telegram.per_chat_per_second = 100.0;
+    }
 }
