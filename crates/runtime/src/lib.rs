@@ -63,6 +63,8 @@ struct Inner {
     stopping: tokio_util::sync::CancellationToken,
     /// Notified after every commit (channels wake their senders).
     commits: Arc<tokio::sync::Notify>,
+    /// Failure injection for tests (`jobs.failpoints`): `run_commit` fails a run's commit once.
+    failpoints: botyard_domain::job::FailPoints,
 }
 
 impl Runtime {
@@ -96,6 +98,9 @@ impl Runtime {
                 queues: Mutex::new(HashMap::new()),
                 stopping: tokio_util::sync::CancellationToken::new(),
                 commits: Arc::new(tokio::sync::Notify::new()),
+                failpoints: botyard_domain::job::FailPoints::new(
+                    services.config.jobs.failpoints.iter().cloned(),
+                ),
                 services,
             }),
         };

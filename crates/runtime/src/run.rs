@@ -565,6 +565,7 @@ fn error_entry(
 
 /// Commits effects and delivers what they wrote; `None` when another node took the run over.
 async fn commit(rt: &Runtime, bot: &Bot, effects: RunEffects) -> Result<Option<CommittedRun>> {
+    rt.inner.failpoints.check("run_commit")?;
     let iterations = effects.iterations;
     let panels_changed = !effects.panels.is_empty();
     let Some(done) = settle(rt.committer().commit(effects).await)? else { return Ok(None) };

@@ -208,3 +208,23 @@ async fn nothing_accepted_before_a_crash_is_lost_or_run_twice() {
         child.wait().unwrap();
     }
 }
+
+#[tokio::test]
+async fn a_run_whose_commit_fails_once_runs_again_and_answers_once() {
+    for backend in backends() {
+        // The first commit of a run fails as a busy or unreachable database would make it.
+        let s = crate::harness::TestServer::start_with(backend, |c| {
+            c.jobs.failpoints = vec!["run_commit".into()]
+        })
+        .await;
+        let ann = s.sign_up("ann@example.com").await;
+        let bot = s.bot(&ann, "Retry", &[crate::webchat::cmd("/hi", "", "Bot.sendMessage('hello')")]).await;
+        let mut chat = s.chat(&bot).await;
+        assert_eq!(chat.ask("/hi", 1).await, ["hello"], "answered after the failed commit, once");
+        chat.silence().await;
+        let logs =
+            s.bb(&ann, reqwest::Method::GET, &format!("/v2/bots/{}/error_logs", bot.id), Value::Null).await;
+        assert_eq!(logs.body, json!([]), "a transient failure is not the script's error");
+        s.stop().await;
+    }
+}
