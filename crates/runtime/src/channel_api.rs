@@ -27,7 +27,7 @@ impl BjsHost {
             return Err("The parameters of an Api call must be an object".into());
         };
         if chat.channel != Channel::Telegram {
-            return self.web_api(&method, &params);
+            return self.web_api_with_callbacks(&method, params);
         }
         let mut callback = Map::new();
         for key in ["on_result", "on_error"] {
@@ -55,6 +55,43 @@ impl BjsHost {
 }
 
 impl BjsHost {
+    /// A web chat API call, with its `on_result` / `on_error` commands run after this one (as
+    /// Telegram's answers run them): `options` = `bb_options` with `ok` and `result`, or `ok:
+    /// false` and `description`.
+    fn web_api_with_callbacks(&mut self, method: &str, mut params: Map<String, Value>) -> Answer {
+        let mut commands = Map::new();
+        for key in ["on_result", "on_error"] {
+            if let Some(command) = params.remove(key).filter(|c| !c.is_null()) {
+                let text = command.as_str().ok_or_else(|| format!("{key} must be a command"))?;
+                if self.commands().lookup(text).is_none() {
+                    return Err(format!("{key}: command not found: {text}"));
+                }
+                commands.insert(key.into(), command);
+            }
+        }
+        let mut options = match params.remove("bb_options") {
+            Some(Value::Object(o)) => o,
+            _ => Map::new(),
+        };
+        let outcome = self.web_api(method, &params);
+        let (key, answer) = match &outcome {
+            Ok(HostAnswer::Value(result)) => ("on_result", json!({"ok": true, "result": result})),
+            Ok(_) => ("on_result", json!({"ok": true, "result": true})),
+            Err(description) => ("on_error", json!({"ok": false, "description": description})),
+        };
+        let Some(command) = commands.get(key).and_then(Value::as_str) else { return outcome };
+        for (k, v) in answer.as_object().cloned().unwrap_or_default() {
+            options.insert(k, v);
+        }
+        self.follow_ups.push(crate::host::FollowUp {
+            text: command.to_owned(),
+            options: Value::Object(options),
+            chat: None,
+        });
+        // An error handled by `on_error` does not fail the run.
+        Ok(outcome.unwrap_or(HostAnswer::Undefined))
+    }
+
     /// The common Bot API methods on botyard's own channels, so one bot works on Telegram and in
     /// the web chat: messages (photos and documents as links), edits, callback answers as notices
     /// (only `show_alert` ones are shown), chat actions as no-ops. Other methods are refused.

@@ -8,6 +8,7 @@ mod harness;
 mod accounts;
 mod archive;
 mod bb_fidelity;
+mod bb_fixture_bots;
 mod bb_jobs;
 mod bb_libs;
 mod bb_support;
