@@ -154,22 +154,9 @@ async fn backend_run(backend: Backend, args: &Args) -> anyhow::Result<()> {
     let stats = Arc::new(Stats { latencies: Mutex::new(Vec::new()) });
     let mut conversations = Vec::new();
     for _ in 0..args.users {
-        let user: Value = http.post(format!("{chat}/users")).json(&json!({})).send().await?.json().await?;
-        let user_key = user["key"].as_str().context("user key")?.to_owned();
-        let conv: Value = http
-            .post(format!("{chat}/conversations"))
-            .header("x-user-key", &user_key)
-            .json(&json!({}))
-            .send()
-            .await?
-            .json()
-            .await?;
-        let conversation = Arc::new(Conversation {
-            key: user_key,
-            id: conv["conversation"]["id"].as_str().context("conversation id")?.to_owned(),
-            sent: Mutex::new(VecDeque::new()),
-            answered: Notify::new(),
-        });
+        let (key, id) = crate::server::conversation(&http, &chat).await?;
+        let conversation =
+            Arc::new(Conversation { key, id, sent: Mutex::new(VecDeque::new()), answered: Notify::new() });
         listen(&http, &chat, conversation.clone(), stats.clone()).await?;
         conversations.push(conversation);
     }

@@ -59,21 +59,6 @@ async fn bot(server: &BenchServer, key: &str, command: &str, code: &str) -> anyh
     Ok(format!("{base}/chat/{}", bot["web_channel_id"].as_str().context("webhook")?))
 }
 
-/// A user and conversation of a bot: `(user key, conversation id)`.
-async fn conversation(http: &reqwest::Client, chat: &str) -> anyhow::Result<(String, String)> {
-    let user: Value = http.post(format!("{chat}/users")).json(&json!({})).send().await?.json().await?;
-    let key = user["key"].as_str().context("user key")?.to_owned();
-    let conv: Value = http
-        .post(format!("{chat}/conversations"))
-        .header("x-user-key", &key)
-        .json(&json!({}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    Ok((key, conv["conversation"]["id"].as_str().context("conversation")?.to_owned()))
-}
-
 async fn say(
     http: &reqwest::Client,
     chat: &str,
@@ -174,7 +159,7 @@ async fn noisy_neighbour(args: &Args) -> anyhow::Result<()> {
         .await?;
     let noisy_key = other["api_key"].as_str().context("api key")?.to_owned();
     let noisy = bot(&server, &noisy_key, "/spin", "while (true) {}").await?;
-    let conv = conversation(&http, &quiet).await?;
+    let conv = crate::server::conversation(&http, &quiet).await?;
 
     let idle = pings(&http, &quiet, &conv, args.pings).await?;
 
@@ -182,7 +167,7 @@ async fn noisy_neighbour(args: &Args) -> anyhow::Result<()> {
     let spinning = Arc::new(AtomicBool::new(true));
     let mut spinners = Vec::new();
     for _ in 0..6 {
-        let chat = conversation(&http, &noisy).await?;
+        let chat = crate::server::conversation(&http, &noisy).await?;
         let (http, noisy, spinning) = (http.clone(), noisy.clone(), spinning.clone());
         spinners.push(tokio::spawn(async move {
             while spinning.load(Ordering::Relaxed) {

@@ -57,3 +57,18 @@ pub async fn start_server(backend: Backend, adjust: impl FnOnce(&mut Config)) ->
     let database_url = db.url.clone();
     Ok(BenchServer { server, base, http, api_key, workspace, database_url, keep: (db, dir) })
 }
+
+/// A user and conversation of a bot: `(user key, conversation id)`.
+pub async fn conversation(http: &reqwest::Client, chat: &str) -> anyhow::Result<(String, String)> {
+    let user: Value = http.post(format!("{chat}/users")).json(&json!({})).send().await?.json().await?;
+    let key = user["key"].as_str().context("user key")?.to_owned();
+    let conv: Value = http
+        .post(format!("{chat}/conversations"))
+        .header("x-user-key", &key)
+        .json(&json!({}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    Ok((key, conv["conversation"]["id"].as_str().context("conversation")?.to_owned()))
+}

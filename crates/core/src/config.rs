@@ -515,6 +515,13 @@ impl Config {
         Ok(())
     }
 
+    /// The address links are made with when no request gives one (webhook and web app URLs in
+    /// scripts): `public_url`, else the address the server bound; without a trailing `/`.
+    pub fn link_base(&self) -> &str {
+        let public = if self.public_url.trim().is_empty() { &self.bound_url } else { &self.public_url };
+        public.trim().trim_end_matches('/')
+    }
+
     pub fn listen_addr(&self) -> Result<SocketAddr, String> {
         self.listen.parse().map_err(|_| {
             format!(

@@ -99,11 +99,7 @@ impl BjsHost {
         let text = |key: &str| params.get(key).and_then(Value::as_str).map(str::to_owned);
         let chat = match params.get("chat_id").filter(|c| !c.is_null()) {
             Some(id) => {
-                let number = match id {
-                    Value::Number(n) => n.as_i64(),
-                    Value::String(s) => s.trim().parse().ok(),
-                    _ => None,
-                };
+                let number = crate::host::number_arg(id);
                 let number = number.ok_or_else(|| format!("Invalid chat_id {id}"))?;
                 // A user's own id names their private chat with the bot, as on Telegram.
                 let own_user =

@@ -686,7 +686,7 @@ fn reply_keyboard(value: Option<&Value>) -> Result<Option<Keyboard>, String> {
 
 /// A number a script passes as a number or as a numeric string (Telegram ids often arrive as
 /// strings, e.g. from properties).
-fn number_arg(value: &Value) -> Option<i64> {
+pub(crate) fn number_arg(value: &Value) -> Option<i64> {
     match value {
         Value::Number(n) => n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64)),
         Value::String(s) => s.trim().parse().ok(),

@@ -443,9 +443,7 @@ async fn account_globals(rt: &Runtime, bot: &Bot, allowance: &Allowance) -> Resu
     );
     // A host without its scheme, as on Bots.Business ("api.bots.business"): libraries prepend
     // "https://".
-    let config = &services.config;
-    let public = if config.public_url.trim().is_empty() { &config.bound_url } else { &config.public_url };
-    let public = public.trim().trim_end_matches('/');
+    let public = services.config.link_base();
     let host = public.split_once("://").map_or(public, |(_, rest)| rest);
     globals.insert("BB_API_URL".into(), json!(host));
     Ok(globals)

@@ -30,12 +30,6 @@ pub fn web_app_secret(bot: &Bot, command: &str) -> String {
     botyard_core::credentials::digest(&format!("{}:web-app:{command}", bot.signing_secret))[..32].to_owned()
 }
 
-/// The server's address as links use it: `public_url`, else the address it bound.
-pub(crate) fn base_url(config: &botyard_core::Config) -> String {
-    let public = if config.public_url.trim().is_empty() { &config.bound_url } else { &config.public_url };
-    public.trim().trim_end_matches('/').to_owned()
-}
-
 fn query_value(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
@@ -55,7 +49,7 @@ impl BjsHost {
                 let bot = &self.ctx.bot;
                 let mut url = url::Url::parse(&format!(
                     "{}/v2/bots/{}/web-app/",
-                    base_url(&self.ctx.services.config),
+                    self.ctx.services.config.link_base(),
                     bot.number
                 ))
                 .map_err(|e| format!("The server's public_url is not a URL: {e}"))?;

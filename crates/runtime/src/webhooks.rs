@@ -29,9 +29,8 @@ pub struct WebhookCall {
     /// `user_id` as it appears in the URL (the user's botyard number, or empty).
     pub user_id: String,
     pub public_user_token: Option<String>,
-    /// Whether the URL carried the API key of an account that may change the bot (checked by the
-    /// caller, which knows accounts).
-    pub api_key_allowed: bool,
+    /// The API key a global URL carries (it must belong to an account that may change the bot).
+    pub api_key: Option<String>,
     pub content: String,
     /// `{url, method, params, headers, ip}` for the run's `options`.
     pub options: Value,
@@ -52,7 +51,7 @@ impl Runtime {
             let expected = public_user_token(bot, &call.user_id, &call.command);
             bool::from(expected.as_bytes().ct_eq(given.to_ascii_lowercase().as_bytes()))
         });
-        if !signed && !call.api_key_allowed {
+        if !signed && !self.api_key_may_change(bot, call.api_key.as_deref()).await? {
             return Err(Error::unauthorized("The webhook URL's public_user_token or api_key is not valid"));
         }
         if call.content.len() > CONTENT_MAX_BYTES {
@@ -98,6 +97,16 @@ impl Runtime {
         };
         self.accept_waiting(accept, Some(reply)).await?;
         crate::web_app::answer_of(self, replied).await
+    }
+}
+
+impl Runtime {
+    /// Whether `key` is the API key of an account that may change the bot.
+    async fn api_key_may_change(&self, bot: &Bot, key: Option<&str>) -> Result<bool> {
+        let Some(key) = key else { return Ok(false) };
+        let Some(caller) = self.services().authenticate_api_key(key).await? else { return Ok(false) };
+        let access = self.services().bot_access(&caller, &botyard_domain::BotRef::Number(bot.number)).await;
+        Ok(access.is_ok_and(|a| a.role.require(botyard_domain::access::Permission::ChangeBots).is_ok()))
     }
 }
 

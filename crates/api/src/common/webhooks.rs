@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 
 use axum::extract::{Path, Query, Request, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use botyard_domain::access::Permission;
 use botyard_domain::{BotRef, Error};
 use botyard_runtime::incoming::Rendered;
 use botyard_runtime::webhooks::{CONTENT_MAX_BYTES, WebhookCall, webhook_options};
@@ -32,17 +31,6 @@ pub async fn new_webhook(
         let bot = state.services.find_bot(&bot).await?.ok_or_else(|| Error::not_found("Bot"))?;
         let command = params.get("command").filter(|c| !c.trim().is_empty()).cloned();
         let command = command.ok_or_else(|| Error::invalid("command is required"))?;
-        let api_key_allowed = match params.get("api_key") {
-            Some(key) => match state.services.authenticate_api_key(key).await? {
-                Some(caller) => state
-                    .services
-                    .bot_access(&caller, &BotRef::Number(bot.number))
-                    .await
-                    .is_ok_and(|access| access.role.require(Permission::ChangeBots).is_ok()),
-                None => false,
-            },
-            None => false,
-        };
         let bytes = axum::body::to_bytes(body, CONTENT_MAX_BYTES + 1).await.map_err(|_| {
             Error::limit(format!("A webhook's content may be at most {} KiB", CONTENT_MAX_BYTES / 1024))
         })?;
@@ -73,7 +61,7 @@ pub async fn new_webhook(
             command,
             user_id: params.get("user_id").cloned().unwrap_or_default(),
             public_user_token: params.get("public_user_token").cloned(),
-            api_key_allowed,
+            api_key: params.get("api_key").cloned(),
             content,
             options: webhook_options(
                 &url,

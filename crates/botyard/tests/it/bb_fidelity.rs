@@ -8,7 +8,7 @@ use std::path::Path;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::bb_support::{BOTS, command_file, error_log, import_repo, telegram};
+use crate::bb_support::{BOTS, command_file, error_log, import_repo, telegram, telegram_bot};
 use crate::fake_telegram::FakeTelegram;
 use crate::harness::{TestServer, backends};
 use crate::jobs_support::quick_jobs;
@@ -95,9 +95,7 @@ async fn on_telegram_effects_keep_script_order_and_presses_are_answered_once() {
         let fake = FakeTelegram::start(&[TOKEN]).await;
         let s = TestServer::start_with(backend, telegram(&fake)).await;
         let ann = s.sign_up("ann@example.com").await;
-        let created = s.bb(&ann, Method::POST, "/v2/bots", json!({"name": "Order", "token": TOKEN})).await;
-        let bot = created.body["id"].as_i64().unwrap();
-        for command in [
+        let bot = telegram_bot(&s, &ann, "Order", TOKEN, &[
             cmd(
                 "/mix",
                 "",
@@ -125,13 +123,8 @@ async fn on_telegram_effects_keep_script_order_and_presses_are_answered_once() {
                 "",
                 "Bot.sendMessage('<b>replied</b>', {is_reply: true, parse_mode: 'HTML', disable_web_page_preview: true})",
             ),
-        ] {
-            s.bb(&ann, Method::POST, &format!("/v2/bots/{bot}/commands"), command).await;
-        }
-        let started = s
-            .bb(&ann, Method::POST, &format!("/v2/bots/{bot}/status"), json!({"status": "start_launch"}))
-            .await;
-        assert_eq!(started.body["status"], "works");
+        ])
+        .await;
 
         fake.message(TOKEN, 501, 501, "/mix");
         let sends = fake.wait_calls("sendMessage", 2).await;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::bb_support::{BOTS, error_log, files_of, import_repo, telegram};
+use crate::bb_support::{BOTS, error_log, files_of, import_repo, telegram, telegram_bot};
 use crate::fake_telegram::FakeTelegram;
 use crate::harness::{TestServer, backends};
 use crate::jobs_support::quick_jobs;
@@ -364,9 +364,7 @@ async fn membership_checker_asks_telegram_and_runs_the_panel_s_commands() {
         let fake = FakeTelegram::start(&[TOKEN]).await;
         let s = TestServer::start_with(backend, telegram(&fake)).await;
         let ann = s.sign_up("ann@example.com").await;
-        let created = s.bb(&ann, Method::POST, "/v2/bots", json!({"name": "Join", "token": TOKEN})).await;
-        let bot = created.body["id"].as_i64().unwrap();
-        for command in [
+        let bot = telegram_bot(&s, &ann, "Join", TOKEN, &[
             cmd(
                 "/setup",
                 "",
@@ -384,13 +382,8 @@ async fn membership_checker_asks_telegram_and_runs_the_panel_s_commands() {
                 "",
                 "Bot.sendMessage(Libs.MembershipChecker.isMember() + ' [' + Libs.MembershipChecker.getNotJoinedChats() + ']')",
             ),
-        ] {
-            s.bb(&ann, Method::POST, &format!("/v2/bots/{bot}/commands"), command).await;
-        }
-        let started = s
-            .bb(&ann, Method::POST, &format!("/v2/bots/{bot}/status"), json!({"status": "start_launch"}))
-            .await;
-        assert_eq!(started.body["status"], "works");
+        ])
+        .await;
 
         fake.message(TOKEN, 501, 501, "/setup");
         fake.wait_calls("sendMessage", 1).await;

@@ -91,3 +91,26 @@ pub fn telegram(fake: &FakeTelegram) -> impl FnOnce(&mut botyard_core::Config) +
         c.telegram.per_chat_per_second = 100.0;
     }
 }
+
+/// A bot with a Telegram token and these commands (bodies as `POST /v2/bots/{id}/commands` takes),
+/// started (which checks the token with Telegram); its number.
+pub async fn telegram_bot(
+    s: &TestServer,
+    owner: &Account,
+    name: &str,
+    token: &str,
+    commands: &[Value],
+) -> i64 {
+    let created = s.bb(owner, Method::POST, "/v2/bots", json!({"name": name, "token": token})).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
+    let id = created.body["id"].as_i64().unwrap();
+    for command in commands {
+        let reply = s.bb(owner, Method::POST, &format!("/v2/bots/{id}/commands"), command.clone()).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+    }
+    let started =
+        s.bb(owner, Method::POST, &format!("/v2/bots/{id}/status"), json!({"status": "start_launch"})).await;
+    assert_eq!(started.status, StatusCode::OK, "{:?}", started.body);
+    assert_eq!(started.body["status"], "works");
+    id
+}

@@ -25,17 +25,7 @@ fn telegram(fake: &FakeTelegram) -> impl FnOnce(&mut botyard_core::Config) + '_ 
 
 /// A Telegram bot with these commands, started.
 async fn telegram_bot(s: &TestServer, owner: &Account, commands: &[Value]) -> i64 {
-    let created = s.bb(owner, Method::POST, "/v2/bots", json!({"name": "TgBot", "token": TOKEN})).await;
-    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
-    let id = created.body["id"].as_i64().unwrap();
-    for command in commands {
-        let reply = s.bb(owner, Method::POST, &format!("/v2/bots/{id}/commands"), command.clone()).await;
-        assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
-    }
-    let started =
-        s.bb(owner, Method::POST, &format!("/v2/bots/{id}/status"), json!({"status": "start_launch"})).await;
-    assert_eq!(started.status, StatusCode::OK, "{:?}", started.body);
-    id
+    crate::bb_support::telegram_bot(s, owner, "TgBot", TOKEN, commands).await
 }
 
 #[tokio::test]
