@@ -97,6 +97,8 @@ pub fn app(state: AppState) -> Router {
             get(common::webhooks::web_app).post(common::webhooks::web_app),
         )
         .layer(from_fn_with_state(state.clone(), limit::<BotsBusiness>));
+    let kore_webhook_routes =
+        koreai::webhook_router().layer(from_fn_with_state(state.clone(), limit::<KoreAi>));
 
     let doc = openapi::document(vec![
         openapi::Part { prefix: "/v1", dialect: "Botpress", doc: bp_doc },
@@ -112,6 +114,7 @@ pub fn app(state: AppState) -> Router {
         .route("/openapi.json", get(move || std::future::ready(axum::Json(doc.clone()))))
         .route("/telegram/{bot}", axum::routing::post(common::telegram::webhook))
         .merge(webhook_routes)
+        .merge(kore_webhook_routes)
         .nest("/v1", bp_routes)
         .nest("/v2", bb_routes)
         .nest("/chat/{webhook}", chat_routes)

@@ -178,6 +178,11 @@ pub struct OutboundSettings {
     pub timeout_secs: u64,
     /// The largest response a script's HTTP request reads, in bytes.
     pub max_response_bytes: usize,
+    /// URL prefixes replaced before a bot's HTTP call is made, e.g.
+    /// `"https://api.twilio.com" = "http://twilio-mock.internal:8080"`: a staging server sends the
+    /// calls its bots make to third-party services to a sandbox or mock instead. The rewritten URL
+    /// is checked against `deny` like any other.
+    pub rewrite: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for OutboundSettings {
@@ -186,6 +191,7 @@ impl Default for OutboundSettings {
             deny: botyard_domain::net::PRIVATE_NETWORKS.iter().map(|n| (*n).to_owned()).collect(),
             timeout_secs: 10,
             max_response_bytes: 1024 * 1024,
+            rewrite: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -194,6 +200,15 @@ impl OutboundSettings {
     /// The denied networks (checked at start-up).
     pub fn denied_networks(&self) -> Vec<botyard_domain::net::Network> {
         self.deny.iter().filter_map(|n| botyard_domain::net::Network::parse(n).ok()).collect()
+    }
+
+    /// `url` after the longest matching `rewrite` prefix is replaced.
+    pub fn rewritten(&self, url: &str) -> String {
+        self.rewrite
+            .iter()
+            .filter(|(from, _)| !from.is_empty() && url.starts_with(from.as_str()))
+            .max_by_key(|(from, _)| from.len())
+            .map_or_else(|| url.to_owned(), |(from, to)| format!("{to}{}", &url[from.len()..]))
     }
 }
 

@@ -17,6 +17,9 @@ pub enum Channel {
     /// botyard's web chat and the Botpress Chat API (`/chat/{webhookId}`).
     Web,
     Telegram,
+    /// Kore.ai's Webhook channel (`/chatbot/v2/webhook/{streamId}`): integrations that post a
+    /// user's text and read the bot's answer in the response.
+    Webhook,
     /// The bot's own chat for runs that come from no conversation (an admin panel's `on_saving`,
     /// scheduled runs); never listed.
     System,
@@ -27,6 +30,7 @@ impl Channel {
         match self {
             Self::Web => "web",
             Self::Telegram => "telegram",
+            Self::Webhook => "webhook",
             Self::System => "system",
         }
     }
@@ -34,6 +38,7 @@ impl Channel {
     pub fn parse(raw: &str) -> Self {
         match raw {
             "telegram" => Self::Telegram,
+            "webhook" => Self::Webhook,
             "system" => Self::System,
             _ => Self::Web,
         }

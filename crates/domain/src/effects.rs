@@ -22,6 +22,8 @@ pub struct RunEffects {
     pub groups: Vec<GroupChange>,
     pub chat_blocks: Vec<(i64, bool)>,
     pub pending: Vec<PendingChange>,
+    /// The chat's new dialog state (a Kore.ai bot's session), as `(chat, JSON)`.
+    pub dialog_state: Option<(i64, String)>,
     /// Admin panels created or changed (`AdminPanel.setPanel`, `setFieldValue`).
     pub panels: Vec<crate::content::AdminPanel>,
     /// Jobs the run starts (delayed runs, HTTP requests, broadcasts), enqueued only if it commits.

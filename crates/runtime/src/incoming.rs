@@ -34,6 +34,10 @@ pub struct Incoming {
 pub struct RunReply {
     pub rendered: Option<Rendered>,
     pub last_message: Option<String>,
+    /// The payloads of the messages the run wrote in the chat, in order.
+    pub messages: Vec<Value>,
+    /// The conversation's task ended with the run (Kore.ai's end of task).
+    pub ended: bool,
 }
 
 /// Content a run rendered for the web.

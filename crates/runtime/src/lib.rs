@@ -18,6 +18,7 @@ pub mod host;
 pub mod hub;
 pub mod inbox;
 pub mod incoming;
+pub mod koreai;
 pub mod meter;
 mod panels;
 pub mod program;
@@ -63,6 +64,8 @@ struct Inner {
     stopping: tokio_util::sync::CancellationToken,
     /// Notified after every commit (channels wake their senders).
     commits: Arc<tokio::sync::Notify>,
+    /// Kore.ai bots' compiled definitions.
+    kore_bots: koreai::KoreBots,
     /// Failure injection for tests (`jobs.failpoints`): `run_commit` fails a run's commit once.
     failpoints: botyard_domain::job::FailPoints,
 }
@@ -96,6 +99,7 @@ impl Runtime {
                 hub: Hub::default(),
                 node,
                 queues: Mutex::new(HashMap::new()),
+                kore_bots: koreai::cache(),
                 stopping: tokio_util::sync::CancellationToken::new(),
                 commits: Arc::new(tokio::sync::Notify::new()),
                 failpoints: botyard_domain::job::FailPoints::new(

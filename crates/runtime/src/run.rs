@@ -71,7 +71,7 @@ fn gave_up(incoming: &Incoming, e: botyard_domain::Error) -> Vec<Incoming> {
 
 /// Tells the run's job (if any) that the run did not happen, and takes the arrival out of the
 /// inbox.
-async fn skipped(rt: &Runtime, incoming: &Incoming, why: &str) -> Result<()> {
+pub(crate) async fn skipped(rt: &Runtime, incoming: &Incoming, why: &str) -> Result<()> {
     if let Some(reply) = &incoming.reply {
         reply.tell(Err(why.to_owned()));
     }
@@ -132,13 +132,18 @@ async fn try_process(rt: &Runtime, incoming: &Incoming) -> Result<Vec<Incoming>>
         }
         Err(e) => return Err(e),
     };
-    let commands = services.bot_commands(bot.number).await?;
-    let quota_left = allowance.plan.iterations_per_month.saturating_sub(allowance.used);
     let limits = &services.config.sandbox;
     let time_limit = Duration::from_secs(u64::from(bot.execution_time_limit_secs(
         limits.default_time_limit_secs.min(allowance.plan.max_execution_time_secs),
         limits.max_time_limit_secs.min(allowance.plan.max_execution_time_secs.max(1)),
     )));
+    if let Some(kore) = rt.kore_bot(&bot).await? {
+        let limits = crate::koreai::TurnLimits { script_time: time_limit };
+        crate::koreai::converse(rt, &bot, kore, incoming, limits).await?;
+        return Ok(Vec::new());
+    }
+    let commands = services.bot_commands(bot.number).await?;
+    let quota_left = allowance.plan.iterations_per_month.saturating_sub(allowance.used);
     let mut plan = plan(rt, &bot, &commands, incoming, time_limit).await?;
     let account = account_globals(rt, &bot, &allowance).await?;
     plan.program.globals.extend(account.clone());
@@ -207,18 +212,25 @@ async fn try_process(rt: &Runtime, incoming: &Incoming) -> Result<Vec<Incoming>>
                     arrival: Arrival::Command { text: f.text, options: f.options, globals: carried.clone() },
                 })
                 .collect();
-            let last_message = effects
+            let done_payloads: Vec<Value> = effects
                 .messages
                 .iter()
-                .rev()
-                .find(|m| m.chat_id == incoming.chat.id)
-                .and_then(|m| conversation::payload_text(&m.payload).map(str::to_owned));
+                .filter(|m| m.chat_id == incoming.chat.id)
+                .map(|m| m.payload.clone())
+                .collect();
+            let last_message =
+                done_payloads.last().and_then(|p| conversation::payload_text(p)).map(str::to_owned);
             let done = commit(rt, &bot, effects).await?;
             if let Some(hook) = &incoming.job {
                 hook.tell(RunReport::Completed);
             }
             if let Some(reply) = &incoming.reply {
-                reply.tell(Ok(RunReply { rendered: host.rendered, last_message }));
+                reply.tell(Ok(RunReply {
+                    rendered: host.rendered,
+                    last_message,
+                    messages: done_payloads,
+                    ended: false,
+                }));
             }
             let mut here = Vec::new();
             for entry in done.map(|d| d.arrivals).unwrap_or_default() {
@@ -562,7 +574,7 @@ fn error_entry(
 }
 
 /// Commits effects and delivers what they wrote; `None` when another node took the run over.
-async fn commit(rt: &Runtime, bot: &Bot, effects: RunEffects) -> Result<Option<CommittedRun>> {
+pub(crate) async fn commit(rt: &Runtime, bot: &Bot, effects: RunEffects) -> Result<Option<CommittedRun>> {
     rt.inner.failpoints.check("run_commit")?;
     let iterations = effects.iterations;
     let panels_changed = !effects.panels.is_empty();

@@ -43,13 +43,40 @@ impl Engine {
     }
 
     pub fn run<H: Host>(&mut self, program: Program, host: H) -> (Outcome, H) {
-        let started = Instant::now();
-        let deadline = started + program.time_limit;
-        self.deadline.store(deadline.duration_since(self.base).as_nanos() as u64, Ordering::Release);
         let host = Rc::new(RefCell::new(Some(host)));
+        let shared = host.clone();
+        let outcome = self.guarded(program.time_limit, move |ctx| match try_execute(ctx, &program, shared) {
+            Ok(step) => Outcome::Completed { step },
+            Err(e) => Outcome::Failed(script_error(ctx, e)),
+        });
+        let host = host.borrow_mut().take().expect("the host is returned once");
+        (outcome, host)
+    }
+
+    /// Evaluates a self-contained program (no BJS globals, no host) and returns its value as a
+    /// string, within the same time, memory and stack limits as a run.
+    pub fn evaluate(&mut self, code: &str, time_limit: Duration) -> Result<String, ScriptError> {
+        let outcome = self.guarded(time_limit, |ctx| {
+            match ctx.eval_with_options::<rquickjs::Coerced<String>, _>(code, sloppy()) {
+                Ok(value) => Outcome::Completed { step: value.0 },
+                Err(e) => Outcome::Failed(script_error(ctx, e)),
+            }
+        });
+        match outcome {
+            Outcome::Completed { step } => Ok(step),
+            Outcome::Failed(error) => Err(error),
+        }
+    }
+
+    /// Runs `work` in a fresh context under the deadline and memory limit, naming a timeout or an
+    /// exhausted memory as such.
+    fn guarded(&mut self, time_limit: Duration, work: impl FnOnce(&Ctx<'_>) -> Outcome) -> Outcome {
+        let started = Instant::now();
+        let deadline = started + time_limit;
+        self.deadline.store(deadline.duration_since(self.base).as_nanos() as u64, Ordering::Release);
         let outcome = match Context::custom::<Intrinsics>(&self.runtime) {
             Ok(context) => {
-                let outcome = context.with(|ctx| execute(&ctx, &program, host.clone()));
+                let outcome = context.with(|ctx| work(&ctx));
                 // QuickJS throws `null` when it cannot even allocate its out-of-memory error (and
                 // the memory is free again once the error unwinds, so it cannot be measured).
                 match outcome {
@@ -77,8 +104,7 @@ impl Engine {
                 if Instant::now() >= deadline && error.kind != FailureKind::OutOfMemory =>
             {
                 error.kind = FailureKind::Timeout;
-                error.message =
-                    format!("Command execution timed out after {} ms", program.time_limit.as_millis());
+                error.message = format!("Command execution timed out after {} ms", time_limit.as_millis());
                 Outcome::Failed(error)
             }
             other => other,
@@ -89,8 +115,7 @@ impl Engine {
         } else if self.runs.is_multiple_of(GC_EVERY) {
             self.runtime.run_gc();
         }
-        let host = host.borrow_mut().take().expect("the host is returned once");
-        (outcome, host)
+        outcome
     }
 
     pub fn bare_context_call(&mut self, n: u32) -> Duration {
@@ -127,13 +152,6 @@ fn sloppy() -> EvalOptions {
     options.global = true;
     options.strict = false;
     options
-}
-
-fn execute<H: Host>(ctx: &Ctx<'_>, program: &Program, host: Rc<RefCell<Option<H>>>) -> Outcome {
-    match try_execute(ctx, program, host) {
-        Ok(step) => Outcome::Completed { step },
-        Err(e) => Outcome::Failed(script_error(ctx, e)),
-    }
 }
 
 fn try_execute<H: Host>(

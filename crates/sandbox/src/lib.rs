@@ -168,6 +168,24 @@ impl Sandbox {
         self.execute(tenant, move |engine| engine.run(program, host)).await
     }
 
+    /// Evaluates a self-contained program for `tenant` (a Kore.ai script node) and returns its
+    /// value as a string; `Err` with the script's error, or an internal one when the executor
+    /// failed.
+    pub async fn evaluate(
+        &self,
+        tenant: Tenant,
+        code: String,
+        time_limit: Duration,
+    ) -> Result<String, ScriptError> {
+        self.execute(tenant, move |engine| engine.evaluate(&code, time_limit)).await.unwrap_or_else(|| {
+            Err(ScriptError {
+                kind: FailureKind::Internal,
+                message: "the sandbox failed while running the script".into(),
+                stack: String::new(),
+            })
+        })
+    }
+
     /// For benchmarks: create a full QuickJS context and call a function in it, `n` times, on one
     /// executor; returns the time per call.
     pub async fn bare_context_call(&self, n: u32) -> Duration {

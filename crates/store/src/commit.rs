@@ -1,5 +1,5 @@
 //! The transaction that commits the effects of finished runs: messages and edits (and their
-//! sends in Telegram chats' outbox), properties, groups, blocks, pending replies, admin panels,
+//! sends in Telegram chats' outbox), properties, groups, blocks, pending replies, dialog states, admin panels,
 //! the jobs a run starts and its job's update, the inbox rows it consumes and adds, its error log
 //! entry and its iterations — all of one run or none, several runs per transaction.
 
@@ -224,6 +224,19 @@ async fn commit_run(
                 .map_err(db)?;
             }
         }
+    }
+    if let Some((chat, state)) = &run.dialog_state {
+        sqlx::query(
+            "INSERT INTO chat_dialog_states (chat_id, bot_id, state, updated_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (chat_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+        )
+        .bind(*chat)
+        .bind(run.bot)
+        .bind(state.clone())
+        .bind(now.millis())
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
     }
     if let Some(entry) = &run.error {
         crate::error_logs::insert_error(tx, run.bot, entry).await?;

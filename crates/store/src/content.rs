@@ -238,20 +238,20 @@ impl ContentStore for Store {
         let mut tx = self.write.begin().await.map_err(db)?;
         lock_bot(&mut tx, self, bot).await?;
         write_content(&mut tx, bot, content, parts, now, lease).await?;
-        if fields.name.is_some() || fields.csv_url.is_some() {
-            sqlx::query(
-                "UPDATE bots SET name = COALESCE($1, name), csv_url = CASE WHEN $2 = 1 THEN $3 ELSE csv_url END, \
-                 updated_at = $4, version = version + 1 WHERE id = $5",
-            )
-            .bind(&fields.name)
-            .bind(i64::from(fields.csv_url.is_some()))
-            .bind(fields.csv_url.clone().flatten())
-            .bind(now.millis())
-            .bind(bot)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        }
+        // The bot changes with its content: its `updated_at` is the version of its definition
+        // the runtime compiles (Kore.ai bots).
+        sqlx::query(
+            "UPDATE bots SET name = COALESCE($1, name), csv_url = CASE WHEN $2 = 1 THEN $3 ELSE csv_url END, \
+             updated_at = $4, version = version + 1 WHERE id = $5",
+        )
+        .bind(&fields.name)
+        .bind(i64::from(fields.csv_url.is_some()))
+        .bind(fields.csv_url.clone().flatten())
+        .bind(now.millis())
+        .bind(bot)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
         finish_in(&mut tx, lease, end).await?;
         tx.commit().await.map_err(db)
     }

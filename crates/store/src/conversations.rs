@@ -101,6 +101,8 @@ pub trait ConversationStore {
     async fn delete_message(&self, bot: i64, uid: &str) -> Result<bool>;
     /// The command waiting for this user's reply in this chat, with its options.
     async fn pending_reply(&self, bot: i64, chat: i64, user: i64) -> Result<Option<(i64, Option<Value>)>>;
+    /// The chat's dialog state as the last committed run left it (JSON).
+    async fn dialog_state(&self, bot: i64, chat: i64) -> Result<Option<String>>;
 }
 
 macro_rules! user_columns {
@@ -492,6 +494,16 @@ impl ConversationStore for Store {
             Ok((get(&r, "command_id")?, options.map(|o| json(&o, "pending reply options")).transpose()?))
         })
         .transpose()
+    }
+
+    async fn dialog_state(&self, bot: i64, chat: i64) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT state FROM chat_dialog_states WHERE bot_id = $1 AND chat_id = $2")
+            .bind(bot)
+            .bind(chat)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(db)?;
+        row.map(|r| get(&r, "state")).transpose()
     }
 }
 

@@ -16,6 +16,8 @@ pub struct TestServer {
     pub server: RunningServer,
     pub backend: Backend,
     pub http: reqwest::Client,
+    /// What the server was started with (a restart starts it again with the same).
+    config: Config,
     _db: TestDatabase,
     _dir: tempfile::TempDir,
 }
@@ -66,9 +68,9 @@ impl TestServer {
             ..Config::default()
         };
         adjust(&mut config);
-        let server = start(config).await.expect("server starts");
+        let server = start(config.clone()).await.expect("server starts");
         let http = reqwest::Client::builder().build().expect("HTTP client");
-        Self { server, backend, http, _db: db, _dir: dir }
+        Self { server, backend, http, config, _db: db, _dir: dir }
     }
 
     /// A second node on the same database as `other` (PostgreSQL).
@@ -82,9 +84,18 @@ impl TestServer {
             database_url: db.url.clone(),
             ..Config::default()
         };
-        let server = start(config).await.expect("second node starts");
+        let server = start(config.clone()).await.expect("second node starts");
         let http = reqwest::Client::builder().build().expect("HTTP client");
-        Self { server, backend: other.backend, http, _db: db, _dir: dir }
+        Self { server, backend: other.backend, http, config, _db: db, _dir: dir }
+    }
+
+    /// Stops the server cleanly and starts it again on the same database and data directory
+    /// (what a restart of the process keeps).
+    pub async fn restart(self) -> Self {
+        let Self { server, backend, http, config, _db, _dir } = self;
+        server.stop().await.expect("server stops cleanly");
+        let server = start(config.clone()).await.expect("server starts again");
+        Self { server, backend, http, config, _db, _dir }
     }
 
     /// Runs a statement on the server's database directly (tests arranging what time would do).

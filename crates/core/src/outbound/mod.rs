@@ -40,8 +40,11 @@ pub fn denied_error(host: &str) -> Error {
 
 impl crate::Services {
     /// Sends a request for a bot under the outbound policy.
+    /// (with its URL rewritten as `outbound.rewrite` says).
     pub async fn send_outbound(&self, request: Request<'_>) -> Result<Answer> {
-        send(&self.config.outbound.denied_networks(), request).await
+        let settings = &self.config.outbound;
+        let url = settings.rewritten(request.url);
+        send(&settings.denied_networks(), Request { url: &url, ..request }).await
     }
 
     /// Opens the proxy one git transfer of `remote` goes through, with the configured limits.

@@ -9,6 +9,7 @@ mod files;
 mod import;
 mod limits;
 mod views;
+mod webhook;
 
 use axum::Json;
 use axum::response::{IntoResponse, Response};
@@ -56,6 +57,11 @@ impl Dialect for KoreAi {
 /// The routes of the dialect, relative to `/api/public`.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().merge(files::router()).merge(import::router()).merge(export::router())
+}
+
+/// Kore.ai's Webhook channel, served at the server's root (`/chatbot/v2/webhook/{streamId}`).
+pub fn webhook_router() -> axum::Router<AppState> {
+    webhook::router()
 }
 
 pub async fn not_found() -> Response {
