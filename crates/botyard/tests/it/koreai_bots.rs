@@ -36,6 +36,18 @@ async fn import_and_start(
     definition: Vec<u8>,
     config: Option<Vec<u8>>,
 ) -> KoreBotUnderTest {
+    import_with_token(s, owner, name, definition, config, None).await
+}
+
+/// [`import_and_start`], with a Telegram token set before the bot starts.
+async fn import_with_token(
+    s: &TestServer,
+    owner: &Account,
+    name: &str,
+    definition: Vec<u8>,
+    config: Option<Vec<u8>>,
+    telegram: Option<&str>,
+) -> KoreBotUnderTest {
     let app = s.app(owner, &["Bot Import"], false).await;
     let token = app.token();
     let definition = s.upload_id(&token, "botDefinition.json", "json", definition).await;
@@ -51,6 +63,10 @@ async fn import_and_start(
     let bots = s.bb(owner, Method::GET, "/v2/bots", Value::Null).await;
     let bot = bots.body.as_array().unwrap().iter().find(|b| b["name"] == name).expect("the imported bot");
     let number = bot["id"].as_i64().unwrap();
+    if let Some(token) = telegram {
+        let edited = s.bb(owner, Method::PUT, &format!("/v2/bots/{number}"), json!({"token": token})).await;
+        assert_eq!(edited.status, StatusCode::OK, "{:?}", edited.body);
+    }
     let started = s
         .bb(owner, Method::POST, &format!("/v2/bots/{number}/status"), json!({"status": "start_launch"}))
         .await;
@@ -405,6 +421,27 @@ async fn hostile_definitions_fail_the_task_with_a_clear_error() {
         assert!(!answer.is_empty());
         let answer = bot.first_words(&s, "alice", "run the test").await;
         assert_eq!(answer.last().map(String::as_str), Some("matched"));
+        s.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn an_imported_bot_converses_on_telegram() {
+    const TOKEN: &str = "123456:kore-on-telegram";
+    for backend in backends() {
+        let fake = crate::fake_telegram::FakeTelegram::start(&[TOKEN]).await;
+        let s = TestServer::start_with(backend, crate::bb_support::telegram(&fake)).await;
+        let ann = s.sign_up("ann@example.com").await;
+        let definition = fixture("vaxie", "botDefinition.json");
+        import_with_token(&s, &ann, "Vaxie", definition, Some(fixture("vaxie", "config.json")), Some(TOKEN))
+            .await;
+        // Telegram's /start opens the conversation: Vaxie's welcome dialog answers.
+        fake.message(TOKEN, 701, 701, "/start");
+        let sent = fake.wait_calls("sendMessage", 1).await;
+        assert!(fake.texts(701)[0].starts_with("Hello, my name is Vaxie."), "{:?}", fake.texts(701));
+        fake.message(TOKEN, 701, 701, "What is contact tracing?");
+        fake.wait_calls("sendMessage", sent.len() + 1).await;
+        assert!(fake.texts(701).last().unwrap().contains("Contact tracing"), "{:?}", fake.texts(701));
         s.stop().await;
     }
 }
