@@ -59,7 +59,13 @@ async fn botpress_chat_client_converses_with_a_bot() {
         let seen = node("botpress-chat.mjs", &[&s.server.url(), &bot.webhook]).await;
         assert_eq!(
             seen,
-            json!({"user": true, "texts": ["Welcome from botyard", "Choose", "pressed"], "isBot": true, "listed": 4})
+            json!({
+                "user": true,
+                "texts": ["Welcome from botyard", "Choose", "pressed", "Welcome from botyard", "Choose"],
+                "isBot": true,
+                "listed": 7,
+                "streamErrors": [],
+            })
         );
         s.stop().await;
     }
