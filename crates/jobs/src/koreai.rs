@@ -3,21 +3,23 @@
 //! An import reads its uploaded files (JSON mode: `botDefinition`, `configInfo`, `icon`,
 //! `botFunctions`; ZIP mode: an export archive), checks every component and logs it in Kore.ai's
 //! order, then — only if every component passed — creates the bot with its components, or merges
-//! them into the target bot, in one transaction with the job's end. An export writes the bot's
-//! components back as Kore.ai's archive (`botDefinition.json`, `config.json`, `icon.png`, bot
-//! functions) and stores it for download.
+//! them into the target bot, in one transaction with the job's end. A file that is not a bot
+//! definition fails the import at once, saying so; an incremental import logs, checks and
+//! changes only the parts its `importOptions` choose. An export writes the part of the bot's
+//! components its `exportOptions` and `subTasks` choose back as Kore.ai's archive
+//! (`botDefinition.json`, `config.json`, `icon.png`, bot functions) and stores it for download.
 
 use botyard_core::{NewBot, Services};
 use botyard_domain::content::BotContent;
 use botyard_domain::job::{Job, NewJob};
-use botyard_domain::koreai::{self, ImportOptions, KoreFiles, StatusLog};
+use botyard_domain::koreai::{self, ExportSelection, ImportOptions, KoreFiles, StatusLog};
 use botyard_domain::{BotRef, Error, Result};
 use botyard_store::{BotFieldsUpdate, ContentParts, ContentStore, FileStore, JobEnd, JobStore};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::JobContext;
 use crate::files::{Entry, new_file, read_zip, write_zip};
+use crate::{JobContext, Jobs};
 
 /// Where an import goes.
 #[derive(Debug, Clone)]
@@ -72,7 +74,7 @@ pub async fn run_import(ctx: &JobContext, job: &Job) -> Result<()> {
         .unwrap_or_default();
     logs.truncate(1);
     let existing = job.params.get("existing").and_then(Value::as_bool).unwrap_or(false);
-    let files = match read_files(ctx).await {
+    let mut files = match read_files(ctx).await {
         Ok(files) => files,
         Err(e) => {
             logs.push(StatusLog::failed("Bot Definition", &request_name(ctx), e.message.clone()));
@@ -87,8 +89,26 @@ pub async fn run_import(ctx: &JobContext, job: &Job) -> Result<()> {
     if logs.first().is_some_and(|l| l.task_name.is_empty()) {
         logs[0].task_name = name.clone();
     }
+    if let Err(reason) = koreai::check_definition(&files.definition) {
+        logs.push(StatusLog::failed("Bot Definition", &name, reason.clone()));
+        return fail(ctx, logs, Error::invalid(reason)).await;
+    }
+    // An incremental import logs, and is stopped by, only the parts it takes.
+    let options: Option<ImportOptions> = match job.params.get("importOptions") {
+        Some(raw) if existing && !raw.is_null() => Some(
+            serde_json::from_value(raw.clone()).map_err(|e| Error::invalid(format!("importOptions: {e}")))?,
+        ),
+        _ => None,
+    };
+    if let Some(options) = &options {
+        options.restrict_files(&mut files);
+    }
     let stream_ref = files.definition.get("refId").and_then(Value::as_str).unwrap_or(&job.uid).to_owned();
     let split = botyard_core::cpu::in_place(|| koreai::split(&files, &name));
+    let split = match &options {
+        Some(options) => options.restrict(split),
+        None => split,
+    };
     for log in split.logs.iter().cloned() {
         logs.push(log);
         ctx.progress(json!({"statusLogs": logs, "streamRefId": stream_ref}), false).await?;
@@ -106,13 +126,6 @@ pub async fn run_import(ctx: &JobContext, job: &Job) -> Result<()> {
     if existing {
         let number = job.bot.ok_or_else(|| Error::internal("an import into a bot without the bot"))?;
         let bot = services.find_bot(&BotRef::Number(number)).await?.ok_or_else(|| Error::not_found("Bot"))?;
-        let options: Option<ImportOptions> = match job.params.get("importOptions") {
-            None | Some(Value::Null) => None,
-            Some(raw) => Some(
-                serde_json::from_value(raw.clone())
-                    .map_err(|e| Error::invalid(format!("importOptions: {e}")))?,
-            ),
-        };
         let current = ctx.store().components(number).await?;
         let components = koreai::merge(current, split.components, options.as_ref());
         logs.push(StatusLog::success("importBot", &bot.name));
@@ -255,12 +268,35 @@ pub fn export_archive(files: &KoreFiles) -> Result<Vec<u8>> {
     write_zip(&entries)
 }
 
+/// Fills in an export job: what it holds, after checking that every task it names is the bot's
+/// (it is checked again when the export runs, against the bot as it is then).
+pub(crate) async fn prepare_export(
+    jobs: &Jobs,
+    job: &mut NewJob,
+    bot: i64,
+    selection: ExportSelection,
+) -> Result<()> {
+    if !selection.is_full() {
+        let components = jobs.store().components(bot).await?;
+        botyard_core::cpu::in_place(|| selection.check_against(&components))?;
+    }
+    job.bot = Some(bot);
+    job.params["selection"] = serde_json::to_value(&selection).map_err(|e| Error::internal(e.to_string()))?;
+    Ok(())
+}
+
 pub async fn run_export(ctx: &JobContext, job: &Job) -> Result<()> {
     let services = ctx.services();
     let number = job.bot.ok_or_else(|| Error::internal("an export job without its bot"))?;
     let bot = services.find_bot(&BotRef::Number(number)).await?.ok_or_else(|| Error::not_found("Bot"))?;
+    let selection: ExportSelection = match job.params.get("selection") {
+        None | Some(Value::Null) => ExportSelection::default(),
+        Some(raw) => serde_json::from_value(raw.clone())
+            .map_err(|e| Error::internal(format!("an export job's selection: {e}")))?,
+    };
     let components = ctx.store().components(number).await?;
-    let files = botyard_core::cpu::in_place(|| koreai::assemble(&components, bot.id.as_str(), &bot.name));
+    let files =
+        botyard_core::cpu::in_place(|| koreai::export(&components, bot.id.as_str(), &bot.name, &selection))?;
     let archive = botyard_core::cpu::in_place(|| export_archive(&files))?;
     ctx.failpoint("koreai.export")?;
     let name = format!("{}.zip", bot.name.replace(['/', '\\', '"'], "_"));

@@ -157,16 +157,18 @@ impl Jobs {
         self.enqueue(job).await
     }
 
-    /// Starts a Kore.ai export of a bot for an app of its workspace.
+    /// Starts a Kore.ai export of (the part `selection` chooses of) a bot for an app of its
+    /// workspace; refuses names of tasks the bot does not have.
     pub async fn export_kore(
         &self,
         bot: &botyard_domain::bot::Bot,
         user: Option<UserId>,
         export_type: &str,
+        selection: botyard_domain::koreai::ExportSelection,
     ) -> Result<Job> {
         let mut job =
             self.job_by(JobKind::KoreExport, &bot.workspace_id, user, json!({"exportType": export_type}));
-        job.bot = Some(bot.number);
+        koreai::prepare_export(self, &mut job, bot.number, selection).await?;
         self.enqueue(job).await
     }
 

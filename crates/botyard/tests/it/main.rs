@@ -28,6 +28,7 @@ mod hardening;
 mod isolation;
 mod jobs_support;
 mod koreai;
+mod koreai_admin;
 mod koreai_bots;
 mod limits;
 mod node_clients;

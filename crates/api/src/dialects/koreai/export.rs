@@ -1,5 +1,7 @@
-//! Exports: `POST /bot/{botId}/export` starts one; `GET /bot/{botId}/export/status` shows the
-//! bot's latest, with a `downloadURL` once the archive is ready.
+//! Exports: `POST /bot/{botId}/export` starts one, of the whole bot or of the parts its
+//! `exportOptions`, `subTasks`, `allTasks` and `IncludeDependentTasks` choose (unknown items and
+//! task names are refused at once); `GET /bot/{botId}/export/status` shows the bot's latest, with
+//! a `downloadURL` once the archive is ready.
 
 use std::sync::Arc;
 
@@ -7,6 +9,7 @@ use axum::extract::{Path, State};
 use axum::{Extension, Json};
 use botyard_domain::Error;
 use botyard_domain::app::SCOPE_EXPORT;
+use botyard_domain::koreai::ExportSelection;
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -26,17 +29,26 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(export_bot)).routes(routes!(export_status))
 }
 
+/// An export request; what the options choose is `botyard_domain::koreai::ExportSelection`'s.
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct ExportBody {
     /// `latest` or `published` (botyard keeps one version: both export it).
     export_type: Option<String>,
+    /// The parts to export: `{"tasks": [botTask, knowledgeGraph, smallTalk, forms, panels],
+    /// "nlpData": [nlpSettings, utterances, patterns, traits, standardResponses, …], "settings":
+    /// [botSettings, botVariables, ivrSettings]}`; absent, everything.
     #[schema(value_type = Option<Object>)]
     export_options: Option<Value>,
+    /// A partial export: `{"dialogs": [name or id, …], "forms": […], "alerts": […], "actions":
+    /// […]}`; only the tasks named are exported.
     #[schema(value_type = Option<Object>)]
     sub_tasks: Option<Value>,
+    /// `false` without `subTasks`: no tasks. Ignored when `subTasks` names tasks.
     all_tasks: Option<bool>,
+    /// `false`: leave out the custom dashboards.
     custom_dashboards: Option<bool>,
+    /// Also export the dialogs and forms the chosen dialogs lead to.
     #[serde(rename = "IncludeDependentTasks")]
     include_dependent_tasks: Option<bool>,
 }
@@ -58,17 +70,14 @@ async fn export_bot(
     if !matches!(export_type, "latest" | "published") {
         return Err(Error::invalid("exportType must be latest or published").into());
     }
-    if let Some(tasks) = body.export_options.as_ref().and_then(|o| o.get("tasks")).and_then(Value::as_array)
-        && tasks.is_empty()
-    {
-        return Err(Error::new(
-            botyard_domain::ErrorCode::InvalidIdentifier,
-            "Please select at least one component",
-        )
-        .into());
-    }
-    let _ = (&body.sub_tasks, body.all_tasks, body.custom_dashboards, body.include_dependent_tasks);
-    let job = state.jobs.export_kore(&bot, app.0.created_by, export_type).await?;
+    let selection = ExportSelection::from_request(
+        body.export_options.as_ref(),
+        body.sub_tasks.as_ref(),
+        body.all_tasks,
+        body.include_dependent_tasks,
+        body.custom_dashboards,
+    )?;
+    let job = state.jobs.export_kore(&bot, app.0.created_by, export_type, selection).await?;
     Ok(Json(ExportRequest::new(&job, bot.id.as_str())))
 }
 

@@ -1,6 +1,8 @@
-//! `POST /uploadfile` (files for imports) and `GET /files/{fileId}` (export archives).
+//! `POST /uploadfile` (files for imports: a multipart form; any other body is refused in the
+//! dialect's envelope, 415) and `GET /files/{fileId}` (export archives).
 
 use axum::Json;
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, State};
 use axum::response::{IntoResponse, Response};
 use botyard_domain::{Error, ErrorCode};
@@ -42,9 +44,11 @@ async fn upload_file(
     app: KoreApp,
     State(state): State<AppState>,
     Extension(limits): Extension<Arc<KoreLimits>>,
-    mut form: Multipart,
+    headers: http::HeaderMap,
+    form: std::result::Result<Multipart, MultipartRejection>,
 ) -> Result<Json<Uploaded>> {
     limits.check(&format!("upload:{}", app.0.client_id))?;
+    let mut form = form.map_err(|rejection| not_a_form(&headers, &rejection))?;
     let mut file = None;
     let mut context = "bulkImport".to_owned();
     let mut extension = None;
@@ -76,6 +80,24 @@ async fn upload_file(
     let name = name.unwrap_or_else(|| format!("file.{extension}"));
     let stored = state.jobs.upload(&app.0.workspace_id, &name, &extension, &context, bytes).await?;
     Ok(Json(Uploaded { file_id: stored.id, hash: stored.hash, file_name: stored.name }))
+}
+
+/// Why a request is not an upload form: another content type (or none) is refused as such,
+/// in the dialect's envelope rather than axum's plain text.
+fn not_a_form(headers: &http::HeaderMap, rejection: &MultipartRejection) -> Error {
+    let content_type = headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    match content_type {
+        Some(ct) if ct.to_ascii_lowercase().starts_with("multipart/form-data") => {
+            Error::invalid(format!("Cannot read the form: {}", rejection.body_text()))
+        }
+        other => Error::new(
+            ErrorCode::UnsupportedMediaType,
+            format!(
+                "Upload the file as a multipart/form-data form (file, fileContext, fileExtension); got {}",
+                other.unwrap_or("no Content-Type")
+            ),
+        ),
+    }
 }
 
 fn multipart_error(e: &axum::extract::multipart::MultipartError) -> Error {

@@ -113,7 +113,8 @@ async fn import_new_bot(
 }
 
 /// Import a bot definition into an existing bot: a full import without `importOptions`, an
-/// incremental one (matching components by `refId`) with them.
+/// incremental one (matching components by `refId`) with them, which touches, checks and logs
+/// only the parts its lists choose.
 #[utoipa::path(post, path = "/bot/{botId}/import", tag = "Kore.ai: import", params(("botId" = String, Path)),
     request_body = ImportBody, responses((status = 200, description = "The import request and its status: poll the import status", body = ImportStatus)))]
 async fn import_into_bot(
@@ -127,7 +128,6 @@ async fn import_into_bot(
     let bot = app.bot(&state, &bot_id).await?;
     limits.check(&format!("bot:{}", bot.number))?;
     let files = body.files()?;
-    state.jobs.check_app_files(&app.0, body.file_ids()).await?;
     let mut options = body.import_options.clone();
     if let (Some(Value::Object(o)), Some(top)) = (&mut options, &body.options)
         && !o.contains_key("options")
@@ -135,9 +135,11 @@ async fn import_into_bot(
         o.insert("options".into(), top.clone());
     }
     if let Some(raw) = &options {
-        serde_json::from_value::<ImportOptions>(raw.clone())
+        let parsed = serde_json::from_value::<ImportOptions>(raw.clone())
             .map_err(|e| Error::invalid(format!("importOptions: {e}")))?;
+        parsed.choice.check("importOptions")?;
     }
+    state.jobs.check_app_files(&app.0, body.file_ids()).await?;
     let target = ImportTarget::Existing { bot: bot.number, options };
     let job = state.jobs.import_kore(&app.0.workspace_id, app.0.created_by, target, files, &bot.name).await?;
     Ok(Json(ImportStatus::new(&job)))

@@ -4,12 +4,23 @@
 //! definition; the rest of the top-level document is the `Settings` component, with the places of
 //! the component lists kept so the keys come back in their order.
 //!
-//! [`split`] checks an import component by component and writes the status log Kore.ai clients
-//! poll, in Kore.ai's order; [`merge`] applies an import into an existing bot (full, or
-//! incremental by `refId`); [`assemble`] writes the files back.
+//! [`check_definition`] tells a bot definition from other JSON; [`split`] checks an import
+//! component by component and writes the status log Kore.ai clients poll, in Kore.ai's order;
+//! [`ImportOptions`] and [`merge`] apply an import into an existing bot (full, or incremental by
+//! `refId`, touching only the parts chosen); [`assemble`] writes the files back, and [`export`]
+//! the part of them an [`ExportSelection`] chooses.
+
+use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
+
+use crate::Result;
+
+mod export;
+mod options;
+pub use export::*;
+pub use options::*;
 
 /// Bot functions files may not be larger than this (Kore.ai's limit).
 pub const BOT_FUNCTIONS_MAX_BYTES: usize = 500 * 1024;
@@ -185,12 +196,10 @@ impl Split {
 /// Splits an import into components, checking each; `bot_name` names the bot in the log.
 pub fn split(files: &KoreFiles, bot_name: &str) -> Split {
     let mut out = Split::default();
-    let Some(definition) = files.definition.as_object() else {
-        out.logs.push(StatusLog::failed(
-            "Bot Definition",
-            bot_name,
-            "botDefinition.json is not a JSON object",
-        ));
+    let checked = check_definition(&files.definition);
+    let (Ok(()), Some(definition)) = (&checked, files.definition.as_object()) else {
+        let reason = checked.err().unwrap_or_else(|| "botDefinition is not a JSON object".to_owned());
+        out.logs.push(StatusLog::failed("Bot Definition", bot_name, reason));
         return out;
     };
     let language = definition.get("defaultLanguage").and_then(Value::as_str).unwrap_or("en").to_owned();
@@ -427,136 +436,167 @@ fn bot_functions(out: &mut Split, functions: &[(String, String)]) {
     out.logs.push(StatusLog::success("BotFunctions", "Bot Functions"));
 }
 
-/// Which parts of a bot an import into an existing bot touches (`importOptions`); absent, the
-/// import is a full one and replaces every component.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ImportOptions {
-    pub tasks: Option<Vec<String>>,
-    pub nlp_data: Option<Vec<String>>,
-    pub settings: Option<Vec<String>>,
-    #[serde(default)]
-    pub options: MergeOptions,
+/// One of the lists of `exportOptions` and `importOptions`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Group {
+    Tasks,
+    NlpData,
+    Settings,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct MergeOptions {
-    #[serde(default)]
-    pub utterances: AppendOrReplace,
-    #[serde(default)]
-    pub patterns: AppendOrReplace,
-    #[serde(default)]
-    pub bot_variables: IgnoreList,
-}
+impl Group {
+    const ALL: [Group; 3] = [Self::Tasks, Self::NlpData, Self::Settings];
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-pub struct AppendOrReplace {
-    #[serde(default)]
-    pub append: Option<bool>,
-    #[serde(default)]
-    pub replace: Option<bool>,
-}
-
-impl AppendOrReplace {
-    /// Append is the default; `replace: true` wins.
-    pub fn replaces(&self) -> bool {
-        self.replace == Some(true)
+    fn key(self) -> &'static str {
+        match self {
+            Self::Tasks => "tasks",
+            Self::NlpData => "nlpData",
+            Self::Settings => "settings",
+        }
     }
-}
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-pub struct IgnoreList {
-    #[serde(default)]
-    pub ignore: Vec<String>,
-}
+    /// The items the list accepts: the names Kore.ai documents for exports and imports. Those
+    /// botyard keeps nothing apart for (`synonyms`, `rules`, `concepts`, `genAIandLLMSettings`,
+    /// …) are accepted and choose nothing of their own.
+    fn items(self) -> &'static [&'static str] {
+        match self {
+            Self::Tasks => &["botTask", "knowledgeGraph", "smallTalk", "forms", "panels"],
+            Self::NlpData => &[
+                "nlpSettings",
+                "utterances",
+                "patterns",
+                "training_data",
+                "traits",
+                "standardResponses",
+                "synonyms",
+                "bot_synonyms",
+                "rules",
+                "concepts",
+                "defaultDialog",
+            ],
+            Self::Settings => &["botSettings", "botVariables", "ivrSettings", "genAIandLLMSettings"],
+        }
+    }
 
-impl ImportOptions {
-    /// Whether the import touches components of `kind`.
-    pub fn includes(&self, kind: ComponentKind) -> bool {
-        let has = |list: &Option<Vec<String>>, item: &str| {
-            list.as_ref().is_none_or(|l| l.iter().any(|i| i.eq_ignore_ascii_case(item)))
-        };
-        match kind {
-            ComponentKind::Dialog
-            | ComponentKind::DialogComponent
-            | ComponentKind::Widget
-            | ComponentKind::Panel => has(&self.tasks, "botTask"),
-            ComponentKind::KnowledgeTask => has(&self.tasks, "knowledgeGraph"),
-            ComponentKind::SmallTalk => has(&self.tasks, "smallTalk"),
-            ComponentKind::Form => has(&self.tasks, "forms"),
-            ComponentKind::Sentence => has(&self.nlp_data, "utterances"),
-            ComponentKind::Pattern => has(&self.nlp_data, "patterns"),
-            ComponentKind::ContentVariable => has(&self.settings, "botVariables"),
-            ComponentKind::Settings
-            | ComponentKind::Config
-            | ComponentKind::Icon
-            | ComponentKind::Event
-            | ComponentKind::IdpConfiguration
-            | ComponentKind::CustomTemplate => has(&self.settings, "botSettings"),
-            ComponentKind::BotFunction => true,
+    /// What an export says it holds when everything is chosen.
+    fn everything(self) -> &'static [&'static str] {
+        match self {
+            Self::Tasks => &["botTask", "knowledgeGraph", "smallTalk", "forms", "panels"],
+            Self::NlpData => &["nlpSettings", "utterances", "patterns", "traits", "standardResponses"],
+            Self::Settings => &["botSettings", "botVariables", "ivrSettings"],
         }
     }
 }
 
-/// The components of a bot after an import into it: a full import (`options` absent) replaces
-/// them all; an incremental one replaces components with the same `refId` (event name, variable
-/// key, …) and adds new ones, keeps the rest, and appends or replaces utterances and patterns.
-pub fn merge(
-    existing: Vec<Component>,
-    incoming: Vec<Component>,
-    options: Option<&ImportOptions>,
-) -> Vec<Component> {
-    let Some(options) = options else { return incoming };
-    let mut result = Vec::new();
-    for kind in ComponentKind::ALL {
-        let old: Vec<Component> = existing.iter().filter(|c| c.kind == kind).cloned().collect();
-        let new: Vec<Component> = incoming.iter().filter(|c| c.kind == kind).cloned().collect();
-        if !options.includes(kind) || (new.is_empty() && kind == ComponentKind::BotFunction) {
-            result.extend(old);
-            continue;
-        }
-        match kind {
-            ComponentKind::Settings | ComponentKind::Config | ComponentKind::Icon => {
-                result.extend(if new.is_empty() { old } else { new });
-            }
-            ComponentKind::Sentence | ComponentKind::Pattern => {
-                let replace = if kind == ComponentKind::Sentence {
-                    options.options.utterances.replaces()
-                } else {
-                    options.options.patterns.replaces()
-                };
-                if replace {
-                    result.extend(new);
-                } else {
-                    let mut merged = old;
-                    for item in new {
-                        if !merged.iter().any(|m| m.document == item.document) {
-                            merged.push(item);
-                        }
-                    }
-                    result.extend(merged);
-                }
-            }
-            _ => {
-                let ignored = &options.options.bot_variables.ignore;
-                let mut merged = old;
-                for item in new {
-                    if kind == ComponentKind::ContentVariable
-                        && item.ref_id.as_ref().is_some_and(|k| ignored.contains(k))
-                    {
-                        continue;
-                    }
-                    match merged.iter_mut().find(|m| m.ref_id.is_some() && m.ref_id == item.ref_id) {
-                        Some(slot) => *slot = item,
-                        None => merged.push(item),
-                    }
-                }
-                result.extend(merged);
-            }
-        }
+/// A part of a bot: chosen by any of `items` in the list of `group`.
+#[derive(Debug, Clone, Copy)]
+struct Part {
+    group: Group,
+    items: &'static [&'static str],
+}
+
+const BOT_TASKS: Part = Part { group: Group::Tasks, items: &["botTask"] };
+const VIEWS: Part = Part { group: Group::Tasks, items: &["botTask", "panels"] };
+const FORMS: Part = Part { group: Group::Tasks, items: &["forms"] };
+const KNOWLEDGE_GRAPH: Part = Part { group: Group::Tasks, items: &["knowledgeGraph"] };
+const SMALL_TALK: Part = Part { group: Group::Tasks, items: &["smallTalk"] };
+const UTTERANCES: Part = Part { group: Group::NlpData, items: &["utterances", "training_data"] };
+const PATTERNS: Part = Part { group: Group::NlpData, items: &["patterns", "training_data"] };
+const NLP_SETTINGS: Part = Part { group: Group::NlpData, items: &["nlpSettings"] };
+const TRAITS: Part = Part { group: Group::NlpData, items: &["traits"] };
+const STANDARD_RESPONSES: Part = Part { group: Group::NlpData, items: &["standardResponses"] };
+const BOT_SETTINGS: Part = Part { group: Group::Settings, items: &["botSettings"] };
+const BOT_VARIABLES: Part = Part { group: Group::Settings, items: &["botVariables"] };
+const IVR_SETTINGS: Part = Part { group: Group::Settings, items: &["ivrSettings"] };
+
+impl ComponentKind {
+    /// The part of a bot components of this kind belong to; `None` for the settings document,
+    /// whose keys are chosen one by one ([`setting_part`]).
+    fn part(self) -> Option<Part> {
+        Some(match self {
+            Self::Settings => return None,
+            Self::Dialog | Self::DialogComponent => BOT_TASKS,
+            Self::Widget | Self::Panel => VIEWS,
+            Self::Form => FORMS,
+            Self::KnowledgeTask => KNOWLEDGE_GRAPH,
+            Self::SmallTalk => SMALL_TALK,
+            Self::Sentence => UTTERANCES,
+            Self::Pattern => PATTERNS,
+            Self::ContentVariable => BOT_VARIABLES,
+            Self::Config
+            | Self::Icon
+            | Self::BotFunction
+            | Self::Event
+            | Self::IdpConfiguration
+            | Self::CustomTemplate => BOT_SETTINGS,
+        })
     }
-    result
+}
+
+/// The part of a bot a top-level key of `botDefinition.json` (other than the component lists)
+/// belongs to. Kore.ai does not document this split; botyard's reading follows the names of the
+/// export dialog's items. `None` is the bot's identity and the export's description of itself
+/// (`_id`, `refId`, `type`, `purpose`, `defaultLanguage`, `supportedLanguages`, `localeData` —
+/// names, descriptions and bot synonyms —, `exportOptions`, `unexportedTasks`, `encryptedHash`,
+/// `environmentVersionInfo`): every export holds it and an incremental import never changes it.
+/// Keys not named here are bot settings.
+fn setting_part(key: &str) -> Option<Part> {
+    Some(match key {
+        "_id"
+        | "refId"
+        | "type"
+        | "purpose"
+        | "defaultLanguage"
+        | "supportedLanguages"
+        | "localeData"
+        | "exportOptions"
+        | "unexportedTasks"
+        | "encryptedHash"
+        | "environmentVersionInfo" => return None,
+        "alerts" | "actions" | "scenes" | "sceneComponents" | "defaultDialogId" | "taskDgParamMaps"
+        | "paramMaps" => BOT_TASKS,
+        "widgetThemes" => VIEWS,
+        "advancedNLSettings"
+        | "mlParams"
+        | "isNLEnabled"
+        | "detectMultiIntent"
+        | "enableNegativePatterns"
+        | "isCsMatchEnabled"
+        | "confidenceConfigs"
+        | "multiLingualConfigurations" => NLP_SETTINGS,
+        "traits" => TRAITS,
+        "koraResponses" => STANDARD_RESPONSES,
+        "variables" => BOT_VARIABLES,
+        "ivrSettings" | "twilioVoiceSettings" | "audioCodesSettings" => IVR_SETTINGS,
+        _ => BOT_SETTINGS,
+    })
+}
+
+/// Whether `key` is where a list of components sits in `botDefinition.json`.
+fn is_list_key(key: &str) -> bool {
+    ComponentKind::ALL.iter().any(|k| k.definition_key() == Some(key))
+}
+
+/// Whether a document is a Kore.ai bot definition: a JSON object with a `defaultLanguage` and
+/// that language's entry in `localeData`. Every real export has them (Kore.ai names the bot and
+/// every localized component by them), full or partial; the component lists are not required,
+/// since a partial export leaves out the lists it does not hold. Says why not, otherwise.
+pub fn check_definition(definition: &Value) -> std::result::Result<(), String> {
+    let Some(map) = definition.as_object() else {
+        return Err("botDefinition is not a JSON object".to_owned());
+    };
+    let language = map.get("defaultLanguage").and_then(Value::as_str).filter(|l| !l.trim().is_empty());
+    let entry = language.and_then(|l| map.get("localeData")?.get(l)).filter(|e| e.is_object());
+    if entry.is_some() {
+        return Ok(());
+    }
+    let mut reason = "botDefinition is not a Kore.ai bot definition: it has no defaultLanguage with its \
+                      localeData entry"
+        .to_owned();
+    if map.contains_key("envVariables") {
+        reason.push_str(" (this is a config.json: give it as configInfo)");
+    }
+    Err(reason)
 }
 
 /// The settings of a bot that was never imported from Kore.ai.
@@ -638,112 +678,4 @@ fn unbase64(text: &str) -> Option<Vec<u8>> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn definition() -> Value {
-        json!({
-            "_id": "st-1", "defaultLanguage": "en", "localeData": {"en": {"name": "Demo"}},
-            "botEvents": {"WELCOME_MESSAGE_EVENT": {"enabled": true}},
-            "dialogComponents": [{"_id": "dc-1", "refId": "r-dc-1", "name": "Intent", "type": "intent"}],
-            "dialogs": [{"_id": "dg-1", "refId": "r-dg-1", "lname": "greet", "localeData": {"en": {"name": "Greet"}},
-                         "nodes": [{"nodeId": "intent0", "componentId": "dc-1"}]}],
-            "forms": [{"refId": "r-f-1", "name": "Survey"}],
-            "patterns": [{"refId": "r-dg-1", "value": "hi"}],
-            "color": "#009dab"
-        })
-    }
-
-    #[test]
-    fn split_logs_in_kore_order_and_assembles_back() {
-        let files = KoreFiles {
-            definition: definition(),
-            config: Some(json!({"name": "Demo"})),
-            ..KoreFiles::default()
-        };
-        let split = split(&files, "Demo");
-        let types: Vec<_> = split.logs.iter().map(|l| format!("{}:{}", l.task_type, l.task_name)).collect();
-        assert_eq!(
-            types,
-            [
-                "Bot Definition:Demo",
-                "IdpConfigurations:IdpConfigurations",
-                "CustomTemplates:CustomTemplates",
-                "BotFunctions:Bot Functions",
-                "Dialog:Greet",
-                "Form:Survey",
-                "Event:WELCOME_MESSAGE_EVENT",
-                "KnowledgeTasks:KnowledgeTasks",
-                "Utterences:Utterences",
-                "Patterns:Patterns",
-                "BotVariables:BotVariables",
-                "SmallTalk:SmallTalk"
-            ]
-        );
-        let files_back = assemble(&split.components, "x", "Demo");
-        let mut expected = definition();
-        for key in [
-            "idpConfigurations",
-            "customTemplates",
-            "widgets",
-            "panels",
-            "knowledgeTasks",
-            "sentences",
-            "contentVariables",
-            "smallTalk",
-        ] {
-            expected[key] = json!([]);
-        }
-        assert_eq!(files_back.definition, expected);
-        assert_eq!(files_back.config, Some(json!({"name": "Demo"})));
-    }
-
-    #[test]
-    fn broken_components_are_logged_failed() {
-        let mut bad = definition();
-        bad["dialogs"][0]["nodes"][0]["componentId"] = json!("dc-missing");
-        bad["forms"] = json!([{"name": "NoRef"}]);
-        let split = split(&KoreFiles { definition: bad, ..KoreFiles::default() }, "Demo");
-        let failed: Vec<_> =
-            split.logs.iter().filter(|l| l.is_failed()).map(|l| l.reason.clone().unwrap()).collect();
-        assert_eq!(failed, ["node intent0 refers to the missing component dc-missing", "it has no refId"]);
-    }
-
-    #[test]
-    fn incremental_imports_match_by_ref_id() {
-        let old = split(&KoreFiles { definition: definition(), ..KoreFiles::default() }, "Demo").components;
-        let mut changed = definition();
-        changed["dialogs"][0]["lname"] = json!("greet2");
-        changed["forms"] = json!([{"refId": "r-f-2", "name": "Other"}]);
-        changed["patterns"] = json!([{"refId": "r-dg-1", "value": "hello"}]);
-        let new = split(&KoreFiles { definition: changed, ..KoreFiles::default() }, "Demo").components;
-        let options = ImportOptions::default();
-        let merged = merge(old.clone(), new.clone(), Some(&options));
-        let forms: Vec<_> =
-            merged.iter().filter(|c| c.kind == ComponentKind::Form).map(|c| c.name.clone()).collect();
-        assert_eq!(forms, ["Survey", "Other"]);
-        let dialog = merged.iter().find(|c| c.kind == ComponentKind::Dialog).unwrap();
-        assert_eq!(dialog.document["lname"], "greet2");
-        assert_eq!(merged.iter().filter(|c| c.kind == ComponentKind::Pattern).count(), 2);
-        let replace: ImportOptions =
-            serde_json::from_value(json!({"options": {"patterns": {"replace": true}}})).unwrap();
-        let merged = merge(old.clone(), new.clone(), Some(&replace));
-        assert_eq!(merged.iter().filter(|c| c.kind == ComponentKind::Pattern).count(), 1);
-        let only_forms: ImportOptions =
-            serde_json::from_value(json!({"tasks": ["forms"], "nlpData": [], "settings": []})).unwrap();
-        let merged = merge(old.clone(), new, Some(&only_forms));
-        assert_eq!(
-            merged.iter().find(|c| c.kind == ComponentKind::Dialog).unwrap().document["lname"],
-            "greet"
-        );
-        assert_eq!(merge(old.clone(), Vec::new(), None), Vec::<Component>::new());
-    }
-
-    #[test]
-    fn base64_round_trips() {
-        for bytes in [&b""[..], b"a", b"ab", b"abc", b"\x89PNG\r\n\x1a\n\x00\xff"] {
-            assert_eq!(unbase64(&base64(bytes)).unwrap(), bytes);
-        }
-        assert_eq!(base64(b"ab"), "YWI=");
-    }
-}
+mod tests;
