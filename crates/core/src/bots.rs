@@ -16,6 +16,9 @@ pub struct NewBot {
     pub name: Option<String>,
     pub dev: bool,
     pub changes: BotChanges,
+    /// Runs at once (`works`): Botpress deploys a bot when it is created; Bots.Business and
+    /// Kore.ai bots wait to be started (published).
+    pub runs: bool,
 }
 
 /// A caller acting in a workspace they belong to, with their role there.
@@ -72,7 +75,7 @@ impl Services {
             name,
             dev: new.dev,
             status: DeployStatus::Active,
-            run_state: RunState::Stopped,
+            run_state: if new.runs { RunState::Works } else { RunState::Stopped },
             created_at: now,
             updated_at: now,
             deployed_at: Some(now),
@@ -130,6 +133,16 @@ impl Services {
 
     pub async fn update_bot(&self, access: BotAccess, changes: BotChanges) -> Result<Bot> {
         self.modify_bot(access, |bot| bot.apply(changes.clone())).await
+    }
+
+    /// Applies a change and deploys the bot, as Botpress's `updateBot` does: afterwards it runs.
+    pub async fn deploy_bot(&self, access: BotAccess, changes: BotChanges) -> Result<Bot> {
+        self.modify_bot(access, |bot| {
+            bot.apply(changes.clone())?;
+            bot.run_state = RunState::Works;
+            Ok(())
+        })
+        .await
     }
 
     /// Starts (`works`) or stops the bot.

@@ -228,6 +228,7 @@ impl Runtime {
         conversation::check_user_payload(&payload)?;
         let chat = self.web_conversation(bot, user, conversation).await?;
         let processes = bot.accepts_messages() && !chat.blocked;
+        let (chat_id, chat_blocked) = (chat.id, chat.blocked);
         if processes {
             self.allowance(bot, chat.id, Some(user.id)).await?;
         }
@@ -262,6 +263,9 @@ impl Runtime {
             self.store().insert_message(&new).await?
         };
         self.publish(ChatEvent::Created(Arc::new(message.clone()))).await;
+        if !bot.accepts_messages() && !chat_blocked {
+            self.tell_not_running(bot, chat_id, Some(user.id)).await?;
+        }
         Ok(message)
     }
 
@@ -284,8 +288,11 @@ impl Runtime {
         {
             return Err(Error::limit("The event payload is larger than 128 KB"));
         }
-        if !bot.accepts_messages() || chat.blocked {
+        if chat.blocked {
             return Ok(());
+        }
+        if !bot.accepts_messages() {
+            return self.tell_not_running(bot, chat.id, Some(user.id)).await;
         }
         self.allowance(bot, chat.id, Some(user.id)).await?;
         let what = if name == "callback" {
@@ -366,5 +373,39 @@ impl Runtime {
                 Ok(self.store().bot_user(bot.number, id).await?.map(|u| u.external_id).unwrap_or_default())
             }
         }
+    }
+}
+
+/// What the sender of a message to a bot that does not run is told.
+pub const NOT_RUNNING: &str = "This bot is not running: its owner has stopped it, so it cannot answer now.";
+
+impl Runtime {
+    /// Tells the sender that the bot does not run (a message in the chat) and the owner why
+    /// nothing answered (an error log entry): a message is never dropped in silence.
+    pub(crate) async fn tell_not_running(&self, bot: &Bot, chat: i64, user: Option<i64>) -> Result<()> {
+        let why = if bot.definition.blocked { "blocked" } else { "stopped" };
+        let now = Timestamp::now();
+        let effects = botyard_domain::effects::RunEffects {
+            bot: bot.number,
+            messages: vec![botyard_domain::effects::OutgoingMessage {
+                uid: new_message_uid(),
+                chat_id: chat,
+                payload: conversation::bot_payload(NOT_RUNNING, None)?,
+                metadata: None,
+                at: now,
+            }],
+            error: Some(botyard_domain::effects::ErrorEntry {
+                command: None,
+                title: format!(
+                    "A message arrived while the bot was {why}; the sender was told it is not running"
+                ),
+                stack_trace: String::new(),
+                chat_id: Some(chat),
+                user_id: user,
+                at: now,
+            }),
+            ..Default::default()
+        };
+        crate::run::commit(self, bot, effects).await.map(|_| ())
     }
 }

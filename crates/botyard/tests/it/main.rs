@@ -30,6 +30,7 @@ mod jobs_support;
 mod koreai;
 mod koreai_admin;
 mod koreai_bots;
+mod lifecycle;
 mod limits;
 mod node_clients;
 mod openapi;

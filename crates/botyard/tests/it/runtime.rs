@@ -231,8 +231,8 @@ async fn blocked_chats_stopped_bots_and_quotas() {
 
         s.bb(&ann, Method::POST, &format!("/v2/bots/{}/status", bot.id), json!({"status": "start_stopping"}))
             .await;
-        chat.send("/ping").await;
-        chat.sent_one();
+        // A stopped bot does not run, and its sender is told so (a blocked chat hears nothing).
+        assert_eq!(chat.ask("/ping", 1).await, [botyard_runtime::web::NOT_RUNNING]);
         chat.silence().await;
         s.bb(&ann, Method::POST, &format!("/v2/bots/{}/status", bot.id), json!({"status": "start_launch"}))
             .await;

@@ -40,7 +40,8 @@ async fn create_bot(
 ) -> Result<Json<BotEnvelope>> {
     let dev = body.dev.unwrap_or(false);
     let mut changes = body.into_changes();
-    let new = NewBot { name: changes.name.take(), dev, changes };
+    // Deployed at once, as on Botpress Cloud: the bot runs.
+    let new = NewBot { name: changes.name.take(), dev, changes, runs: true };
     let bot = state.services.create_bot(&ws, new).await?;
     Ok(Json(BotEnvelope { bot: BotView::new(bot, true) }))
 }
@@ -130,7 +131,8 @@ async fn update_bot(
         return Err(Error::invalid("dev can only be set when a bot is created").into());
     }
     let access = state.services.workspace_bot(&ws, &bot_ref(&id)?).await?;
-    let bot = state.services.update_bot(access, body.into_changes()).await?;
+    // An update deploys the bot, as on Botpress Cloud: a bot stopped elsewhere runs again.
+    let bot = state.services.deploy_bot(access, body.into_changes()).await?;
     Ok(Json(BotEnvelope { bot: BotView::new(bot, false) }))
 }
 
