@@ -1,5 +1,5 @@
 //! Kore.ai bots in the runtime. A bot whose definition came from a Kore.ai export (it has
-//! Kore.ai components) converses through the dialog engine ([`botyard_koreai_engine`]) instead of
+//! Kore.ai dialogs, FAQs or small talk) converses through the dialog engine ([`botyard_koreai_engine`]) instead of
 //! BJS commands, on every channel: the web chat and Chat API, Telegram, and Kore.ai's own
 //! Webhook channel.
 //!
@@ -64,10 +64,13 @@ pub(crate) fn cache() -> KoreBots {
     moka::sync::Cache::builder().max_capacity(256).time_to_idle(Duration::from_secs(3600)).build()
 }
 
-/// Whether a component comes from a Kore.ai definition (any does: botyard's other dialects keep
-/// none).
+/// Whether the bot converses as a Kore.ai bot: it has something of a Kore.ai bot to say — dialog
+/// tasks, FAQs or small talk. (Kore.ai settings, forms or events alone, imported into a bot of
+/// another kind, leave it as it was.)
 fn is_definition(components: &[Component]) -> bool {
-    components.iter().any(|c| matches!(c.kind, ComponentKind::Settings | ComponentKind::Dialog))
+    components.iter().any(|c| {
+        matches!(c.kind, ComponentKind::Dialog | ComponentKind::KnowledgeTask | ComponentKind::SmallTalk)
+    })
 }
 
 impl Runtime {
