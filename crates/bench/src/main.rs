@@ -9,8 +9,13 @@
 //! command whose code reads and writes a user property and replies — the most a closed loop of
 //! users can push, then latency at a fixed offered rate — on SQLite and (with
 //! `BOTYARD_TEST_POSTGRES_URL` set) PostgreSQL; and the sandbox's cost per run next to a bare QuickJS context-create-and-call.
+//!
+//! `botyard-bench koreai`: the Kore.ai dialog engine on the real exports — held-out intent and
+//! FAQ accuracy, detection latency per message, memory of a compiled bot — each next to a naive
+//! baseline measured in the same run (see `koreai.rs`).
 
 mod imports;
+mod koreai;
 mod memory;
 mod runtime;
 mod security;
@@ -40,6 +45,8 @@ enum Bench {
     Telegram(telegram::Args),
     /// A quiet bot's latency beside six spinning scripts, and memory under a sign-in storm.
     Security(security::Args),
+    /// Kore.ai dialog engine: held-out accuracy, detection latency, memory of a compiled bot.
+    Koreai(koreai::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -51,5 +58,6 @@ fn main() -> anyhow::Result<()> {
         Bench::Imports(args) => runtime.block_on(imports::run(args)),
         Bench::Telegram(args) => runtime.block_on(telegram::run(args)),
         Bench::Security(args) => runtime.block_on(security::run(args)),
+        Bench::Koreai(args) => koreai::run(args),
     }
 }
