@@ -331,7 +331,7 @@ struct Matcher<'a> {
     sentence: &'a Sentence,
     concepts: &'a Concepts,
     /// Concept id → for each start position, the end positions of its phrases there.
-    cache: HashMap<usize, Vec<Vec<usize>>>,
+    cache: HashMap<usize, std::rc::Rc<Vec<Vec<usize>>>>,
 }
 
 impl Matcher<'_> {
@@ -416,17 +416,30 @@ impl Matcher<'_> {
         to
     }
 
-    /// Marks the words that the pattern's words and concepts match anywhere.
+    /// Marks the words that the pattern's words and concepts match anywhere (one pass over the
+    /// sentence per element: long inputs stay linear).
     fn cover(&mut self, elements: &[Element], covered: &mut [bool]) {
         let n = self.sentence.len();
         for e in elements {
             match e {
-                Element::Word(_) | Element::Exact(_) | Element::Concept(_) => {
+                Element::Word(stem) => {
                     for p in 0..n {
-                        let mut from = vec![false; n + 1];
-                        from[p] = true;
-                        let to = self.element(e, &from);
-                        for (end, _) in to.iter().enumerate().filter(|(_, b)| **b) {
+                        if self.sentence.stems[p] == *stem || self.sentence.raw[p] == *stem {
+                            covered[p] = true;
+                        }
+                    }
+                }
+                Element::Exact(word) => {
+                    for p in 0..n {
+                        if self.sentence.raw[p] == *word {
+                            covered[p] = true;
+                        }
+                    }
+                }
+                Element::Concept(id) => {
+                    let ends = self.concept_ends(*id);
+                    for (p, ends) in ends.iter().enumerate().take(n) {
+                        for &end in ends {
                             covered[p..end].iter_mut().for_each(|c| *c = true);
                         }
                     }
@@ -446,7 +459,9 @@ impl Matcher<'_> {
         self.element(element, &vec![true; n + 1]).iter().any(|&b| b)
     }
 
-    fn concept_ends(&mut self, id: usize) -> Vec<Vec<usize>> {
+    /// For each start position, the end positions of the concept's phrases there (computed
+    /// once per sentence and shared).
+    fn concept_ends(&mut self, id: usize) -> std::rc::Rc<Vec<Vec<usize>>> {
         if let Some(ends) = self.cache.get(&id) {
             return ends.clone();
         }
@@ -464,6 +479,7 @@ impl Matcher<'_> {
                 }
             }
         }
+        let ends = std::rc::Rc::new(ends);
         self.cache.insert(id, ends.clone());
         ends
     }
