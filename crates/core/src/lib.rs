@@ -14,6 +14,8 @@ pub mod content;
 pub mod conversations;
 pub mod cpu;
 pub mod credentials;
+pub mod insights;
+pub mod members;
 pub mod outbound;
 pub mod plans;
 pub mod telegram_login;

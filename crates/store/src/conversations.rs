@@ -103,6 +103,17 @@ pub trait ConversationStore {
     async fn pending_reply(&self, bot: i64, chat: i64, user: i64) -> Result<Option<(i64, Option<Value>)>>;
     /// The chat's dialog state as the last committed run left it (JSON).
     async fn dialog_state(&self, bot: i64, chat: i64) -> Result<Option<String>>;
+    /// What happened in the bot's conversations from `since` to `until` (both included), by UTC
+    /// day (days since the Unix epoch), only days with something: `[new users, returning users,
+    /// sessions, user messages, bot messages]`. New users: users first seen that day. Returning
+    /// users: users seen before the day (or before `since`) who wrote that day. Sessions: chats a
+    /// user wrote in that day. Messages: written by users (with an author) and by the bot.
+    async fn activity_by_day(
+        &self,
+        bot: i64,
+        since: Timestamp,
+        until: Timestamp,
+    ) -> Result<Vec<(i64, [i64; 5])>>;
 }
 
 macro_rules! user_columns {
@@ -504,6 +515,53 @@ impl ConversationStore for Store {
             .await
             .map_err(db)?;
         row.map(|r| get(&r, "state")).transpose()
+    }
+
+    async fn activity_by_day(
+        &self,
+        bot: i64,
+        since: Timestamp,
+        until: Timestamp,
+    ) -> Result<Vec<(i64, [i64; 5])>> {
+        // Messages are reached through the bot's chats (`chats_by_bot`, `messages_by_chat`).
+        let messages = sqlx::query(
+            "SELECT m.created_at / 86400000 AS day, \
+             SUM(CASE WHEN m.user_id IS NULL THEN 0 ELSE 1 END) AS user_messages, \
+             SUM(CASE WHEN m.user_id IS NULL THEN 1 ELSE 0 END) AS bot_messages, \
+             COUNT(DISTINCT CASE WHEN m.user_id IS NULL THEN NULL ELSE m.chat_id END) AS sessions \
+             FROM chats c JOIN messages m ON m.chat_id = c.id \
+             WHERE c.bot_id = $1 AND m.created_at >= $2 AND m.created_at <= $3 \
+             GROUP BY m.created_at / 86400000",
+        );
+        let new_users = sqlx::query(
+            "SELECT created_at / 86400000 AS day, COUNT(*) AS n FROM bot_users \
+             WHERE bot_id = $1 AND created_at >= $2 AND created_at <= $3 GROUP BY created_at / 86400000",
+        );
+        // Seen before the day began, or before `since` on its first day.
+        let returning = sqlx::query(
+            "SELECT m.created_at / 86400000 AS day, COUNT(DISTINCT m.user_id) AS n \
+             FROM chats c JOIN messages m ON m.chat_id = c.id JOIN bot_users u ON u.id = m.user_id \
+             WHERE c.bot_id = $1 AND m.created_at >= $2 AND m.created_at <= $3 \
+             AND u.created_at < CASE WHEN (m.created_at / 86400000) * 86400000 < $2 THEN $2 \
+             ELSE (m.created_at / 86400000) * 86400000 END \
+             GROUP BY m.created_at / 86400000",
+        );
+        let mut days: std::collections::BTreeMap<i64, [i64; 5]> = std::collections::BTreeMap::new();
+        let run = |query: sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments>| {
+            query.bind(bot).bind(since.millis()).bind(until.millis()).fetch_all(&self.read)
+        };
+        for r in run(messages).await.map_err(db)? {
+            let day = days.entry(get(&r, "day")?).or_default();
+            day[2] = get(&r, "sessions")?;
+            day[3] = get(&r, "user_messages")?;
+            day[4] = get(&r, "bot_messages")?;
+        }
+        for (query, slot) in [(new_users, 0), (returning, 1)] {
+            for r in run(query).await.map_err(db)? {
+                days.entry(get(&r, "day")?).or_default()[slot] = get(&r, "n")?;
+            }
+        }
+        Ok(days.into_iter().collect())
     }
 }
 

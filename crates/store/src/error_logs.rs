@@ -9,6 +9,7 @@ use botyard_domain::{Result, Timestamp};
 use crate::Store;
 use crate::error::db;
 use crate::rows::get;
+use sqlx::any::AnyRow;
 
 #[allow(async_fn_in_trait)] // used through the concrete `Store`, whose futures are `Send`
 pub trait ErrorLogStore {
@@ -16,6 +17,60 @@ pub trait ErrorLogStore {
     async fn error_logs(&self, bot: i64, query: &ErrorLogQuery) -> Result<Vec<ErrorLog>>;
     async fn clear_error_logs(&self, bot: i64) -> Result<u64>;
     async fn insert_error(&self, bot: i64, entry: &ErrorEntry) -> Result<()>;
+    /// The error log grouped by command and title, the group seen last first, one page (from 1):
+    /// each group's first entry, how many entries it has and when the last was written.
+    async fn error_groups(&self, bot: i64, page: u32, per_page: u32) -> Result<Vec<ErrorGroup>>;
+    /// The group whose first entry is `first`, as [`ErrorLogStore::error_groups`] shows it.
+    async fn error_group(&self, bot: i64, first: i64) -> Result<Option<ErrorGroup>>;
+    /// The entries of the group `first` belongs to, newest first.
+    async fn error_group_entries(&self, bot: i64, first: i64, limit: u32) -> Result<Vec<ErrorLog>>;
+    /// Deletes the entries of the group `first` belongs to; how many.
+    async fn delete_error_group(&self, bot: i64, first: i64) -> Result<u64>;
+}
+
+/// A group of error log entries: its first entry, how many it has, when the last was written.
+pub type ErrorGroup = (ErrorLog, i64, Timestamp);
+
+/// Entries `e` of the bot `$1` in the group of its entry `$2` (same command and title).
+macro_rules! same_group {
+    () => {
+        "JOIN error_logs f ON f.id = $2 AND f.bot_id = $1 WHERE e.bot_id = $1 AND e.title = f.title \
+         AND COALESCE(e.command, '') = COALESCE(f.command, '')"
+    };
+}
+
+/// An entry `e` with its chat's and user's ids as their channel knows them.
+macro_rules! log_columns {
+    () => {
+        "e.id, e.bot_id, e.command, e.title, e.stack_trace, e.chat_id, e.user_id, e.created_at, \
+         c.external_id AS chat_external, u.external_id AS user_external"
+    };
+}
+macro_rules! log_joins {
+    () => {
+        "LEFT JOIN chats c ON c.id = e.chat_id LEFT JOIN bot_users u ON u.id = e.user_id"
+    };
+}
+
+fn error_log(r: &AnyRow) -> Result<ErrorLog> {
+    Ok(ErrorLog {
+        id: get(r, "id")?,
+        bot_number: get(r, "bot_id")?,
+        entry: ErrorEntry {
+            command: get(r, "command")?,
+            title: get(r, "title")?,
+            stack_trace: get(r, "stack_trace")?,
+            chat_id: get(r, "chat_id")?,
+            user_id: get(r, "user_id")?,
+            at: Timestamp(get(r, "created_at")?),
+        },
+        chat_external: get(r, "chat_external")?,
+        user_external: get(r, "user_external")?,
+    })
+}
+
+fn error_group(r: &AnyRow) -> Result<ErrorGroup> {
+    Ok((error_log(r)?, get(r, "n")?, Timestamp(get(r, "last_at")?)))
 }
 
 impl ErrorLogStore for Store {
@@ -49,25 +104,7 @@ impl ErrorLogStore for Store {
         .fetch_all(&self.read)
         .await
         .map_err(db)?;
-        found
-            .iter()
-            .map(|r| {
-                Ok(ErrorLog {
-                    id: get(r, "id")?,
-                    bot_number: get(r, "bot_id")?,
-                    entry: ErrorEntry {
-                        command: get(r, "command")?,
-                        title: get(r, "title")?,
-                        stack_trace: get(r, "stack_trace")?,
-                        chat_id: get(r, "chat_id")?,
-                        user_id: get(r, "user_id")?,
-                        at: Timestamp(get(r, "created_at")?),
-                    },
-                    chat_external: get(r, "chat_external")?,
-                    user_external: get(r, "user_external")?,
-                })
-            })
-            .collect()
+        found.iter().map(error_log).collect()
     }
 
     async fn clear_error_logs(&self, bot: i64) -> Result<u64> {
@@ -82,6 +119,83 @@ impl ErrorLogStore for Store {
     async fn insert_error(&self, bot: i64, entry: &ErrorEntry) -> Result<()> {
         let mut conn = self.write.acquire().await.map_err(db)?;
         insert_error(&mut conn, bot, entry).await
+    }
+
+    async fn error_groups(&self, bot: i64, page: u32, per_page: u32) -> Result<Vec<ErrorGroup>> {
+        let offset = botyard_domain::page::offset(page, per_page);
+        let found = sqlx::query(concat!(
+            "SELECT ",
+            log_columns!(),
+            ", g.n, g.last_at FROM (\
+             SELECT MIN(id) AS first_id, COUNT(*) AS n, MAX(created_at) AS last_at FROM error_logs \
+             WHERE bot_id = $1 GROUP BY COALESCE(command, ''), title) g \
+             JOIN error_logs e ON e.id = g.first_id ",
+            log_joins!(),
+            " \
+             ORDER BY g.last_at DESC, g.first_id DESC LIMIT $2 OFFSET $3"
+        ))
+        .bind(bot)
+        .bind(i64::from(per_page))
+        .bind(offset)
+        .fetch_all(&self.read)
+        .await
+        .map_err(db)?;
+        found.iter().map(error_group).collect()
+    }
+
+    async fn error_group(&self, bot: i64, first: i64) -> Result<Option<ErrorGroup>> {
+        let found = sqlx::query(concat!(
+            "SELECT ",
+            log_columns!(),
+            ", g.n, g.last_at FROM (\
+             SELECT MIN(e.id) AS first_id, COUNT(*) AS n, MAX(e.created_at) AS last_at \
+             FROM error_logs e ",
+            same_group!(),
+            ") g \
+             JOIN error_logs e ON e.id = g.first_id ",
+            log_joins!(),
+            " WHERE g.first_id = $2"
+        ))
+        .bind(bot)
+        .bind(first)
+        .fetch_optional(&self.read)
+        .await
+        .map_err(db)?;
+        found.as_ref().map(error_group).transpose()
+    }
+
+    async fn error_group_entries(&self, bot: i64, first: i64, limit: u32) -> Result<Vec<ErrorLog>> {
+        let found = sqlx::query(concat!(
+            "SELECT ",
+            log_columns!(),
+            " FROM error_logs e ",
+            log_joins!(),
+            " WHERE e.id IN (\
+             SELECT e.id FROM error_logs e ",
+            same_group!(),
+            ") ORDER BY e.id DESC LIMIT $3"
+        ))
+        .bind(bot)
+        .bind(first)
+        .bind(i64::from(limit))
+        .fetch_all(&self.read)
+        .await
+        .map_err(db)?;
+        found.iter().map(error_log).collect()
+    }
+
+    async fn delete_error_group(&self, bot: i64, first: i64) -> Result<u64> {
+        let done = sqlx::query(concat!(
+            "DELETE FROM error_logs WHERE bot_id = $1 AND id IN (SELECT e.id FROM error_logs e ",
+            same_group!(),
+            ")"
+        ))
+        .bind(bot)
+        .bind(first)
+        .execute(&self.write)
+        .await
+        .map_err(db)?;
+        Ok(done.rows_affected())
     }
 }
 

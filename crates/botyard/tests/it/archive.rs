@@ -60,7 +60,9 @@ async fn everything(s: &TestServer, account: &Account, bot: i64) -> Value {
     let uid = get(format!("/v2/bots/{bot}")).await["uid"].as_str().unwrap().to_owned();
     let mut definition =
         s.bp(account, Method::GET, &format!("/v1/admin/bots/{uid}"), Value::Null).await.body["bot"].clone();
-    for volatile in ["id", "createdAt", "updatedAt", "deployedAt", "name", "webChannelId", "createdBy"] {
+    for volatile in
+        ["id", "createdAt", "updatedAt", "deployedAt", "name", "webChannelId", "createdBy", "signingSecret"]
+    {
         definition.as_object_mut().unwrap().remove(volatile);
     }
     json!({"commands": commands, "folders": folders, "libs": libs, "panels": panels, "properties": properties, "definition": definition})

@@ -9,12 +9,12 @@ use serde_json::{Value, json};
 use crate::harness::{TestServer, backends};
 use crate::webchat::cmd;
 
-fn node_dir() -> PathBuf {
+pub fn node_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/node")
 }
 
 /// Runs a script of `tests/node` and returns the JSON line it prints.
-async fn node(script: &str, args: &[&str]) -> Value {
+pub async fn node(script: &str, args: &[&str]) -> Value {
     let dir = node_dir();
     assert!(
         dir.join("node_modules/@botpress/chat").exists(),
@@ -85,6 +85,83 @@ async fn botpress_client_manages_bots() {
             })
         );
         s.stop().await;
+    }
+}
+
+/// `@botpress/client` on the admin routes beyond bots: workspace members, a bot's web chat,
+/// analytics, issues, versions and logs, with their typed errors. A web chat user talks to the
+/// bot first (`/boom` fails twice).
+#[tokio::test]
+async fn botpress_client_admin_operations() {
+    for backend in backends() {
+        let s = TestServer::start(backend).await;
+        let ann = s.sign_up("ann@example.com").await;
+        let bob = s.sign_up("bob@example.com").await;
+        let bot = s
+            .bot(&ann, "Admin", &[cmd("/start", "Hello", ""), cmd("/boom", "", "throw new Error('boom')")])
+            .await;
+        let server = s.server.url();
+        let seen = node(
+            "botpress-admin.mjs",
+            &[
+                &server,
+                &ann.api_key,
+                &ann.workspace,
+                &bot.id.to_string(),
+                &bot.webhook,
+                &bob.api_key,
+                "bob@example.com",
+            ],
+        )
+        .await;
+        let totals = &seen["analytics"]["totals"];
+        assert_eq!(
+            *totals,
+            json!({"newUsers": 1, "returningUsers": 0, "sessions": 1, "messages": 3, "userMessages": 3,
+                   "botMessages": 3, "events": 0}),
+            "{seen}"
+        );
+        assert_eq!(seen["logs"]["sameIds"], true, "{seen}");
+        assert_eq!(seen["issues"]["eventIds"], true, "{seen}");
+        let url = format!("{server}/chat/{}", bot.webhook);
+        assert_eq!(seen["webchat"]["sharableUrl"], url.as_str());
+        let bot_id = seen["versions"]["url"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
+        let conversation = seen["chat"]["conversationId"].as_str().unwrap().to_owned();
+        let user = seen["chat"]["userId"].as_str().unwrap().to_owned();
+        let seen = replace_text(
+            &seen,
+            &[
+                (&server, "[server]"),
+                (&bot.webhook, "[webhook]"),
+                (&bot_id, "[bot]"),
+                (&conversation, "[conversation]"),
+                (&user, "[user]"),
+            ],
+        );
+        insta::assert_json_snapshot!("bp_client_admin", crate::harness::redact(&seen));
+        s.stop().await;
+    }
+}
+
+/// The value with each text's occurrences of `from` replaced, and the times of keys the
+/// harness does not know hidden.
+fn replace_text(value: &Value, pairs: &[(&str, &str)]) -> Value {
+    match value {
+        Value::String(text) => {
+            Value::String(pairs.iter().fold(text.clone(), |text, (from, to)| text.replace(from, to)))
+        }
+        Value::Array(items) => Value::Array(items.iter().map(|v| replace_text(v, pairs)).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| match k.as_str() {
+                    "lastSeenAt" | "startDateTimeUtc" | "endDateTimeUtc" if v.is_string() => {
+                        (k.clone(), Value::String(format!("[{k}]")))
+                    }
+                    _ => (k.clone(), replace_text(v, pairs)),
+                })
+                .collect(),
+        ),
+        other => other.clone(),
     }
 }
 

@@ -38,6 +38,7 @@ async fn create_bot(
     State(state): State<AppState>,
     JsonBody(body, _): Body<BotBody>,
 ) -> Result<Json<BotEnvelope>> {
+    body.check_type()?;
     let dev = body.dev.unwrap_or(false);
     let mut changes = body.into_changes();
     // Deployed at once, as on Botpress Cloud: the bot runs.
@@ -104,7 +105,7 @@ fn invalid_query(message: String) -> crate::common::dialect::ApiError<super::Bot
     Error::new(ErrorCode::InvalidQuery, message).into()
 }
 
-/// Get a bot (`getBot`).
+/// Get a bot (`getBot`), with its signing secret unless the caller is a viewer.
 #[utoipa::path(get, path = "/admin/bots/{id}", tag = "Botpress: bots",
     params(("id" = String, Path), ("x-workspace-id" = String, Header)),
     responses((status = 200, description = "The bot", body = BotEnvelope)))]
@@ -114,7 +115,14 @@ async fn get_bot(
     Path(id): Path<String>,
 ) -> Result<Json<BotEnvelope>> {
     let access = state.services.workspace_bot(&ws, &bot_ref(&id)?).await?;
-    Ok(Json(BotEnvelope { bot: BotView::new(access.bot, false) }))
+    let with_secret = shows_secret(&access);
+    Ok(Json(BotEnvelope { bot: BotView::new(access.bot, with_secret) }))
+}
+
+/// Whether the caller sees the bot's signing secret: when they may change the bot (as they may
+/// rotate the secret), not as a viewer.
+fn shows_secret(access: &botyard_core::BotAccess) -> bool {
+    access.role.allows(botyard_domain::access::Permission::ChangeBots)
 }
 
 /// Update a bot (`updateBot`): a partial update; map entries set to null are deleted.
@@ -130,10 +138,12 @@ async fn update_bot(
     if body.dev.is_some() {
         return Err(Error::invalid("dev can only be set when a bot is created").into());
     }
+    body.check_type()?;
     let access = state.services.workspace_bot(&ws, &bot_ref(&id)?).await?;
+    let with_secret = shows_secret(&access);
     // An update deploys the bot, as on Botpress Cloud: a bot stopped elsewhere runs again.
     let bot = state.services.deploy_bot(access, body.into_changes()).await?;
-    Ok(Json(BotEnvelope { bot: BotView::new(bot, false) }))
+    Ok(Json(BotEnvelope { bot: BotView::new(bot, with_secret) }))
 }
 
 /// Delete a bot (`deleteBot`).

@@ -3,8 +3,11 @@
 
 mod auth;
 mod bots;
+mod insights;
 mod jobs;
 mod logs;
+mod members;
+mod versions;
 mod views;
 mod workspaces;
 
@@ -64,8 +67,11 @@ fn status_and_type(code: ErrorCode) -> (StatusCode, &'static str) {
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(bots::router())
+        .merge(insights::router())
         .merge(jobs::router())
         .merge(logs::router())
+        .merge(members::router())
+        .merge(versions::router())
         .merge(workspaces::router())
 }
 

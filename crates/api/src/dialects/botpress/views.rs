@@ -61,6 +61,9 @@ pub struct BotBody {
     pub secrets: Option<BTreeMap<String, Option<String>>>,
     /// Only when creating: a development bot.
     pub dev: Option<bool>,
+    /// `adk`, the only kind of bot botyard has (defined by code, not in Studio or Desk).
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -88,7 +91,20 @@ pub struct SubscriptionsBody {
     pub events: Option<Option<MapPatch<Map<String, Value>>>>,
 }
 
+/// The one `type` of bot botyard has: defined by code (commands, scripts, the bot's code).
+pub const BOT_TYPE: &str = "adk";
+
 impl BotBody {
+    /// Refuses a `type` other than botyard's one.
+    pub fn check_type(&self) -> botyard_domain::Result<()> {
+        match self.kind.as_deref() {
+            None | Some(BOT_TYPE) => Ok(()),
+            Some(other) => Err(botyard_domain::Error::invalid(format!(
+                "type \"{other}\" is not supported: botyard bots are defined by code (type \"adk\")"
+            ))),
+        }
+    }
+
     /// The domain change this body asks for.
     pub fn into_changes(self) -> BotChanges {
         let tags =
@@ -131,7 +147,8 @@ pub struct BotView {
     pub id: String,
     pub created_at: String,
     pub updated_at: String,
-    /// Only in the answers to creation.
+    /// Shown to those who may change the bot (owners, administrators, developers), not to
+    /// viewers: it lets its holder sign as the bot and open its web app pages.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signing_secret: Option<String>,
     #[schema(value_type = Object)]
@@ -175,6 +192,9 @@ pub struct BotView {
     pub secrets: Vec<String>,
     /// botyard: the webhook id of the bot's web chat channel (`/chat/{webhookId}`).
     pub web_channel_id: String,
+    /// Always `adk`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
 }
 
 impl BotView {
@@ -208,6 +228,7 @@ impl BotView {
             medias: d.medias,
             secrets: d.secrets.into_keys().collect(),
             web_channel_id: bot.web_channel_id,
+            kind: BOT_TYPE,
         }
     }
 }
@@ -228,6 +249,9 @@ pub struct BotSummary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deployed_at: Option<String>,
     pub tags: BTreeMap<String, String>,
+    /// Always `adk`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
 }
 
 impl From<Bot> for BotSummary {
@@ -239,6 +263,7 @@ impl From<Bot> for BotSummary {
             name: bot.name,
             deployed_at: bot.deployed_at.map(|t| t.to_rfc3339()),
             tags: bot.definition.tags,
+            kind: BOT_TYPE,
         }
     }
 }
