@@ -62,6 +62,8 @@ pub fn app(state: AppState) -> Router {
 
     let (bp_routes, bp_doc) = botpress::router().split_for_parts();
     let bp_routes = bp_routes
+        // The runtime API bots call (`/v1/chat/...`), in the same envelope and limits.
+        .merge(dialects::bp_runtime::router())
         .fallback(botpress::not_found)
         .method_not_allowed_fallback(botpress::method_not_allowed)
         .layer(from_fn_with_state(state.clone(), limit::<Botpress>));

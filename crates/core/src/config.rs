@@ -38,6 +38,7 @@ pub struct Config {
     pub jobs: JobsSettings,
     pub outbound: OutboundSettings,
     pub telegram: TelegramSettings,
+    pub node: NodeSettings,
     /// The plans workspaces can be on; the first is the plan of new workspaces.
     pub plans: Vec<Plan>,
 }
@@ -212,6 +213,38 @@ impl OutboundSettings {
     }
 }
 
+/// Bots deployed as Node.js bundles (the CommonJS output `bp deploy` uploads to Botpress Cloud):
+/// each runs in a Node.js process of its own, which botyard starts, supervises and reaches over
+/// loopback HTTP. A process runs JavaScript on one thread, so it uses at most about one CPU core;
+/// `memory_mib` bounds its JavaScript heap (not the native memory Node.js needs besides).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NodeSettings {
+    /// Whether bundled bots are run at all.
+    pub enabled: bool,
+    /// The Node.js executable: a name looked up in `PATH` or a path.
+    pub command: String,
+    /// The JavaScript heap of each bot's process, in MiB (`--max-old-space-size`).
+    pub memory_mib: u64,
+    /// How long a process may take until it answers `GET /health`, in seconds.
+    pub start_timeout_secs: u64,
+    /// Restarts of one bot's process (after it died or failed to start) within a minute beyond
+    /// which it is not started again until the minute has passed or a new version is deployed.
+    pub max_restarts_per_minute: u32,
+}
+
+impl Default for NodeSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            command: "node".into(),
+            memory_mib: 256,
+            start_timeout_secs: 15,
+            max_restarts_per_minute: 5,
+        }
+    }
+}
+
 /// The background job system (imports, exports, copies) and the limits of what it reads.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -372,6 +405,7 @@ impl Default for Config {
             jobs: JobsSettings::default(),
             outbound: OutboundSettings::default(),
             telegram: TelegramSettings::default(),
+            node: NodeSettings::default(),
             plans: botyard_domain::plan::default_plans(),
         }
     }

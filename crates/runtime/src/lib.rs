@@ -11,6 +11,7 @@
 //! 4. deliver the messages written to the chat's listeners ([`hub`]), on this node directly and on
 //!    others through change notifications.
 
+pub mod bp_runtime;
 mod builtin_libs;
 pub mod channel_api;
 pub mod committer;
@@ -20,8 +21,10 @@ pub mod inbox;
 pub mod incoming;
 pub mod koreai;
 pub mod meter;
+pub mod node_bots;
 mod panels;
 pub mod program;
+pub mod remote;
 pub mod run;
 mod started_jobs;
 pub mod web;
@@ -66,6 +69,8 @@ struct Inner {
     commits: Arc<tokio::sync::Notify>,
     /// Kore.ai bots' compiled definitions.
     kore_bots: koreai::KoreBots,
+    /// Node.js processes of Botpress bots deployed as bundles.
+    node_bots: node_bots::NodeBots,
     /// Failure injection for tests (`jobs.failpoints`): `run_commit` fails a run's commit once.
     failpoints: botyard_domain::job::FailPoints,
 }
@@ -100,6 +105,10 @@ impl Runtime {
                 node,
                 queues: Mutex::new(HashMap::new()),
                 kore_bots: koreai::cache(),
+                node_bots: node_bots::NodeBots::new(
+                    services.config.node.clone(),
+                    services.config.data_dir.clone(),
+                ),
                 stopping: tokio_util::sync::CancellationToken::new(),
                 commits: Arc::new(tokio::sync::Notify::new()),
                 failpoints: botyard_domain::job::FailPoints::new(
@@ -141,6 +150,8 @@ impl Runtime {
     /// Ends long-lived streams (the server is stopping).
     pub fn stop(&self) {
         self.inner.stopping.cancel();
+        let node_bots = self.inner.node_bots.clone();
+        tokio::spawn(async move { node_bots.stop_all().await });
     }
 
     /// Completes when the server stops.
@@ -166,6 +177,10 @@ impl Runtime {
 
     pub(crate) fn committer(&self) -> &Committer {
         &self.inner.committer
+    }
+
+    pub(crate) fn node_bots(&self) -> &node_bots::NodeBots {
+        &self.inner.node_bots
     }
 
     pub(crate) fn meter(&self) -> &Meter {

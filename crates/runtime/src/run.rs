@@ -142,6 +142,10 @@ async fn try_process(rt: &Runtime, incoming: &Incoming) -> Result<Vec<Incoming>>
         crate::koreai::converse(rt, &bot, kore, incoming, limits).await?;
         return Ok(Vec::new());
     }
+    if let Some(target) = crate::remote::target(&bot) {
+        crate::remote::deliver(rt, &bot, target, incoming, time_limit).await?;
+        return Ok(Vec::new());
+    }
     let commands = services.bot_commands(bot.number).await?;
     let quota_left = allowance.plan.iterations_per_month.saturating_sub(allowance.used);
     let mut plan = plan(rt, &bot, &commands, incoming, time_limit).await?;

@@ -2,5 +2,6 @@
 
 pub mod botpress;
 pub mod bots_business;
+pub mod bp_runtime;
 pub mod chat;
 pub mod koreai;

@@ -13,6 +13,7 @@ mod bb_jobs;
 mod bb_libs;
 mod bb_support;
 mod botpress_bots;
+mod botpress_sdk_bots;
 mod bots_business_bots;
 mod broadcasts;
 mod chat_api;

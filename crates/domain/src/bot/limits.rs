@@ -17,7 +17,8 @@ pub const BOT_TAGS_MAX: usize = 50;
 pub const SECRETS_MAX: usize = 50;
 pub const MEDIAS_MAX: usize = 50;
 pub const LAYERS_MAX: usize = 50;
-pub const CODE_MAX_BYTES: usize = 1024 * 1024;
+/// Botpress bundles (`bp deploy` output with the SDK and its client) run to a few MiB.
+pub const CODE_MAX_BYTES: usize = 4 * 1024 * 1024;
 
 pub const TAG_KEY_MAX_CHARS: usize = 100;
 pub const TAG_VALUE_MAX_CHARS: usize = 500;

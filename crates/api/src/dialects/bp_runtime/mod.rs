@@ -1,0 +1,250 @@
+//! Botpress's runtime API (`/v1/chat/...`), what a bot calls with its own credentials — as
+//! `@botpress/client` sends them from inside a bot: `Authorization: Bearer <token>` and
+//! `x-bot-id`. The token is the bot's runtime token (given to the Node.js process of a bundled
+//! bot as `BP_TOKEN`) or the API key of an account that may change the bot (a developer running
+//! `bp dev`, a self-hosted bot). Errors in Botpress's envelope. The operations live in
+//! `botyard_runtime::bp_runtime`, over the Chat API's conversations, users and messages.
+
+mod states;
+
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::{Json, routing};
+use botyard_domain::access::Permission;
+use botyard_domain::bot::Bot;
+use botyard_domain::{BotRef, Error};
+use botyard_runtime::remote::{conversation_json, message_json, runtime_token, user_json};
+use http::request::Parts;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use subtle::ConstantTimeEq;
+
+use super::botpress::{Body, Botpress, Result};
+use crate::AppState;
+use crate::common::dialect::ApiError;
+use crate::common::extract::{JsonBody, bearer, header};
+
+/// The routes, relative to `/v1`.
+pub fn router() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/chat/conversations", routing::post(create_conversation))
+        .route("/chat/conversations/{id}", routing::get(get_conversation))
+        .route("/chat/conversations/{id}/participants", routing::get(list_participants).post(add_participant))
+        .route("/chat/users", routing::post(create_user))
+        .route("/chat/users/{id}", routing::get(get_user))
+        .route("/chat/messages", routing::post(create_message).get(list_messages))
+        .route("/chat/messages/{id}", routing::get(get_message))
+        .route("/chat/events", routing::post(create_event))
+        .merge(states::router())
+}
+
+/// The bot a runtime call acts for.
+pub struct BotCaller(pub Bot);
+
+impl FromRequestParts<AppState> for BotCaller {
+    type Rejection = ApiError<Botpress>;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> std::result::Result<Self, Self::Rejection> {
+        let token = bearer(parts).ok_or_else(|| {
+            Error::unauthorized("Authentication is required: send Authorization: Bearer <token>")
+        })?;
+        let raw =
+            header(parts, "x-bot-id").ok_or_else(|| Error::invalid("The x-bot-id header is required"))?;
+        let unknown = || Error::not_found("Bot");
+        let bot_ref = BotRef::parse(raw).map_err(|_| unknown())?;
+        let bot = state.services.find_bot(&bot_ref).await?.ok_or_else(unknown)?;
+        if bool::from(runtime_token(&bot).as_bytes().ct_eq(token.as_bytes())) {
+            return Ok(Self(bot));
+        }
+        let caller = state
+            .services
+            .authenticate_bearer(token)
+            .await?
+            .ok_or_else(|| Error::unauthorized("The provided token is invalid or has been revoked"))?;
+        let access = state.services.bot_access(&caller, &BotRef::Id(bot.id.clone())).await?;
+        access.role.require(Permission::ChangeBots)?;
+        Ok(Self(access.bot))
+    }
+}
+
+async fn get_conversation(
+    BotCaller(bot): BotCaller,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>> {
+    let chat = state.runtime.bp_conversation(&bot, &id).await?;
+    Ok(Json(json!({"conversation": conversation_json(&chat)})))
+}
+
+#[derive(Deserialize)]
+struct NewConversation {
+    #[serde(default)]
+    tags: Map<String, Value>,
+}
+
+async fn create_conversation(
+    BotCaller(bot): BotCaller,
+    State(state): State<AppState>,
+    JsonBody(body, _): Body<NewConversation>,
+) -> Result<Json<Value>> {
+    no_tags(&body.tags)?;
+    let chat = state.runtime.bp_create_conversation(&bot).await?;
+    Ok(Json(json!({"conversation": conversation_json(&chat)})))
+}
+
+async fn list_participants(
+    BotCaller(bot): BotCaller,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>> {
+    let users = state.runtime.bp_participants(&bot, &id).await?;
+    let participants: Vec<Value> = users.iter().map(user_json).collect();
+    Ok(Json(json!({"participants": participants, "meta": {}})))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct NewParticipant {
+    user_id: String,
+}
+
+async fn add_participant(
+    BotCaller(bot): BotCaller,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(body, _): Body<NewParticipant>,
+) -> Result<Json<Value>> {
+    let user = state.runtime.bp_add_participant(&bot, &id, &body.user_id).await?;
+    Ok(Json(json!({"participant": user_json(&user)})))
+}
+
+async fn get_user(
+    BotCaller(bot): BotCaller,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>> {
+    let user = state.runtime.bp_user(&bot, &id).await?;
+    Ok(Json(json!({"user": user_json(&user)})))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct NewUser {
+    name: Option<String>,
+    picture_url: Option<String>,
+    #[serde(default)]
+    tags: Map<String, Value>,
+}
+
+async fn create_user(
+    BotCaller(bot): BotCaller,
+    State(state): State<AppState>,
+    JsonBody(body, _): Body<NewUser>,
+) -> Result<Json<Value>> {
+    no_tags(&body.tags)?;
+    let user = state.runtime.bp_create_user(&bot, body.name, body.picture_url).await?;
+    Ok(Json(json!({"user": user_json(&user)})))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct NewMessage {
+    user_id: String,
+    conversation_id: String,
+    #[serde(rename = "type")]
+    kind: String,
+    payload: Map<String, Value>,
+    #[serde(default)]
+    tags: Map<String, Value>,
+}
+
+async fn create_message(
+    BotCaller(bot): BotCaller,
+    State(state): State<AppState>,
+    JsonBody(body, _): Body<NewMessage>,
+) -> Result<Json<Value>> {
+    no_tags(&body.tags)?;
+    // Stored as the Chat API stores it: the type beside the payload's fields.
+    let mut payload = body.payload;
+    payload.insert("type".into(), Value::String(body.kind));
+    let created = state
+        .runtime
+        .bp_create_message(&bot, &body.user_id, &body.conversation_id, Value::Object(payload))
+        .await?;
+    Ok(Json(json!({"message": message_json(&created)})))
+}
+
+async fn get_message(
+    BotCaller(bot): BotCaller,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>> {
+    let message = state.runtime.bp_message(&bot, &id).await?;
+    Ok(Json(json!({"message": message_json(&message)})))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MessageQuery {
+    conversation_id: Option<String>,
+    next_token: Option<String>,
+}
+
+async fn list_messages(
+    BotCaller(bot): BotCaller,
+    State(state): State<AppState>,
+    Query(query): Query<MessageQuery>,
+) -> Result<Json<Value>> {
+    let conversation = query.conversation_id.ok_or_else(|| {
+        Error::invalid("conversationId is required: botyard lists one conversation's messages")
+    })?;
+    let after = match query.next_token.as_deref().filter(|t| !t.is_empty()) {
+        Some(token) => token.parse().map_err(|_| Error::invalid("nextToken is not valid"))?,
+        None => 0,
+    };
+    let messages = state.runtime.bp_messages(&bot, &conversation, after).await?;
+    let next = (messages.len() >= 100).then(|| messages.last().map(|m| m.message.id.to_string())).flatten();
+    let views: Vec<Value> = messages.iter().map(message_json).collect();
+    Ok(Json(json!({"messages": views, "meta": {"nextToken": next}})))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct NewEvent {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    payload: Value,
+    conversation_id: Option<String>,
+}
+
+async fn create_event(
+    BotCaller(bot): BotCaller,
+    State(state): State<AppState>,
+    JsonBody(body, _): Body<NewEvent>,
+) -> Result<Json<Value>> {
+    let conversation = body.conversation_id.ok_or_else(|| {
+        Error::invalid("conversationId is required: botyard delivers events in a conversation")
+    })?;
+    if body.kind.is_empty() || body.kind.chars().count() > 200 {
+        return Err(Error::invalid("type must be 1 to 200 characters").into());
+    }
+    state.runtime.bp_create_event(&bot, &conversation, body.kind.clone(), body.payload.clone()).await?;
+    let now = botyard_domain::Timestamp::now().to_rfc3339();
+    Ok(Json(json!({"event": {
+        "id": format!("evt_{}", uuid::Uuid::now_v7().simple()), "createdAt": now, "type": body.kind,
+        "payload": body.payload, "conversationId": conversation, "status": "pending", "failureReason": null,
+    }})))
+}
+
+/// botyard does not keep tags of users, conversations and messages yet: a call that sets some is
+/// refused rather than silently losing them.
+fn no_tags(tags: &Map<String, Value>) -> std::result::Result<(), Error> {
+    if tags.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::invalid("Tags on users, conversations and messages are not supported by botyard yet"))
+    }
+}

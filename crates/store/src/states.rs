@@ -1,0 +1,158 @@
+//! Botpress states: a JSON document per bot, state type, owner and name, with an optional expiry.
+//! An expired state reads as absent (and is replaced by the next write).
+
+use botyard_domain::{Result, Timestamp};
+use serde_json::Value;
+
+use crate::Store;
+use crate::error::{db, json, to_json};
+use crate::rows::get;
+
+/// One stored state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StateRecord {
+    pub state_type: String,
+    pub owner: String,
+    pub name: String,
+    pub payload: Value,
+    pub expires_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// Which state: the bot's number, the state's type, its owner's id and its name.
+#[derive(Debug, Clone, Copy)]
+pub struct StateKey<'a> {
+    pub bot: i64,
+    pub state_type: &'a str,
+    pub owner: &'a str,
+    pub name: &'a str,
+}
+
+#[allow(async_fn_in_trait)] // used through the concrete `Store`, whose futures are `Send`
+pub trait StateStore {
+    /// The state, unless it is absent or expired at `now`.
+    async fn state(&self, key: StateKey<'_>, now: Timestamp) -> Result<Option<StateRecord>>;
+    /// Writes the state (replacing it); returns it as stored.
+    async fn set_state(
+        &self,
+        key: StateKey<'_>,
+        payload: &Value,
+        expires_at: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<StateRecord>;
+    /// Writes the state only when there is none (or it expired); returns the state that holds.
+    async fn get_or_set_state(
+        &self,
+        key: StateKey<'_>,
+        payload: &Value,
+        expires_at: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<StateRecord>;
+    async fn delete_state(&self, key: StateKey<'_>) -> Result<bool>;
+}
+
+impl StateStore for Store {
+    async fn state(&self, key: StateKey<'_>, now: Timestamp) -> Result<Option<StateRecord>> {
+        let row = sqlx::query(
+            "SELECT state_type, owner, name, payload, expires_at, created_at, updated_at FROM bot_states \
+             WHERE bot_id = $1 AND state_type = $2 AND owner = $3 AND name = $4 \
+             AND (expires_at IS NULL OR expires_at > $5)",
+        )
+        .bind(key.bot)
+        .bind(key.state_type)
+        .bind(key.owner)
+        .bind(key.name)
+        .bind(now.millis())
+        .fetch_optional(&self.read)
+        .await
+        .map_err(db)?;
+        row.map(|r| {
+            let expires: Option<i64> = get(&r, "expires_at")?;
+            Ok(StateRecord {
+                state_type: get(&r, "state_type")?,
+                owner: get(&r, "owner")?,
+                name: get(&r, "name")?,
+                payload: json(&get::<String>(&r, "payload")?, "state payload")?,
+                expires_at: expires.map(Timestamp),
+                created_at: Timestamp(get(&r, "created_at")?),
+                updated_at: Timestamp(get(&r, "updated_at")?),
+            })
+        })
+        .transpose()
+    }
+
+    async fn set_state(
+        &self,
+        key: StateKey<'_>,
+        payload: &Value,
+        expires_at: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<StateRecord> {
+        write(self, key, payload, expires_at, now, true).await?;
+        self.state(key, Timestamp(0))
+            .await?
+            .ok_or_else(|| botyard_domain::Error::internal("a state just written is missing"))
+    }
+
+    async fn get_or_set_state(
+        &self,
+        key: StateKey<'_>,
+        payload: &Value,
+        expires_at: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<StateRecord> {
+        write(self, key, payload, expires_at, now, false).await?;
+        self.state(key, Timestamp(0))
+            .await?
+            .ok_or_else(|| botyard_domain::Error::internal("a state just written is missing"))
+    }
+
+    async fn delete_state(&self, key: StateKey<'_>) -> Result<bool> {
+        let done = sqlx::query(
+            "DELETE FROM bot_states WHERE bot_id = $1 AND state_type = $2 AND owner = $3 AND name = $4",
+        )
+        .bind(key.bot)
+        .bind(key.state_type)
+        .bind(key.owner)
+        .bind(key.name)
+        .execute(&self.write)
+        .await
+        .map_err(db)?;
+        Ok(done.rows_affected() > 0)
+    }
+}
+
+/// Inserts the state; an existing one is replaced when `replace` (or when it expired).
+async fn write(
+    store: &Store,
+    key: StateKey<'_>,
+    payload: &Value,
+    expires_at: Option<Timestamp>,
+    now: Timestamp,
+    replace: bool,
+) -> Result<()> {
+    let statement = if replace {
+        "INSERT INTO bot_states (bot_id, state_type, owner, name, payload, expires_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT (bot_id, state_type, owner, name) DO UPDATE SET \
+         payload = excluded.payload, expires_at = excluded.expires_at, updated_at = excluded.updated_at"
+    } else {
+        "INSERT INTO bot_states (bot_id, state_type, owner, name, payload, expires_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT (bot_id, state_type, owner, name) DO UPDATE SET \
+         payload = excluded.payload, expires_at = excluded.expires_at, created_at = excluded.created_at, \
+         updated_at = excluded.updated_at \
+         WHERE bot_states.expires_at IS NOT NULL AND bot_states.expires_at <= excluded.updated_at"
+    };
+    sqlx::query(statement)
+        .bind(key.bot)
+        .bind(key.state_type)
+        .bind(key.owner)
+        .bind(key.name)
+        .bind(to_json(payload)?)
+        .bind(expires_at.map(|t| t.millis()))
+        .bind(now.millis())
+        .execute(&store.write)
+        .await
+        .map_err(db)?;
+    Ok(())
+}
