@@ -81,15 +81,11 @@ pub(crate) async fn deliver(
     };
     let outcome =
         post(rt, bot, &target, "event_received", &event_type, &json!({"event": event}), time_limit).await;
-    let mut failure = outcome.err();
-    if let Target::Bundle = target {
-        for line in rt.node_bots().take_output(&bot.id.to_string()) {
-            tracing::info!(bot = bot.number, stream = ?line.stream, "{}", line.text);
-            if failure.is_none() && is_issue(&line.text) {
-                failure = Some(format!("The bot reported an issue: {}", line.text));
-            }
-        }
-    }
+    let failure = outcome.err();
+    let logged = match target {
+        Target::Bundle => bot_log(rt, bot, &event_type).await,
+        Target::Url(_) => Vec::new(),
+    };
     let now = Timestamp::now();
     if let Some(why) = &failure {
         tracing::info!(bot = bot.number, chat = incoming.chat.id, "a Botpress bot's handler failed: {why}");
@@ -110,6 +106,10 @@ pub(crate) async fn deliver(
         });
     }
     crate::run::commit(rt, bot, effects).await?;
+    for entry in logged {
+        let effects = RunEffects { bot: bot.number, error: Some(entry), ..RunEffects::default() };
+        crate::run::commit(rt, bot, effects).await?;
+    }
     if let Some(hook) = &incoming.job {
         hook.tell(match failure {
             Some(why) => RunReport::Failed(why),
@@ -119,9 +119,60 @@ pub(crate) async fn deliver(
     Ok(())
 }
 
-/// A line a bundle wrote with `logger.issue(…)`.
-fn is_issue(line: &str) -> bool {
-    serde_json::from_str::<Value>(line).is_ok_and(|v| v["type"] == "issue")
+/// The most entries one delivery adds to the bot's log from what its process printed.
+const LOG_ENTRIES_PER_EVENT: usize = 20;
+
+/// What a bundled bot's process printed during the delivery: its errors (`logger.error`, stderr)
+/// and issues (`logger.issue`) become entries of the bot's log, attributed to the conversation
+/// and user the SDK's JSON log lines name; everything else goes to the server's log.
+async fn bot_log(rt: &Runtime, bot: &Bot, event_type: &str) -> Vec<ErrorEntry> {
+    let mut entries = Vec::new();
+    for line in rt.node_bots().take_output(&bot.id.to_string()) {
+        let parsed: Option<Value> = serde_json::from_str(&line.text).ok();
+        let issue = parsed.as_ref().filter(|v| v["type"] == "issue");
+        let is_error = matches!(line.stream, crate::node_bots::OutputStream::Stderr);
+        tracing::info!(bot = bot.number, stream = ?line.stream, "bot output: {}", line.text);
+        if !(is_error || issue.is_some()) || entries.len() >= LOG_ENTRIES_PER_EVENT {
+            continue;
+        }
+        let (title, options) = match (issue, &parsed) {
+            (Some(issue), _) => (
+                format!(
+                    "Issue {}: {}",
+                    issue["code"].as_str().unwrap_or("unknown"),
+                    issue["title"].as_str().unwrap_or_default()
+                ),
+                issue.get("data").cloned().unwrap_or(Value::Null),
+            ),
+            (None, Some(v)) if v.get("msg").is_some() => {
+                (v["msg"].as_str().unwrap_or_default().to_owned(), v["options"].clone())
+            }
+            _ => (line.text.clone(), Value::Null),
+        };
+        let (chat_id, user_id) = attribution(rt, bot, &options).await;
+        entries.push(ErrorEntry {
+            command: Some(event_type.to_owned()),
+            title: title.chars().take(ANSWER_EXCERPT).collect(),
+            stack_trace: String::new(),
+            chat_id,
+            user_id,
+            at: line.at,
+        });
+    }
+    entries
+}
+
+/// The chat and user a log line's options name with the Chat API's ids.
+async fn attribution(rt: &Runtime, bot: &Bot, options: &Value) -> (Option<i64>, Option<i64>) {
+    let chat = match options["conversationId"].as_str() {
+        Some(id) => rt.bp_conversation(bot, id).await.ok().map(|c| c.id),
+        None => None,
+    };
+    let user = match options["userId"].as_str() {
+        Some(id) => rt.bp_user(bot, id).await.ok().map(|u| u.id),
+        None => None,
+    };
+    (chat, user)
 }
 
 /// The event type and the event as Botpress's bot contract shapes it.
@@ -295,6 +346,8 @@ impl Runtime {
             ("BP_API_URL".to_owned(), base.trim_end_matches('/').to_owned()),
             ("BP_TOKEN".to_owned(), runtime_token(bot)),
             ("BP_BOT_ID".to_owned(), bot.id.to_string()),
+            // The SDK's logger then writes JSON lines naming the conversation and user.
+            ("BP_LOG_FORMAT".to_owned(), "json".to_owned()),
         ];
         let version = bot.updated_at.millis().to_string();
         self.node_bots().endpoint(&bot.id.to_string(), &version, &bot.definition.code, env).await

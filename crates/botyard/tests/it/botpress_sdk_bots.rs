@@ -51,7 +51,7 @@ async fn listed(s: &TestServer, owner: &Account, name: &str) -> TestBot {
 
 /// Checks the echo conversation, then a throwing and a sleeping handler: error messages to the
 /// user, entries in `getBotLogs`.
-async fn converse_and_fail(s: &TestServer, owner: &Account, bp_id: &str, bot: &TestBot) {
+async fn converse_and_fail(s: &TestServer, owner: &Account, bp_id: &str, bot: &TestBot, bundled: bool) {
     let seen = node("sdk-bot-chat.mjs", &[&s.server.url(), &bot.webhook]).await;
     assert_eq!(seen["texts"], json!(["echo 1: hello", "echo 2: again"]));
 
@@ -77,6 +77,10 @@ async fn converse_and_fail(s: &TestServer, owner: &Account, bp_id: &str, bot: &T
         "{messages:?}"
     );
     assert!(messages.iter().any(|m| m.contains("did not answer")), "{messages:?}");
+    if bundled {
+        // What the bot's process wrote: the SDK logs the error its handler threw.
+        assert!(messages.iter().any(|m| m.contains("the echo bot was asked to throw")), "{messages:?}");
+    }
 }
 
 #[tokio::test]
@@ -102,7 +106,7 @@ async fn an_sdk_bot_at_its_url_answers_the_web_chat() {
         // As under `bp dev`: the bot's client calls botyard with the developer's key.
         let _process = start_sdk_bot(&s, port, &ann.api_key).await;
         let bot = listed(&s, &ann, "echo").await;
-        converse_and_fail(&s, &ann, &bp_id, &bot).await;
+        converse_and_fail(&s, &ann, &bp_id, &bot, false).await;
         s.stop().await;
     }
 }
@@ -133,7 +137,7 @@ async fn an_sdk_bot_bundled_as_code_runs_in_node() {
             s.bp(&ann, Method::PUT, &format!("/v1/admin/bots/{bp_id}"), json!({"code": code})).await;
         assert_eq!(deployed.status, StatusCode::OK, "{:?}", deployed.body);
         let bot = listed(&s, &ann, "bundled").await;
-        converse_and_fail(&s, &ann, &bp_id, &bot).await;
+        converse_and_fail(&s, &ann, &bp_id, &bot, true).await;
         s.stop().await;
     }
 }
