@@ -423,17 +423,14 @@ impl Matcher<'_> {
         for e in elements {
             match e {
                 Element::Word(stem) => {
-                    for p in 0..n {
-                        if self.sentence.stems[p] == *stem || self.sentence.raw[p] == *stem {
-                            covered[p] = true;
-                        }
+                    let words = self.sentence.stems.iter().zip(&self.sentence.raw);
+                    for (c, (s, r)) in covered.iter_mut().zip(words) {
+                        *c |= s == stem || r == stem;
                     }
                 }
                 Element::Exact(word) => {
-                    for p in 0..n {
-                        if self.sentence.raw[p] == *word {
-                            covered[p] = true;
-                        }
+                    for (c, r) in covered.iter_mut().zip(&self.sentence.raw) {
+                        *c |= r == word;
                     }
                 }
                 Element::Concept(id) => {
