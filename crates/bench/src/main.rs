@@ -13,11 +13,15 @@
 //! `botyard-bench koreai`: the Kore.ai dialog engine on the real exports — held-out intent and
 //! FAQ accuracy, detection latency per message, memory of a compiled bot — each next to a naive
 //! baseline measured in the same run (see `koreai.rs`).
+//!
+//! `botyard-bench sdk-bot`: a real `@botpress/sdk` echo bot served at its `url` next to the same
+//! behaviour as sandboxed `code`, through the web chat in a closed loop (see `sdk_bot.rs`).
 
 mod imports;
 mod koreai;
 mod memory;
 mod runtime;
+mod sdk_bot;
 mod security;
 mod server;
 mod telegram;
@@ -47,6 +51,8 @@ enum Bench {
     Security(security::Args),
     /// Kore.ai dialog engine: held-out accuracy, detection latency, memory of a compiled bot.
     Koreai(koreai::Args),
+    /// Botpress SDK bots: an `@botpress/sdk` bot at its url next to the same bot as sandboxed code.
+    SdkBot(sdk_bot::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -59,5 +65,6 @@ fn main() -> anyhow::Result<()> {
         Bench::Telegram(args) => runtime.block_on(telegram::run(args)),
         Bench::Security(args) => runtime.block_on(security::run(args)),
         Bench::Koreai(args) => koreai::run(args),
+        Bench::SdkBot(args) => runtime.block_on(sdk_bot::run(args)),
     }
 }
