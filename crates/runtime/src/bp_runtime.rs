@@ -13,7 +13,7 @@ use botyard_domain::conversation::{self, BotUser, Channel, Chat, ChatMessage, Us
 use botyard_domain::effects::{OutgoingMessage, RunEffects};
 use botyard_domain::{Error, Result, Timestamp};
 pub use botyard_store::StateRecord;
-use botyard_store::{ChatKey, ConversationStore, StateKey, StateStore};
+use botyard_store::{ChatKey, ConversationStore, StateKey, StateStore, TagStore};
 use serde_json::{Map, Value};
 
 use crate::{Arriving, Runtime, new_message_uid};
@@ -24,6 +24,54 @@ pub const STATE_MAX_BYTES: usize = 128 * 1024;
 const STATE_NAME_MAX: usize = 200;
 /// The page size of listings.
 const PAGE: u32 = 100;
+/// Tags per user, conversation or message, and their lengths (Botpress's limits).
+const TAGS_MAX: usize = 50;
+const TAG_KEY_MAX: usize = 100;
+const TAG_VALUE_MAX: usize = 500;
+
+/// What carries tags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tagged {
+    User,
+    Conversation,
+    Message,
+}
+
+impl Tagged {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::User => "user",
+            Self::Conversation => "conversation",
+            Self::Message => "message",
+        }
+    }
+}
+
+/// Checks tags as Botpress takes them: string values (`null` or `""` delete on an update).
+pub fn tag_pairs(tags: &Map<String, Value>) -> Result<Vec<(String, String)>> {
+    if tags.len() > TAGS_MAX {
+        return Err(Error::limit(format!("At most {TAGS_MAX} tags")));
+    }
+    tags.iter()
+        .map(|(key, value)| {
+            if key.is_empty() || key.chars().count() > TAG_KEY_MAX {
+                return Err(Error::invalid(format!("A tag's name must be 1 to {TAG_KEY_MAX} characters")));
+            }
+            let value = match value {
+                Value::String(v) => v.clone(),
+                Value::Null => String::new(),
+                _ => return Err(Error::invalid(format!("Tag \"{key}\" must be a string"))),
+            };
+            if value.chars().count() > TAG_VALUE_MAX {
+                return Err(Error::invalid(format!(
+                    "Tag \"{key}\" may be at most {TAG_VALUE_MAX} characters"
+                )));
+            }
+            botyard_domain::text::refuse_nul("a tag", &value)?;
+            Ok((key.clone(), value))
+        })
+        .collect()
+}
 
 /// Who a state belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -281,6 +329,54 @@ impl Runtime {
         self.bp_set_state(bot, kind, owner, name, write)
             .await?
             .ok_or_else(|| Error::internal("a patched state is missing"))
+    }
+
+    /// The tags of a user, conversation or message.
+    pub async fn bp_tags(&self, bot: &Bot, kind: Tagged, id: &str) -> Result<Map<String, Value>> {
+        let tags = self.store().tags(bot.number, kind.as_str(), id).await?;
+        Ok(tags.into_iter().map(|(k, v)| (k, Value::String(v))).collect())
+    }
+
+    /// Sets tags (an empty or `null` value deletes the tag).
+    pub async fn bp_set_tags(
+        &self,
+        bot: &Bot,
+        kind: Tagged,
+        id: &str,
+        tags: &Map<String, Value>,
+    ) -> Result<()> {
+        let pairs = tag_pairs(tags)?;
+        if pairs.is_empty() {
+            return Ok(());
+        }
+        self.store().set_tags(bot.number, kind.as_str(), id, &pairs).await
+    }
+
+    /// The id of an entity carrying every tag of `wanted` (Botpress's `discriminateByTags`).
+    pub async fn bp_find_tagged(
+        &self,
+        bot: &Bot,
+        kind: Tagged,
+        wanted: &[(String, String)],
+    ) -> Result<Option<String>> {
+        let Some((first_key, first_value)) = wanted.iter().find(|(_, v)| !v.is_empty()) else {
+            return Ok(None);
+        };
+        let candidates = self.store().tagged(bot.number, kind.as_str(), first_key, first_value, PAGE).await?;
+        for id in candidates {
+            let tags = self.store().tags(bot.number, kind.as_str(), &id).await?;
+            if wanted.iter().all(|(k, v)| tags.iter().any(|(tk, tv)| tk == k && tv == v)) {
+                let exists = match kind {
+                    Tagged::User => self.bp_user(bot, &id).await.is_ok(),
+                    Tagged::Conversation => self.bp_conversation(bot, &id).await.is_ok(),
+                    Tagged::Message => self.store().message(bot.number, &id).await?.is_some(),
+                };
+                if exists {
+                    return Ok(Some(id));
+                }
+            }
+        }
+        Ok(None)
     }
 
     /// A state's owner must be a conversation or user of the bot, or the bot itself.

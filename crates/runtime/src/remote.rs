@@ -19,6 +19,7 @@ use botyard_domain::{ErrorCode, Result, Timestamp};
 use hmac::{KeyInit, Mac};
 use serde_json::{Map, Value, json};
 
+use crate::bp_runtime::Tagged;
 use crate::incoming::{Incoming, IncomingKind, RunReport};
 use crate::run::DEFAULT_ERROR_MESSAGE;
 use crate::{Runtime, new_message_uid};
@@ -181,14 +182,18 @@ async fn event_of(rt: &Runtime, bot: &Bot, incoming: &Incoming) -> Result<Option
         return Ok(None);
     }
     let now = Timestamp::now().to_rfc3339();
-    let conversation = conversation_json(&incoming.chat);
-    let user = incoming.user.as_ref().map(user_json);
+    let chat_tags = rt.bp_tags(bot, Tagged::Conversation, &incoming.chat.external_id).await?;
+    let conversation = conversation_json(&incoming.chat, chat_tags);
+    let user = match &incoming.user {
+        Some(u) => Some(user_json(u, rt.bp_tags(bot, Tagged::User, &u.external_id).await?)),
+        None => None,
+    };
     let user_id = incoming.user.as_ref().map(|u| u.external_id.clone());
     let id = format!("evt_{}", uuid::Uuid::now_v7().simple());
     Ok(match &incoming.kind {
         IncomingKind::Message { message, .. } => {
             let view = rt.bp_view(bot, message.clone()).await?;
-            let message = message_json(&view);
+            let message = message_json(&view, rt.bp_tags(bot, Tagged::Message, &view.message.uid).await?);
             Some((
                 "message_created".into(),
                 json!({
@@ -212,7 +217,7 @@ async fn event_of(rt: &Runtime, bot: &Bot, incoming: &Incoming) -> Result<Option
 }
 
 /// A message as the runtime API shows it.
-pub fn message_json(view: &crate::bp_runtime::RuntimeMessage) -> Value {
+pub fn message_json(view: &crate::bp_runtime::RuntimeMessage, tags: Map<String, Value>) -> Value {
     let m = &view.message;
     let mut payload = m.payload.clone();
     let kind = payload.as_object_mut().and_then(|p| p.remove("type")).unwrap_or_else(|| json!("text"));
@@ -225,29 +230,29 @@ pub fn message_json(view: &crate::bp_runtime::RuntimeMessage) -> Value {
         "direction": if m.from_bot() { "outgoing" } else { "incoming" },
         "userId": view.author,
         "conversationId": view.conversation,
-        "tags": {},
+        "tags": tags,
     })
 }
 
 /// A conversation as the runtime API shows it.
-pub fn conversation_json(chat: &botyard_domain::conversation::Chat) -> Value {
+pub fn conversation_json(chat: &botyard_domain::conversation::Chat, tags: Map<String, Value>) -> Value {
     json!({
         "id": chat.external_id,
         "createdAt": chat.created_at.to_rfc3339(),
         "updatedAt": chat.updated_at.to_rfc3339(),
         "channel": "channel",
         "integration": "webchat",
-        "tags": {},
+        "tags": tags,
     })
 }
 
 /// A user as the runtime API shows them.
-pub fn user_json(user: &botyard_domain::conversation::BotUser) -> Value {
+pub fn user_json(user: &botyard_domain::conversation::BotUser, tags: Map<String, Value>) -> Value {
     let mut view = json!({
         "id": user.external_id,
         "createdAt": user.created_at.to_rfc3339(),
         "updatedAt": user.updated_at.to_rfc3339(),
-        "tags": {},
+        "tags": tags,
     });
     if let Some(name) = &user.first_name {
         view["name"] = json!(name);

@@ -53,7 +53,7 @@ pub use inbox::InboxStore;
 pub use jobs::{JobEnd, JobStore, LEASE_LOST, finish_in};
 pub use notifications::ChangeListener;
 pub use properties::PropertyStore;
-pub use states::{StateKey, StateRecord, StateStore};
+pub use states::{StateKey, StateRecord, StateStore, TagStore};
 pub use telegram::{OutboxRow, TelegramStore};
 pub use telegram_accounts::TelegramAccountStore;
 pub use timers::{AutoRetry, TimerStore};

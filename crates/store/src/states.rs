@@ -156,3 +156,79 @@ async fn write(
         .map_err(db)?;
     Ok(())
 }
+
+/// Tags of the runtime API's users, conversations and messages, by the entity's Chat API id.
+#[allow(async_fn_in_trait)] // used through the concrete `Store`, whose futures are `Send`
+pub trait TagStore {
+    /// Sets tags (an empty value deletes the tag).
+    async fn set_tags(&self, bot: i64, entity: &str, id: &str, tags: &[(String, String)]) -> Result<()>;
+    async fn tags(&self, bot: i64, entity: &str, id: &str) -> Result<Vec<(String, String)>>;
+    /// Ids of entities that have `tag` = `value` (at most `limit`, oldest ids first).
+    async fn tagged(&self, bot: i64, entity: &str, tag: &str, value: &str, limit: u32)
+    -> Result<Vec<String>>;
+}
+
+impl TagStore for Store {
+    async fn set_tags(&self, bot: i64, entity: &str, id: &str, tags: &[(String, String)]) -> Result<()> {
+        let mut tx = self.write.begin().await.map_err(db)?;
+        for (tag, value) in tags {
+            let query = if value.is_empty() {
+                sqlx::query(
+                    "DELETE FROM runtime_tags WHERE bot_id = $1 AND entity = $2 AND entity_id = $3 AND tag = $4 \
+                     AND $5 = ''",
+                )
+            } else {
+                sqlx::query(
+                    "INSERT INTO runtime_tags (bot_id, entity, entity_id, tag, value) VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (bot_id, entity, entity_id, tag) DO UPDATE SET value = excluded.value",
+                )
+            };
+            query
+                .bind(bot)
+                .bind(entity)
+                .bind(id)
+                .bind(tag.as_str())
+                .bind(value.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        }
+        tx.commit().await.map_err(db)
+    }
+
+    async fn tags(&self, bot: i64, entity: &str, id: &str) -> Result<Vec<(String, String)>> {
+        let rows = sqlx::query(
+            "SELECT tag, value FROM runtime_tags WHERE bot_id = $1 AND entity = $2 AND entity_id = $3 ORDER BY tag",
+        )
+        .bind(bot)
+        .bind(entity)
+        .bind(id)
+        .fetch_all(&self.read)
+        .await
+        .map_err(db)?;
+        rows.iter().map(|r| Ok((get(r, "tag")?, get(r, "value")?))).collect()
+    }
+
+    async fn tagged(
+        &self,
+        bot: i64,
+        entity: &str,
+        tag: &str,
+        value: &str,
+        limit: u32,
+    ) -> Result<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT entity_id FROM runtime_tags WHERE bot_id = $1 AND entity = $2 AND tag = $3 AND value = $4 \
+             ORDER BY entity_id LIMIT $5",
+        )
+        .bind(bot)
+        .bind(entity)
+        .bind(tag)
+        .bind(value)
+        .bind(i64::from(limit))
+        .fetch_all(&self.read)
+        .await
+        .map_err(db)?;
+        rows.iter().map(|r| get(r, "entity_id")).collect()
+    }
+}

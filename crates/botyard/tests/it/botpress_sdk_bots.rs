@@ -141,3 +141,36 @@ async fn an_sdk_bot_bundled_as_code_runs_in_node() {
         s.stop().await;
     }
 }
+
+#[tokio::test]
+async fn the_runtime_api_answers_the_official_client() {
+    for backend in backends() {
+        let s = TestServer::start(backend).await;
+        let ann = s.sign_up("ann@example.com").await;
+        let created = s.bp(&ann, Method::POST, "/v1/admin/bots", json!({"name": "runtime"})).await;
+        let bp_id = created.body["bot"]["id"].as_str().unwrap().to_owned();
+        let seen = node("bp-runtime.mjs", &[&s.server.url(), &ann.api_key, &bp_id]).await;
+        assert_eq!(
+            seen,
+            json!({
+                "sameUser": true,
+                "userTags": {"email": "ann@example.com"},
+                "conversationTags": {"topic": "orders"},
+                "participants": [true],
+                "messageTags": {"kind": "greeting"},
+                "direction": "outgoing",
+                "sameMessage": true,
+                "listed": ["hello from the bot"],
+                "state": [{"items": 1}, {"items": 1, "total": 5}, {"items": 1, "total": 5}],
+                "expired": "ResourceNotFound",
+                "missingConversation": "ResourceNotFound",
+                "badTag": "InvalidPayload",
+            })
+        );
+        // Another account's key opens nothing of this bot.
+        let bob = s.sign_up("bob@example.com").await;
+        let refused = node("bp-runtime.mjs", &[&s.server.url(), &bob.api_key, &bp_id]).await;
+        assert_eq!(refused, json!({"error": "ResourceNotFound"}));
+        s.stop().await;
+    }
+}

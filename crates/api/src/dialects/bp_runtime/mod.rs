@@ -12,6 +12,7 @@ use axum::{Json, routing};
 use botyard_domain::access::Permission;
 use botyard_domain::bot::Bot;
 use botyard_domain::{BotRef, Error};
+use botyard_runtime::bp_runtime::{RuntimeMessage, Tagged, tag_pairs};
 use botyard_runtime::remote::{conversation_json, message_json, runtime_token, user_json};
 use http::request::Parts;
 use serde::Deserialize;
@@ -27,11 +28,14 @@ use crate::common::extract::{JsonBody, bearer, header};
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/chat/conversations", routing::post(create_conversation))
+        .route("/chat/conversations/get-or-create", routing::post(get_or_create_conversation))
         .route("/chat/conversations/{id}", routing::get(get_conversation))
         .route("/chat/conversations/{id}/participants", routing::get(list_participants).post(add_participant))
         .route("/chat/users", routing::post(create_user))
+        .route("/chat/users/get-or-create", routing::post(get_or_create_user))
         .route("/chat/users/{id}", routing::get(get_user))
         .route("/chat/messages", routing::post(create_message).get(list_messages))
+        .route("/chat/messages/get-or-create", routing::post(get_or_create_message))
         .route("/chat/messages/{id}", routing::get(get_message))
         .route("/chat/events", routing::post(create_event))
         .merge(states::router())
@@ -75,13 +79,17 @@ async fn get_conversation(
     Path(id): Path<String>,
 ) -> Result<Json<Value>> {
     let chat = state.runtime.bp_conversation(&bot, &id).await?;
-    Ok(Json(json!({"conversation": conversation_json(&chat)})))
+    Ok(Json(json!({"conversation": conversation_view(&state, &bot, &chat).await?})))
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct NewConversation {
     #[serde(default)]
     tags: Map<String, Value>,
+    /// `getOrCreateConversation`: the tags that identify the conversation (all given tags when
+    /// absent).
+    discriminate_by_tags: Option<Vec<String>>,
 }
 
 async fn create_conversation(
@@ -89,9 +97,29 @@ async fn create_conversation(
     State(state): State<AppState>,
     JsonBody(body, _): Body<NewConversation>,
 ) -> Result<Json<Value>> {
-    no_tags(&body.tags)?;
+    tag_pairs(&body.tags)?;
     let chat = state.runtime.bp_create_conversation(&bot).await?;
-    Ok(Json(json!({"conversation": conversation_json(&chat)})))
+    state.runtime.bp_set_tags(&bot, Tagged::Conversation, &chat.external_id, &body.tags).await?;
+    Ok(Json(json!({"conversation": conversation_view(&state, &bot, &chat).await?})))
+}
+
+async fn get_or_create_conversation(
+    BotCaller(bot): BotCaller,
+    State(state): State<AppState>,
+    JsonBody(body, _): Body<NewConversation>,
+) -> Result<Json<Value>> {
+    let wanted = discriminating(&body.tags, body.discriminate_by_tags.as_deref())?;
+    if let Some(id) = state.runtime.bp_find_tagged(&bot, Tagged::Conversation, &wanted).await? {
+        let chat = state.runtime.bp_conversation(&bot, &id).await?;
+        return Ok(Json(
+            json!({"conversation": conversation_view(&state, &bot, &chat).await?, "meta": {"created": false}}),
+        ));
+    }
+    let chat = state.runtime.bp_create_conversation(&bot).await?;
+    state.runtime.bp_set_tags(&bot, Tagged::Conversation, &chat.external_id, &body.tags).await?;
+    Ok(Json(
+        json!({"conversation": conversation_view(&state, &bot, &chat).await?, "meta": {"created": true}}),
+    ))
 }
 
 async fn list_participants(
@@ -100,7 +128,10 @@ async fn list_participants(
     Path(id): Path<String>,
 ) -> Result<Json<Value>> {
     let users = state.runtime.bp_participants(&bot, &id).await?;
-    let participants: Vec<Value> = users.iter().map(user_json).collect();
+    let mut participants = Vec::with_capacity(users.len());
+    for user in &users {
+        participants.push(user_view(&state, &bot, user).await?);
+    }
     Ok(Json(json!({"participants": participants, "meta": {}})))
 }
 
@@ -117,7 +148,7 @@ async fn add_participant(
     JsonBody(body, _): Body<NewParticipant>,
 ) -> Result<Json<Value>> {
     let user = state.runtime.bp_add_participant(&bot, &id, &body.user_id).await?;
-    Ok(Json(json!({"participant": user_json(&user)})))
+    Ok(Json(json!({"participant": user_view(&state, &bot, &user).await?})))
 }
 
 async fn get_user(
@@ -126,7 +157,7 @@ async fn get_user(
     Path(id): Path<String>,
 ) -> Result<Json<Value>> {
     let user = state.runtime.bp_user(&bot, &id).await?;
-    Ok(Json(json!({"user": user_json(&user)})))
+    Ok(Json(json!({"user": user_view(&state, &bot, &user).await?})))
 }
 
 #[derive(Deserialize)]
@@ -136,6 +167,7 @@ struct NewUser {
     picture_url: Option<String>,
     #[serde(default)]
     tags: Map<String, Value>,
+    discriminate_by_tags: Option<Vec<String>>,
 }
 
 async fn create_user(
@@ -143,9 +175,25 @@ async fn create_user(
     State(state): State<AppState>,
     JsonBody(body, _): Body<NewUser>,
 ) -> Result<Json<Value>> {
-    no_tags(&body.tags)?;
+    tag_pairs(&body.tags)?;
     let user = state.runtime.bp_create_user(&bot, body.name, body.picture_url).await?;
-    Ok(Json(json!({"user": user_json(&user)})))
+    state.runtime.bp_set_tags(&bot, Tagged::User, &user.external_id, &body.tags).await?;
+    Ok(Json(json!({"user": user_view(&state, &bot, &user).await?})))
+}
+
+async fn get_or_create_user(
+    BotCaller(bot): BotCaller,
+    State(state): State<AppState>,
+    JsonBody(body, _): Body<NewUser>,
+) -> Result<Json<Value>> {
+    let wanted = discriminating(&body.tags, body.discriminate_by_tags.as_deref())?;
+    if let Some(id) = state.runtime.bp_find_tagged(&bot, Tagged::User, &wanted).await? {
+        let user = state.runtime.bp_user(&bot, &id).await?;
+        return Ok(Json(json!({"user": user_view(&state, &bot, &user).await?, "meta": {"created": false}})));
+    }
+    let user = state.runtime.bp_create_user(&bot, body.name, body.picture_url).await?;
+    state.runtime.bp_set_tags(&bot, Tagged::User, &user.external_id, &body.tags).await?;
+    Ok(Json(json!({"user": user_view(&state, &bot, &user).await?, "meta": {"created": true}})))
 }
 
 #[derive(Deserialize)]
@@ -158,6 +206,7 @@ struct NewMessage {
     payload: Map<String, Value>,
     #[serde(default)]
     tags: Map<String, Value>,
+    discriminate_by_tags: Option<Vec<String>>,
 }
 
 async fn create_message(
@@ -165,15 +214,42 @@ async fn create_message(
     State(state): State<AppState>,
     JsonBody(body, _): Body<NewMessage>,
 ) -> Result<Json<Value>> {
-    no_tags(&body.tags)?;
-    // Stored as the Chat API stores it: the type beside the payload's fields.
+    let created = new_message(&state, &bot, body).await?;
+    Ok(Json(json!({"message": message_view(&state, &bot, &created).await?})))
+}
+
+async fn get_or_create_message(
+    BotCaller(bot): BotCaller,
+    State(state): State<AppState>,
+    JsonBody(body, _): Body<NewMessage>,
+) -> Result<Json<Value>> {
+    let wanted = discriminating(&body.tags, body.discriminate_by_tags.as_deref())?;
+    if let Some(id) = state.runtime.bp_find_tagged(&bot, Tagged::Message, &wanted).await? {
+        let message = state.runtime.bp_message(&bot, &id).await?;
+        return Ok(Json(
+            json!({"message": message_view(&state, &bot, &message).await?, "meta": {"created": false}}),
+        ));
+    }
+    let created = new_message(&state, &bot, body).await?;
+    Ok(Json(json!({"message": message_view(&state, &bot, &created).await?, "meta": {"created": true}})))
+}
+
+/// Creates a message (stored as the Chat API stores it: the type beside the payload's fields)
+/// with its tags.
+async fn new_message(
+    state: &AppState,
+    bot: &Bot,
+    body: NewMessage,
+) -> std::result::Result<RuntimeMessage, Error> {
+    tag_pairs(&body.tags)?;
     let mut payload = body.payload;
     payload.insert("type".into(), Value::String(body.kind));
     let created = state
         .runtime
-        .bp_create_message(&bot, &body.user_id, &body.conversation_id, Value::Object(payload))
+        .bp_create_message(bot, &body.user_id, &body.conversation_id, Value::Object(payload))
         .await?;
-    Ok(Json(json!({"message": message_json(&created)})))
+    state.runtime.bp_set_tags(bot, Tagged::Message, &created.message.uid, &body.tags).await?;
+    Ok(created)
 }
 
 async fn get_message(
@@ -182,7 +258,7 @@ async fn get_message(
     Path(id): Path<String>,
 ) -> Result<Json<Value>> {
     let message = state.runtime.bp_message(&bot, &id).await?;
-    Ok(Json(json!({"message": message_json(&message)})))
+    Ok(Json(json!({"message": message_view(&state, &bot, &message).await?})))
 }
 
 #[derive(Deserialize)]
@@ -206,7 +282,10 @@ async fn list_messages(
     };
     let messages = state.runtime.bp_messages(&bot, &conversation, after).await?;
     let next = (messages.len() >= 100).then(|| messages.last().map(|m| m.message.id.to_string())).flatten();
-    let views: Vec<Value> = messages.iter().map(message_json).collect();
+    let mut views = Vec::with_capacity(messages.len());
+    for message in &messages {
+        views.push(message_view(&state, &bot, message).await?);
+    }
     Ok(Json(json!({"messages": views, "meta": {"nextToken": next}})))
 }
 
@@ -239,12 +318,46 @@ async fn create_event(
     }})))
 }
 
-/// botyard does not keep tags of users, conversations and messages yet: a call that sets some is
-/// refused rather than silently losing them.
-fn no_tags(tags: &Map<String, Value>) -> std::result::Result<(), Error> {
-    if tags.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::invalid("Tags on users, conversations and messages are not supported by botyard yet"))
+/// The tags that identify an entity for `getOrCreate…`: those `discriminateByTags` names (all
+/// given tags when absent); at least one is needed.
+fn discriminating(
+    tags: &Map<String, Value>,
+    names: Option<&[String]>,
+) -> std::result::Result<Vec<(String, String)>, Error> {
+    let pairs = tag_pairs(tags)?;
+    let wanted: Vec<(String, String)> = match names {
+        Some(names) => pairs.into_iter().filter(|(k, _)| names.contains(k)).collect(),
+        None => pairs,
+    };
+    if wanted.iter().all(|(_, v)| v.is_empty()) {
+        return Err(Error::invalid("getOrCreate needs tags with values to find the existing one by"));
     }
+    Ok(wanted)
+}
+
+async fn conversation_view(
+    state: &AppState,
+    bot: &Bot,
+    chat: &botyard_domain::conversation::Chat,
+) -> std::result::Result<Value, Error> {
+    let tags = state.runtime.bp_tags(bot, Tagged::Conversation, &chat.external_id).await?;
+    Ok(conversation_json(chat, tags))
+}
+
+async fn user_view(
+    state: &AppState,
+    bot: &Bot,
+    user: &botyard_domain::conversation::BotUser,
+) -> std::result::Result<Value, Error> {
+    let tags = state.runtime.bp_tags(bot, Tagged::User, &user.external_id).await?;
+    Ok(user_json(user, tags))
+}
+
+async fn message_view(
+    state: &AppState,
+    bot: &Bot,
+    message: &RuntimeMessage,
+) -> std::result::Result<Value, Error> {
+    let tags = state.runtime.bp_tags(bot, Tagged::Message, &message.message.uid).await?;
+    Ok(message_json(message, tags))
 }
