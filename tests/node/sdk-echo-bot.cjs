@@ -6,7 +6,14 @@
 // deploy the bundle as the bot's code.
 const sdk = require('@botpress/sdk')
 
-const bot = new sdk.Bot({ actions: {}, plugins: {} })
+const bot = new sdk.Bot({
+  // Run when the bot is deployed: it leaves a bot state the test reads.
+  register: async ({ client, ctx }) => {
+    await client.setState({ type: 'bot', id: ctx.botId, name: 'registered', payload: { at: Date.now() } })
+  },
+  actions: {},
+  plugins: {},
+})
 
 bot.on.message('*', async ({ message, client, ctx }) => {
   const text = message.payload.text

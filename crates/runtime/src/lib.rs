@@ -71,6 +71,8 @@ struct Inner {
     kore_bots: koreai::KoreBots,
     /// Node.js processes of Botpress bots deployed as bundles.
     node_bots: node_bots::NodeBots,
+    /// Versions (bot number, `updated_at`) of remote Botpress bots registered from this node.
+    registered: Mutex<std::collections::HashSet<(i64, botyard_domain::Timestamp)>>,
     /// Failure injection for tests (`jobs.failpoints`): `run_commit` fails a run's commit once.
     failpoints: botyard_domain::job::FailPoints,
 }
@@ -105,6 +107,7 @@ impl Runtime {
                 node,
                 queues: Mutex::new(HashMap::new()),
                 kore_bots: koreai::cache(),
+                registered: Mutex::default(),
                 node_bots: node_bots::NodeBots::new(
                     services.config.node.clone(),
                     services.config.data_dir.clone(),

@@ -80,9 +80,23 @@ pub(crate) async fn deliver(
         job: incoming.job.as_ref().map(|hook| (hook.lease.clone(), hook.on_success.clone())),
         ..RunEffects::default()
     };
-    let outcome =
-        post(rt, bot, &target, "event_received", &event_type, &json!({"event": event}), time_limit).await;
-    let failure = outcome.err();
+    // A version of the bot not yet registered here is registered first, as Botpress Cloud does
+    // when a bot is deployed (the SDK runs the bot's `register` handler).
+    let version = (bot.number, bot.updated_at);
+    let mut failure = None;
+    if !rt.inner.registered.lock().unwrap_or_else(|e| e.into_inner()).contains(&version) {
+        match post(rt, bot, &target, "register", "register", &json!({}), time_limit).await {
+            Ok(_) => {
+                rt.inner.registered.lock().unwrap_or_else(|e| e.into_inner()).insert(version);
+            }
+            Err(why) => failure = Some(format!("Registering the bot failed: {why}")),
+        }
+    }
+    if failure.is_none() {
+        let outcome =
+            post(rt, bot, &target, "event_received", &event_type, &json!({"event": event}), time_limit).await;
+        failure = outcome.err();
+    }
     let logged = match target {
         Target::Bundle => bot_log(rt, bot, &event_type).await,
         Target::Url(_) => Vec::new(),

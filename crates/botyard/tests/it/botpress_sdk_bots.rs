@@ -54,6 +54,12 @@ async fn listed(s: &TestServer, owner: &Account, name: &str) -> TestBot {
 async fn converse_and_fail(s: &TestServer, owner: &Account, bp_id: &str, bot: &TestBot, bundled: bool) {
     let seen = node("sdk-bot-chat.mjs", &[&s.server.url(), &bot.webhook]).await;
     assert_eq!(seen["texts"], json!(["echo 1: hello", "echo 2: again"]));
+    // The bot was registered (its `register` handler ran) before its first event, once.
+    let registered = format!(
+        "SELECT COUNT(*) FROM bot_states WHERE bot_id = {} AND state_type = 'bot' AND name = 'registered'",
+        bot.id
+    );
+    assert_eq!(s.count(&registered).await, 1);
 
     let mut chat = s.chat(bot).await;
     assert_eq!(chat.ask("throw", 1).await, [botyard_runtime::run::DEFAULT_ERROR_MESSAGE]);
