@@ -14,7 +14,14 @@ pub const SCOPE_IMPORT: &str = "Bot Import";
 pub const SCOPE_EXPORT: &str = "Bot Export";
 /// Both of the above (Kore.ai's "Bot Definition" category).
 pub const SCOPE_DEFINITION: &str = "Bot Definition";
-pub const SCOPES: [&str; 3] = [SCOPE_DEFINITION, SCOPE_IMPORT, SCOPE_EXPORT];
+/// Publishing (starting) bots (Kore.ai's "Bot Publish > Publish").
+pub const SCOPE_PUBLISH: &str = "Publish";
+/// Reading whether bots are published (Kore.ai's "Bot Publish > Publish Status").
+pub const SCOPE_PUBLISH_STATUS: &str = "Publish Status";
+/// Both of the above (Kore.ai's "Bot Publish" category).
+pub const SCOPE_BOT_PUBLISH: &str = "Bot Publish";
+pub const SCOPES: [&str; 6] =
+    [SCOPE_DEFINITION, SCOPE_IMPORT, SCOPE_EXPORT, SCOPE_BOT_PUBLISH, SCOPE_PUBLISH, SCOPE_PUBLISH_STATUS];
 
 pub const APP_NAME_MAX_CHARS: usize = 100;
 pub const APPS_PER_WORKSPACE_MAX: usize = 100;
@@ -44,7 +51,9 @@ impl ApiApp {
     /// Whether the app may do what `scope` covers.
     pub fn allows(&self, scope: &str) -> bool {
         self.scopes.iter().any(|s| {
-            s == scope || (s == SCOPE_DEFINITION && (scope == SCOPE_IMPORT || scope == SCOPE_EXPORT))
+            s == scope
+                || (s == SCOPE_DEFINITION && (scope == SCOPE_IMPORT || scope == SCOPE_EXPORT))
+                || (s == SCOPE_BOT_PUBLISH && (scope == SCOPE_PUBLISH || scope == SCOPE_PUBLISH_STATUS))
         })
     }
 }

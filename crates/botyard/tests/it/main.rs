@@ -32,6 +32,7 @@ mod koreai;
 mod koreai_admin;
 mod koreai_bots;
 mod lifecycle;
+mod lifecycle_dialects;
 mod limits;
 mod node_clients;
 mod openapi;

@@ -24,7 +24,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, ToSchema)]
 struct NewApp {
     name: String,
-    /// "Bot Definition" (import and export), "Bot Import", "Bot Export".
+    /// "Bot Definition" (import and export), "Bot Import", "Bot Export", "Bot Publish" (publish and
+    /// its status), "Publish", "Publish Status".
     #[serde(default)]
     scopes: Vec<String>,
     /// Whether tokens must carry a `jti` claim (each accepted once).

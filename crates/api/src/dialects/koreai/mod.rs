@@ -8,6 +8,7 @@ mod export;
 mod files;
 mod import;
 mod limits;
+mod publish;
 mod views;
 mod webhook;
 
@@ -56,7 +57,11 @@ impl Dialect for KoreAi {
 
 /// The routes of the dialect, relative to `/api/public`.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().merge(files::router()).merge(import::router()).merge(export::router())
+    OpenApiRouter::new()
+        .merge(files::router())
+        .merge(import::router())
+        .merge(export::router())
+        .merge(publish::router())
 }
 
 /// Kore.ai's Webhook channel, served at the server's root (`/chatbot/v2/webhook/{streamId}`).
