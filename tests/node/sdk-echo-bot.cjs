@@ -11,7 +11,9 @@ const bot = new sdk.Bot({
   register: async ({ client, ctx }) => {
     await client.setState({ type: 'bot', id: ctx.botId, name: 'registered', payload: { at: Date.now() } })
   },
-  actions: {},
+  actions: {
+    double: async ({ input }) => ({ n: input.n * 2 }),
+  },
   plugins: {},
 })
 

@@ -372,3 +372,28 @@ impl Runtime {
         self.node_bots().endpoint(&bot.id.to_string(), &version, &bot.definition.code, env).await
     }
 }
+
+impl Runtime {
+    /// Calls one of the bot's actions (`callAction` from the runtime API): `action_triggered` with
+    /// `{type, input}`, answered with `{output}`. Only bots at a `url` or bundled have actions
+    /// botyard can call.
+    pub async fn bp_call_action(&self, bot: &Bot, kind: &str, input: Value) -> Result<Value> {
+        let target = target(bot).ok_or_else(|| {
+            botyard_domain::Error::invalid(
+                "This bot has no actions botyard can call: actions run for bots at a url or deployed as a bundle",
+            )
+        })?;
+        let limits = &self.services().config.sandbox;
+        let time_limit = Duration::from_secs(u64::from(
+            bot.execution_time_limit_secs(limits.default_time_limit_secs, limits.max_time_limit_secs),
+        ));
+        let body = json!({"type": kind, "input": input});
+        match post(self, bot, &target, "action_triggered", kind, &body, time_limit).await {
+            Ok(answer) => Ok(answer.get("output").cloned().unwrap_or(Value::Null)),
+            Err(why) => Err(botyard_domain::Error::new(
+                ErrorCode::Unavailable,
+                format!("The action {kind} failed: {why}"),
+            )),
+        }
+    }
+}

@@ -113,6 +113,16 @@ async fn an_sdk_bot_at_its_url_answers_the_web_chat() {
         let _process = start_sdk_bot(&s, port, &ann.api_key).await;
         let bot = listed(&s, &ann, "echo").await;
         converse_and_fail(&s, &ann, &bp_id, &bot, false).await;
+        // callAction runs the bot's action through its own server.
+        let called = s
+            .call(
+                Method::POST,
+                "/v1/chat/actions",
+                &[("authorization", &format!("Bearer {}", ann.api_key)), ("x-bot-id", &bp_id)],
+                json!({"type": "double", "input": {"n": 21}}),
+            )
+            .await;
+        assert_eq!(called.body["output"], json!({"n": 42}), "{:?}", called.body);
         s.stop().await;
     }
 }

@@ -38,6 +38,7 @@ pub fn router() -> axum::Router<AppState> {
         .route("/chat/messages/get-or-create", routing::post(get_or_create_message))
         .route("/chat/messages/{id}", routing::get(get_message))
         .route("/chat/events", routing::post(create_event))
+        .route("/chat/actions", routing::post(call_action))
         .merge(states::router())
 }
 
@@ -316,6 +317,27 @@ async fn create_event(
         "id": format!("evt_{}", uuid::Uuid::now_v7().simple()), "createdAt": now, "type": body.kind,
         "payload": body.payload, "conversationId": conversation, "status": "pending", "failureReason": null,
     }})))
+}
+
+#[derive(Deserialize)]
+struct ActionCall {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    input: Value,
+}
+
+/// `callAction`: the bot's own action, run by the bot (its `url` or its bundle).
+async fn call_action(
+    BotCaller(bot): BotCaller,
+    State(state): State<AppState>,
+    JsonBody(body, _): Body<ActionCall>,
+) -> Result<Json<Value>> {
+    if body.kind.is_empty() || body.kind.chars().count() > 200 {
+        return Err(Error::invalid("type must be 1 to 200 characters").into());
+    }
+    let output = state.runtime.bp_call_action(&bot, &body.kind, body.input).await?;
+    Ok(Json(json!({"output": output, "meta": {"cached": false}})))
 }
 
 /// The tags that identify an entity for `getOrCreate…`: those `discriminateByTags` names (all
