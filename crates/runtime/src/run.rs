@@ -38,7 +38,7 @@ pub async fn process(rt: &Runtime, incoming: Incoming) -> Vec<Incoming> {
             // Its inbox row fences the commit, so a run that did commit is not written twice.
             Err(e) if retryable(&incoming, &e, attempt) && !rt.stopping().is_cancelled() => {
                 attempt += 1;
-                tracing::warn!(bot = incoming.bot, chat = incoming.chat.id, attempt, error = %e, "an arrival's run failed; trying again");
+                tracing::warn!(bot_id = incoming.bot, chat_id = incoming.chat.id, attempt, error = %e, "an arrival's run failed; trying again");
                 tokio::time::sleep(RETRY_AFTER * 2u32.pow(attempt - 1)).await;
             }
             Err(e) => return gave_up(&incoming, e),
@@ -59,7 +59,13 @@ fn retryable(incoming: &Incoming, e: &botyard_domain::Error, attempt: u32) -> bo
 /// Tells whoever waits that the arrival could not be processed; it stays in the inbox (for the
 /// next adoption) when it has a row there.
 fn gave_up(incoming: &Incoming, e: botyard_domain::Error) -> Vec<Incoming> {
-    tracing::error!(bot = incoming.bot, chat = incoming.chat.id, error = %e, "could not process an incoming message");
+    tracing::error!(
+        bot_id = incoming.bot,
+        chat_id = incoming.chat.id,
+        job_id = incoming.job.as_ref().map(|hook| hook.lease.job),
+        error = %e,
+        "could not process an incoming message"
+    );
     if let Some(reply) = &incoming.reply {
         reply.tell(Err(e.message.clone()));
     }
@@ -71,7 +77,9 @@ fn gave_up(incoming: &Incoming, e: botyard_domain::Error) -> Vec<Incoming> {
 
 /// Tells the run's job (if any) that the run did not happen, and takes the arrival out of the
 /// inbox.
-pub(crate) async fn skipped(rt: &Runtime, incoming: &Incoming, why: &str) -> Result<()> {
+pub(crate) async fn skipped(rt: &Runtime, incoming: &Incoming, kind: &str, why: &str) -> Result<()> {
+    rt.services().metrics.run(kind, "skipped", None);
+    tracing::debug!(bot_id = incoming.bot, chat_id = incoming.chat.id, kind, "a run was skipped: {why}");
     if let Some(reply) = &incoming.reply {
         reply.tell(Err(why.to_owned()));
     }
@@ -97,6 +105,20 @@ fn settle(committed: Result<CommittedRun>) -> Result<Option<CommittedRun>> {
     }
 }
 
+/// The `kind` label of runs of BJS bots in the metrics.
+const BJS: &str = "bjs";
+
+/// The kind of a bot as the metrics of runs name it: `koreai`, `botpress_remote` or `bjs`.
+async fn run_kind(rt: &Runtime, bot: &Bot) -> &'static str {
+    if crate::remote::target(bot).is_some() {
+        crate::remote::KIND
+    } else if rt.kore_bot(bot).await.ok().flatten().is_some() {
+        crate::koreai::KIND
+    } else {
+        BJS
+    }
+}
+
 /// A planned run: what executes and how it is accounted.
 struct Plan {
     program: Program,
@@ -107,18 +129,20 @@ struct Plan {
 async fn try_process(rt: &Runtime, incoming: &Incoming) -> Result<Vec<Incoming>> {
     let services = rt.services();
     let Some(bot) = services.find_bot(&BotRef::Number(incoming.bot)).await? else {
-        skipped(rt, incoming, "the bot no longer exists").await?;
+        skipped(rt, incoming, "unknown", "the bot no longer exists").await?;
         return Ok(Vec::new());
     };
     if !bot.accepts_messages() || incoming.chat.blocked {
         tracing::debug!(
-            bot = bot.number,
-            chat = incoming.chat.id,
+            bot_id = bot.number,
+            workspace_id = %bot.workspace_id,
+            chat_id = incoming.chat.id,
             "not processed: the bot is stopped or the chat is blocked"
         );
         skipped(
             rt,
             incoming,
+            run_kind(rt, &bot).await,
             if incoming.chat.blocked { "the chat is blocked" } else { "the bot is stopped" },
         )
         .await?;
@@ -127,7 +151,7 @@ async fn try_process(rt: &Runtime, incoming: &Incoming) -> Result<Vec<Incoming>>
     let allowance = match rt.allowance(&bot, incoming.chat.id, incoming.user.as_ref().map(|u| u.id)).await {
         Ok(allowance) => allowance,
         Err(e) if e.code == ErrorCode::QuotaExceeded => {
-            skipped(rt, incoming, &e.message).await?;
+            skipped(rt, incoming, run_kind(rt, &bot).await, &e.message).await?;
             return Ok(Vec::new());
         }
         Err(e) => return Err(e),
@@ -187,9 +211,14 @@ async fn try_process(rt: &Runtime, incoming: &Incoming) -> Result<Vec<Incoming>>
             plan.program.globals.get(*k).filter(|v| !v.is_null()).map(|v| ((*k).to_owned(), v.clone()))
         })
         .collect();
-    let Some((outcome, host)) =
-        rt.sandbox().run(tenant(&bot), plan.program, BjsHost::new(context, plan.effects)).await
-    else {
+    let started = std::time::Instant::now();
+    let ran = rt.sandbox().run(tenant(&bot), plan.program, BjsHost::new(context, plan.effects)).await;
+    let outcome_label = match &ran {
+        Some((Outcome::Completed { .. }, _)) => "completed",
+        _ => "failed",
+    };
+    rt.services().metrics.run(BJS, outcome_label, Some(started.elapsed()));
+    let Some((outcome, host)) = ran else {
         let entry = error_entry(
             incoming,
             command_name,
@@ -256,7 +285,10 @@ async fn try_process(rt: &Runtime, incoming: &Incoming) -> Result<Vec<Incoming>>
                 FailureKind::Internal => "internal",
             };
             tracing::info!(
-                bot = bot.number,
+                bot_id = bot.number,
+                workspace_id = %bot.workspace_id,
+                chat_id = incoming.chat.id,
+                job_id = incoming.job.as_ref().map(|hook| hook.lease.job),
                 command = command_name.as_deref().unwrap_or(""),
                 kind,
                 "a run failed: {}",
@@ -391,6 +423,19 @@ async fn plan(
     let libs = lib_sources(rt, bot).await?;
     let program = Program { globals, libs, bot_code, event, body, time_limit };
     Ok(Plan { program, effects, command })
+}
+
+/// The bookkeeping of a turn that is not a BJS run (a Kore.ai turn, a delivery to a remote
+/// Botpress bot): one iteration, the arrival's inbox row and its job's update.
+pub(crate) fn turn_effects(bot: &Bot, incoming: &Incoming) -> RunEffects {
+    RunEffects {
+        bot: bot.number,
+        workspace: Some(bot.workspace_id.clone()),
+        iterations: 1,
+        ticket: incoming.ticket.clone(),
+        job: incoming.job.as_ref().map(|hook| (hook.lease.clone(), hook.on_success.clone())),
+        ..RunEffects::default()
+    }
 }
 
 /// Who a run is for, for the sandbox's fair share of executors.

@@ -89,10 +89,7 @@ impl StateStore for Store {
         expires_at: Option<Timestamp>,
         now: Timestamp,
     ) -> Result<StateRecord> {
-        write(self, key, payload, expires_at, now, true).await?;
-        self.state(key, Timestamp(0))
-            .await?
-            .ok_or_else(|| botyard_domain::Error::internal("a state just written is missing"))
+        write_and_read(self, key, payload, expires_at, now, true).await
     }
 
     async fn get_or_set_state(
@@ -102,10 +99,7 @@ impl StateStore for Store {
         expires_at: Option<Timestamp>,
         now: Timestamp,
     ) -> Result<StateRecord> {
-        write(self, key, payload, expires_at, now, false).await?;
-        self.state(key, Timestamp(0))
-            .await?
-            .ok_or_else(|| botyard_domain::Error::internal("a state just written is missing"))
+        write_and_read(self, key, payload, expires_at, now, false).await
     }
 
     async fn delete_state(&self, key: StateKey<'_>) -> Result<bool> {
@@ -121,6 +115,22 @@ impl StateStore for Store {
         .map_err(db)?;
         Ok(done.rows_affected() > 0)
     }
+}
+
+/// Writes the state as [`write`] does and reads back the one that holds.
+async fn write_and_read(
+    store: &Store,
+    key: StateKey<'_>,
+    payload: &Value,
+    expires_at: Option<Timestamp>,
+    now: Timestamp,
+    replace: bool,
+) -> Result<StateRecord> {
+    write(store, key, payload, expires_at, now, replace).await?;
+    store
+        .state(key, Timestamp(0))
+        .await?
+        .ok_or_else(|| botyard_domain::Error::internal("a state just written is missing"))
 }
 
 /// Inserts the state; an existing one is replaced when `replace` (or when it expired).

@@ -15,6 +15,15 @@ use crate::jobs_support::quick_jobs;
 use crate::node_clients::{node, node_dir};
 use crate::webchat::TestBot;
 
+/// A server whose bots may be on loopback and whose runs take at most 2 s.
+async fn server(backend: botyard_store::Backend) -> TestServer {
+    TestServer::start_with(backend, |c| {
+        quick_jobs(c);
+        c.sandbox.default_time_limit_secs = 2;
+    })
+    .await
+}
+
 /// A free loopback port (bound and released).
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
@@ -92,11 +101,7 @@ async fn converse_and_fail(s: &TestServer, owner: &Account, bp_id: &str, bot: &T
 #[tokio::test]
 async fn an_sdk_bot_at_its_url_answers_the_web_chat() {
     for backend in backends() {
-        let s = TestServer::start_with(backend, |c| {
-            quick_jobs(c);
-            c.sandbox.default_time_limit_secs = 2;
-        })
-        .await;
+        let s = server(backend).await;
         let ann = s.sign_up("ann@example.com").await;
         let port = free_port();
         let created = s
@@ -130,11 +135,7 @@ async fn an_sdk_bot_at_its_url_answers_the_web_chat() {
 #[tokio::test]
 async fn an_sdk_bot_bundled_as_code_runs_in_node() {
     for backend in backends() {
-        let s = TestServer::start_with(backend, |c| {
-            quick_jobs(c);
-            c.sandbox.default_time_limit_secs = 2;
-        })
-        .await;
+        let s = server(backend).await;
         let ann = s.sign_up("ann@example.com").await;
         let dir = tempfile::tempdir().unwrap();
         let bundle = dir.path().join("bot.cjs");
