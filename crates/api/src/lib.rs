@@ -110,7 +110,11 @@ pub fn app(state: AppState) -> Router {
     ]);
     let request_id = HeaderName::from_static("x-request-id");
 
-    Router::new()
+    let mut router = Router::new();
+    if config.metrics.enabled {
+        router = router.route("/metrics", get(common::metrics::scrape));
+    }
+    router
         .route("/healthz", get(common::health::healthz))
         .route("/readyz", get(common::health::readyz))
         .route("/openapi.json", get(move || std::future::ready(axum::Json(doc.clone()))))
@@ -122,6 +126,7 @@ pub fn app(state: AppState) -> Router {
         .nest("/chat/{webhook}", chat_routes)
         .nest("/api/public", kore_routes)
         .fallback(root_not_found)
+        .layer(from_fn_with_state(state.clone(), common::metrics::record))
         .layer(DefaultBodyLimit::max(config.http.body_limit_bytes))
         .layer(cors(&config.http.cors_origins))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))

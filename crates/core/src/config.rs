@@ -39,6 +39,7 @@ pub struct Config {
     pub outbound: OutboundSettings,
     pub telegram: TelegramSettings,
     pub node: NodeSettings,
+    pub metrics: MetricsSettings,
     /// The plans workspaces can be on; the first is the plan of new workspaces.
     pub plans: Vec<Plan>,
 }
@@ -318,6 +319,22 @@ impl Default for JobsSettings {
     }
 }
 
+/// `GET /metrics`: the server's metrics in Prometheus's text format.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// Whether `/metrics` is served (404 when not).
+    pub enabled: bool,
+    /// When set, `/metrics` asks for `Authorization: Bearer <token>` (401 without it).
+    pub token: String,
+}
+
+impl Default for MetricsSettings {
+    fn default() -> Self {
+        Self { enabled: true, token: String::new() }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LogConfig {
@@ -406,6 +423,7 @@ impl Default for Config {
             outbound: OutboundSettings::default(),
             telegram: TelegramSettings::default(),
             node: NodeSettings::default(),
+            metrics: MetricsSettings::default(),
             plans: botyard_domain::plan::default_plans(),
         }
     }

@@ -16,6 +16,7 @@ pub mod cpu;
 pub mod credentials;
 pub mod insights;
 pub mod members;
+pub mod metrics;
 pub mod outbound;
 pub mod plans;
 pub mod telegram_login;
@@ -44,6 +45,8 @@ pub struct Services {
     /// and the channels are given their own handle for what they own).
     store: Store,
     pub config: Arc<Config>,
+    /// This server's metrics, recorded by every layer (`GET /metrics`).
+    pub metrics: Arc<metrics::Metrics>,
     signin_throttle: Arc<throttle::FailureThrottle>,
     /// Password hashing, bounded in concurrency and queue.
     passwords: Arc<credentials::PasswordWork>,
@@ -92,6 +95,15 @@ impl Services {
         Ok(self.store.backend().name())
     }
 
+    /// Every metric in Prometheus's text format, with the database pools' use as of now.
+    pub fn render_metrics(&self) -> String {
+        for (pool, usage) in self.store.pool_use() {
+            self.metrics
+                .set_pool(pool, metrics::PoolUse { in_use: usage.in_use, idle: usage.idle, max: usage.max });
+        }
+        self.metrics.encode()
+    }
+
     pub fn new(store: Store, config: Config) -> Self {
         let signin_throttle = throttle::FailureThrottle::new(
             config.auth.signin_max_failures,
@@ -113,6 +125,7 @@ impl Services {
             panels: Arc::new(cache::TtlCache::new(ttl, config.cache.bots)),
             owners: Arc::new(cache::TtlCache::new(ttl, config.cache.bots)),
             change_hooks: Arc::default(),
+            metrics: Arc::new(metrics::Metrics::new()),
             config: Arc::new(config),
         }
     }

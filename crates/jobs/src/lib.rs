@@ -118,6 +118,13 @@ impl Jobs {
         Ok(job)
     }
 
+    /// Sets the metric of jobs waiting, by kind, from the queue (called when metrics are read).
+    pub async fn observe_queue(&self) -> Result<()> {
+        let counts = self.inner.store.queued_jobs().await?;
+        self.inner.services.metrics.set_jobs_queued(JobKind::ALL.iter().map(|k| k.as_str()), &counts);
+        Ok(())
+    }
+
     /// The job with this number, if it exists.
     pub async fn job(&self, id: i64) -> Result<Option<Job>> {
         self.inner.store.job(id).await

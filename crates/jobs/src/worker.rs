@@ -40,11 +40,23 @@ pub(crate) async fn run(jobs: Jobs, name: String, kinds: &'static [JobKind]) {
 
 async fn work(jobs: &Jobs, job: Job, lease_for: Duration) {
     let lease = JobLease { job: job.id, attempt: job.attempts, failpoints: jobs.inner.failpoints.clone() };
-    let span = tracing::info_span!("job", id = job.id, kind = job.kind.as_str(), attempt = job.attempts);
-    attempt(jobs, job, lease, lease_for).instrument(span).await
+    let span = tracing::info_span!(
+        "job",
+        job_id = job.id,
+        kind = job.kind.as_str(),
+        attempt = job.attempts,
+        bot_id = job.bot,
+        workspace_id = job.workspace_id.as_ref().map(|w| w.to_string()),
+    );
+    let kind = job.kind.as_str();
+    let started = std::time::Instant::now();
+    let outcome = attempt(jobs, job, lease, lease_for).instrument(span).await;
+    jobs.services().metrics.job(kind, outcome, started.elapsed());
 }
 
-async fn attempt(jobs: &Jobs, job: Job, lease: JobLease, lease_for: Duration) {
+/// Works on a job; returns how the attempt ended, for the metrics: `succeeded`, `failed`,
+/// `retried` or `abandoned`.
+async fn attempt(jobs: &Jobs, job: Job, lease: JobLease, lease_for: Duration) -> &'static str {
     let store = jobs.store();
     if job.attempts > job.max_attempts {
         let error = JobError {
@@ -56,7 +68,7 @@ async fn attempt(jobs: &Jobs, job: Job, lease: JobLease, lease_for: Duration) {
         };
         tracing::warn!("{}", error.message);
         let _ = store.finish_job(&lease, &JobEnd::Failed { details: None, error }).await;
-        return;
+        return "failed";
     }
     tracing::info!("job started");
     // Renew the lease while the handler works.
@@ -79,7 +91,10 @@ async fn attempt(jobs: &Jobs, job: Job, lease: JobLease, lease_for: Duration) {
     let outcome = handle(&context, &job).await;
     renewing.abort();
     match outcome {
-        Ok(()) => tracing::info!("job finished"),
+        Ok(()) => {
+            tracing::info!("job finished");
+            "succeeded"
+        }
         Err(e) if FailPoints::is_crash(&e) => {
             // As if the process died here: the transaction in progress was dropped and the job is
             // left to its lease.
@@ -87,15 +102,18 @@ async fn attempt(jobs: &Jobs, job: Job, lease: JobLease, lease_for: Duration) {
                 point = e.detail.as_deref().unwrap_or(""),
                 "fail point: the worker abandons the job"
             );
+            "abandoned"
         }
         Err(e) if e.message == LEASE_LOST => {
-            tracing::warn!("the job's lease ran out while it worked; another worker has it")
+            tracing::warn!("the job's lease ran out while it worked; another worker has it");
+            "abandoned"
         }
         Err(e) if transient(&e) && job.attempts < job.max_attempts => {
             let delay = 2_i64.pow(job.attempts.min(10)) * 1000;
             tracing::warn!(error = %e, "transient failure; the job will be retried");
             let _ =
                 store.retry_job(&lease, Timestamp::now().plus_millis(delay), &JobError::from_error(&e)).await;
+            "retried"
         }
         Err(e) => {
             tracing::info!(error = %e, "job failed");
@@ -104,6 +122,7 @@ async fn attempt(jobs: &Jobs, job: Job, lease: JobLease, lease_for: Duration) {
             if let Err(e) = store.finish_job(&lease, &end).await {
                 tracing::error!(error = %e, "could not record a job's failure");
             }
+            "failed"
         }
     }
 }

@@ -19,7 +19,7 @@ use std::time::Duration;
 use botyard_core::Services;
 use botyard_domain::bot::Bot;
 use botyard_domain::conversation::{self, BotUser, Channel};
-use botyard_domain::effects::{ErrorEntry, OutgoingMessage, RunEffects};
+use botyard_domain::effects::{ErrorEntry, OutgoingMessage};
 use botyard_domain::keyboard::{InlineButton, Keyboard};
 use botyard_domain::koreai::{self, Component, ComponentKind};
 use botyard_domain::{Error, Result, Timestamp};
@@ -126,6 +126,9 @@ pub(crate) struct TurnLimits {
     pub script_time: Duration,
 }
 
+/// The `kind` label of Kore.ai bots' runs in the metrics.
+pub(crate) const KIND: &str = "koreai";
+
 /// Answers one incoming thing of a Kore.ai bot's chat and commits the turn.
 pub(crate) async fn converse(
     rt: &Runtime,
@@ -135,17 +138,13 @@ pub(crate) async fn converse(
     limits: TurnLimits,
 ) -> Result<()> {
     let Some(input) = input_of(&incoming.kind) else {
-        return crate::run::skipped(rt, incoming, "Kore.ai bots do not handle this kind of event").await;
+        return crate::run::skipped(rt, incoming, KIND, "Kore.ai bots do not handle this kind of event")
+            .await;
     };
-    let mut effects = RunEffects {
-        bot: bot.number,
-        workspace: Some(bot.workspace_id.clone()),
-        iterations: 1,
-        ticket: incoming.ticket.clone(),
-        job: incoming.job.as_ref().map(|hook| (hook.lease.clone(), hook.on_success.clone())),
-        ..RunEffects::default()
-    };
+    let started = std::time::Instant::now();
+    let mut effects = crate::run::turn_effects(bot, incoming);
     let mut log = Vec::new();
+    let mut failed = false;
     let turn = match kore {
         Ok(kore) => {
             // A new conversation starts over; anything else continues where the last turn left.
@@ -181,11 +180,18 @@ pub(crate) async fn converse(
                     }
                     turn
                 }
-                Err(e) => failure_turn(format!("The dialog engine failed: {e}")),
+                Err(e) => {
+                    failed = true;
+                    failure_turn(format!("The dialog engine failed: {e}"))
+                }
             }
         }
-        Err(why) => failure_turn(format!("The bot's Kore.ai definition cannot run: {why}")),
+        Err(why) => {
+            failed = true;
+            failure_turn(format!("The bot's Kore.ai definition cannot run: {why}"))
+        }
     };
+    rt.services().metrics.run(KIND, if failed { "failed" } else { "completed" }, Some(started.elapsed()));
     log.extend(turn.log.iter().cloned());
     let now = Timestamp::now();
     for message in &turn.messages {
@@ -201,8 +207,10 @@ pub(crate) async fn converse(
     }
     if !log.is_empty() {
         tracing::info!(
-            bot = bot.number,
-            chat = incoming.chat.id,
+            bot_id = bot.number,
+            workspace_id = %bot.workspace_id,
+            chat_id = incoming.chat.id,
+            job_id = incoming.job.as_ref().map(|hook| hook.lease.job),
             "a Kore.ai turn logged: {}",
             log.join("; ")
         );

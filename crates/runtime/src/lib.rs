@@ -346,6 +346,13 @@ impl Runtime {
         Ok(())
     }
 
+    /// Sets the metric of what waits in this node's per-chat queues (called when metrics are read).
+    pub fn observe_queue(&self) {
+        let waiting: usize =
+            self.inner.queues.lock().unwrap_or_else(|e| e.into_inner()).values().map(VecDeque::len).sum();
+        self.inner.services.metrics.set_queued(&self.inner.node, waiting);
+    }
+
     /// Whether nothing is waiting or being processed (tests, graceful stop).
     pub fn is_idle(&self) -> bool {
         self.inner.queues.lock().unwrap_or_else(|e| e.into_inner()).is_empty()

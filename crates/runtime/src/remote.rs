@@ -56,6 +56,9 @@ const ATTEMPTS: u32 = 3;
 /// The most of a failed answer kept in the error log.
 const ANSWER_EXCERPT: usize = 2_000;
 
+/// The `kind` label of remote Botpress bots' runs in the metrics.
+pub(crate) const KIND: &str = "botpress_remote";
+
 /// Delivers one incoming thing to the bot and commits what the delivery did to the chat.
 pub(crate) async fn deliver(
     rt: &Runtime,
@@ -68,18 +71,13 @@ pub(crate) async fn deliver(
         return crate::run::skipped(
             rt,
             incoming,
+            KIND,
             "Botpress bots receive messages and events of the web chat only",
         )
         .await;
     };
-    let mut effects = RunEffects {
-        bot: bot.number,
-        workspace: Some(bot.workspace_id.clone()),
-        iterations: 1,
-        ticket: incoming.ticket.clone(),
-        job: incoming.job.as_ref().map(|hook| (hook.lease.clone(), hook.on_success.clone())),
-        ..RunEffects::default()
-    };
+    let started = std::time::Instant::now();
+    let mut effects = crate::run::turn_effects(bot, incoming);
     // A version of the bot not yet registered here is registered first, as Botpress Cloud does
     // when a bot is deployed (the SDK runs the bot's `register` handler).
     let version = (bot.number, bot.updated_at);
@@ -97,13 +95,24 @@ pub(crate) async fn deliver(
             post(rt, bot, &target, "event_received", &event_type, &json!({"event": event}), time_limit).await;
         failure = outcome.err();
     }
+    rt.services().metrics.run(
+        KIND,
+        if failure.is_some() { "failed" } else { "completed" },
+        Some(started.elapsed()),
+    );
     let logged = match target {
         Target::Bundle => bot_log(rt, bot, &event_type).await,
         Target::Url(_) => Vec::new(),
     };
     let now = Timestamp::now();
     if let Some(why) = &failure {
-        tracing::info!(bot = bot.number, chat = incoming.chat.id, "a Botpress bot's handler failed: {why}");
+        tracing::info!(
+            bot_id = bot.number,
+            workspace_id = %bot.workspace_id,
+            chat_id = incoming.chat.id,
+            job_id = incoming.job.as_ref().map(|hook| hook.lease.job),
+            "a Botpress bot's handler failed: {why}"
+        );
         effects.error = Some(ErrorEntry {
             command: Some(event_type.clone()),
             title: why.clone(),

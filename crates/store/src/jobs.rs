@@ -51,6 +51,8 @@ pub trait JobStore {
     async fn cancel_job(&self, id: i64, now: Timestamp) -> Result<bool>;
     /// How many jobs of this kind wait to run for the bot.
     async fn pending_jobs(&self, bot: i64, kind: JobKind) -> Result<u64>;
+    /// How many jobs wait to run, by kind (kinds with none are left out).
+    async fn queued_jobs(&self) -> Result<Vec<(String, u64)>>;
 }
 
 impl JobStore for Store {
@@ -196,6 +198,17 @@ impl JobStore for Store {
         .await
         .map_err(db)?;
         Ok(u64::try_from(get::<i64>(&row, "n")?).unwrap_or(0))
+    }
+
+    async fn queued_jobs(&self) -> Result<Vec<(String, u64)>> {
+        let rows =
+            sqlx::query("SELECT kind, COUNT(*) AS n FROM jobs WHERE status = 'enqueued' GROUP BY kind")
+                .fetch_all(&self.read)
+                .await
+                .map_err(db)?;
+        rows.iter()
+            .map(|row| Ok((get::<String>(row, "kind")?, u64::try_from(get::<i64>(row, "n")?).unwrap_or(0))))
+            .collect()
     }
 
     async fn cancel_job(&self, id: i64, now: Timestamp) -> Result<bool> {

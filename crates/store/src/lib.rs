@@ -62,6 +62,14 @@ pub use workspaces::{MembersNow, WorkspaceStore};
 use botyard_domain::Result;
 use sqlx::AnyPool;
 
+/// A pool's connections at one moment.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolUse {
+    pub in_use: u64,
+    pub idle: u64,
+    pub max: u64,
+}
+
 /// A handle on the database; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -81,6 +89,20 @@ impl Store {
     pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.read).await.map_err(error::db)?;
         Ok(())
+    }
+
+    /// The connections of the read and the write pool (on PostgreSQL both name one pool).
+    pub fn pool_use(&self) -> [(&'static str, PoolUse); 2] {
+        let usage = |pool: &AnyPool| {
+            let size = u64::from(pool.size());
+            let idle = pool.num_idle() as u64;
+            PoolUse {
+                in_use: size.saturating_sub(idle),
+                idle,
+                max: u64::from(pool.options().get_max_connections()),
+            }
+        };
+        [("read", usage(&self.read)), ("write", usage(&self.write))]
     }
 
     /// Closes every connection; pending writes complete first.

@@ -27,6 +27,8 @@ pub struct OutboxRow {
     pub params: Value,
     pub callback: Option<Value>,
     pub attempts: u32,
+    /// When the row was enqueued.
+    pub created_at: Timestamp,
 }
 
 #[allow(async_fn_in_trait)] // used through the concrete `Store`, whose futures are `Send`
@@ -182,7 +184,7 @@ impl TelegramStore for Store {
              SELECT o.id FROM outbox o WHERE o.next_at <= $3 AND (o.lease_until IS NULL OR o.lease_until < $3) \
              AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.chat_id = o.chat_id AND p.id < o.id) \
              ORDER BY o.id LIMIT $4{lock}) \
-             RETURNING id, bot_id, chat_id, message_id, method, params, callback, attempts"
+             RETURNING id, bot_id, chat_id, message_id, method, params, callback, attempts, created_at"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(node)
@@ -296,6 +298,7 @@ fn outbox_row(r: &AnyRow) -> Result<OutboxRow> {
         params: json(&get::<String>(r, "params")?, "outbox params")?,
         callback: callback.map(|c| json(&c, "outbox callback")).transpose()?,
         attempts: get::<i64>(r, "attempts")? as u32,
+        created_at: Timestamp(get(r, "created_at")?),
     })
 }
 

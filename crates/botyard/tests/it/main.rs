@@ -34,6 +34,7 @@ mod koreai_bots;
 mod lifecycle;
 mod lifecycle_dialects;
 mod limits;
+mod metrics;
 mod node_clients;
 mod openapi;
 mod roles;

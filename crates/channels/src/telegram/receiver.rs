@@ -81,7 +81,7 @@ async fn receive(telegram: Telegram, bot: i64, stop: CancellationToken) {
 }
 
 async fn log_error(telegram: &Telegram, bot: i64, problem: &str) {
-    tracing::warn!(bot, "{problem}");
+    tracing::warn!(bot_id = bot, "{problem}");
     let entry = ErrorEntry {
         command: None,
         title: problem.to_owned(),
@@ -142,7 +142,7 @@ async fn poll(telegram: &Telegram, bot: i64, stop: &CancellationToken) -> Result
                 for update in updates {
                     let id = update["update_id"].as_i64().unwrap_or_default();
                     if let Err(e) = updates::handle(telegram, &found, update).await {
-                        tracing::warn!(bot, update = id, error = %e, "an update could not be handled");
+                        tracing::warn!(bot_id = bot, update = id, error = %e, "an update could not be handled");
                     }
                     next = next.max(id + 1);
                 }
@@ -169,7 +169,7 @@ async fn poll(telegram: &Telegram, bot: i64, stop: &CancellationToken) -> Result
             Err(e) => {
                 failures += 1;
                 let wait = Duration::from_millis(250 * 2u64.pow(failures.min(7)));
-                tracing::debug!(bot, error = e.describe(), "getUpdates failed; retrying");
+                tracing::debug!(bot_id = bot, error = e.describe(), "getUpdates failed; retrying");
                 tokio::time::sleep(wait).await;
             }
         }

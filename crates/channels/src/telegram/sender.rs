@@ -91,6 +91,25 @@ async fn deliver(telegram: &Telegram, row: OutboxRow) {
         answer = telegram.api().call(&token, &call.method, &plain, Duration::ZERO).await;
     }
     let settings = &telegram.services().config.telegram;
+    let metrics = &telegram.services().metrics;
+    match &answer {
+        Ok(_) => {
+            let lag = Timestamp::now().millis().saturating_sub(row.created_at.millis()).max(0);
+            metrics.telegram_send("ok", Some(Duration::from_millis(lag as u64)));
+        }
+        Err(ApiError::Refused { code: 429, .. }) => {
+            metrics.telegram_send("rate_limited", None);
+            tracing::info!(
+                bot_id = bot.number,
+                workspace_id = %bot.workspace_id,
+                chat_id = chat.id,
+                method = %call.method,
+                "Telegram answered 429 Too Many Requests; the send waits"
+            );
+        }
+        Err(ApiError::Refused { .. }) => metrics.telegram_send("refused", None),
+        Err(_) => metrics.telegram_send("error", None),
+    }
     match answer {
         Ok(result) => {
             if row.method == "send"
@@ -128,13 +147,8 @@ async fn deliver(telegram: &Telegram, row: OutboxRow) {
         }
         Err(ApiError::Refused { code, description, .. }) if code < 500 => {
             let _ = store.delete_outbox(row.id).await;
-            log(
-                telegram,
-                bot.number,
-                chat.id,
-                format!("Telegram refused {}: {code} {description}", call.method),
-            )
-            .await;
+            log(telegram, &bot, chat.id, format!("Telegram refused {}: {code} {description}", call.method))
+                .await;
             callback(
                 telegram,
                 &row,
@@ -149,7 +163,7 @@ async fn deliver(telegram: &Telegram, row: OutboxRow) {
                 let _ = store.delete_outbox(row.id).await;
                 log(
                     telegram,
-                    bot.number,
+                    &bot,
                     chat.id,
                     format!("Giving up {} after {attempts} attempts: {}", call.method, e.describe()),
                 )
@@ -291,12 +305,12 @@ async fn callback(telegram: &Telegram, row: &OutboxRow, chat: &Chat, answer: Val
         })
         .await;
     if let Err(e) = accepted {
-        tracing::warn!(bot = row.bot, error = %e, "could not queue an Api call's callback");
+        tracing::warn!(bot_id = row.bot, chat_id = chat.id, error = %e, "could not queue an Api call's callback");
     }
 }
 
-async fn log(telegram: &Telegram, bot: i64, chat: i64, title: String) {
-    tracing::info!(bot, chat, "{title}");
+async fn log(telegram: &Telegram, bot: &Bot, chat: i64, title: String) {
+    tracing::info!(bot_id = bot.number, workspace_id = %bot.workspace_id, chat_id = chat, "{title}");
     let entry = ErrorEntry {
         command: None,
         title,
@@ -305,5 +319,5 @@ async fn log(telegram: &Telegram, bot: i64, chat: i64, title: String) {
         user_id: None,
         at: Timestamp::now(),
     };
-    let _ = telegram.store().insert_error(bot, &entry).await;
+    let _ = telegram.store().insert_error(bot.number, &entry).await;
 }
