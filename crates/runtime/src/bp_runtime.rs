@@ -8,13 +8,15 @@
 //! listeners and, on Telegram, the outbox); a message created for a user is accepted like one
 //! the user sent. States are kept per bot, type (`conversation`, `user`, `bot`), owner and name.
 
+use botyard_domain::access::Permission;
 use botyard_domain::bot::Bot;
 use botyard_domain::conversation::{self, BotUser, Channel, Chat, ChatMessage, UserProfile};
 use botyard_domain::effects::{OutgoingMessage, RunEffects};
-use botyard_domain::{Error, Result, Timestamp};
+use botyard_domain::{BotRef, Error, Result, Timestamp};
 pub use botyard_store::StateRecord;
 use botyard_store::{ChatKey, ConversationStore, StateKey, StateStore, TagStore};
 use serde_json::{Map, Value};
+use subtle::ConstantTimeEq;
 
 use crate::{Arriving, Runtime, new_message_uid};
 
@@ -102,6 +104,18 @@ impl StateType {
     }
 }
 
+/// A message for `createMessage` / `getOrCreateMessage`.
+#[derive(Debug, Clone)]
+pub struct NewRuntimeMessage {
+    /// The author's id: the bot's own id, or a user's.
+    pub author: String,
+    pub conversation: String,
+    /// The message type (`text`, `choice`, …) and its payload.
+    pub kind: String,
+    pub payload: Map<String, Value>,
+    pub tags: Map<String, Value>,
+}
+
 /// How a state is written.
 #[derive(Debug, Clone, Default)]
 pub struct StateWrite {
@@ -123,6 +137,25 @@ pub struct RuntimeMessage {
 }
 
 impl Runtime {
+    /// The bot a runtime API call acts for (`x-bot-id`), when `token` is the bot's runtime token
+    /// or the API key or session of an account that may change the bot.
+    pub async fn bp_authenticate(&self, token: &str, bot_id: &str) -> Result<Bot> {
+        let unknown = || Error::not_found("Bot");
+        let bot_ref = BotRef::parse(bot_id).map_err(|_| unknown())?;
+        let services = self.services();
+        let bot = services.find_bot(&bot_ref).await?.ok_or_else(unknown)?;
+        if bool::from(crate::remote::runtime_token(&bot).as_bytes().ct_eq(token.as_bytes())) {
+            return Ok(bot);
+        }
+        let caller = services
+            .authenticate_bearer(token)
+            .await?
+            .ok_or_else(|| Error::unauthorized("The provided token is invalid or has been revoked"))?;
+        let access = services.bot_access(&caller, &BotRef::Id(bot.id.clone())).await?;
+        access.role.require(Permission::ChangeBots)?;
+        Ok(access.bot)
+    }
+
     /// A web chat conversation of the bot by its Chat API id.
     pub async fn bp_conversation(&self, bot: &Bot, id: &str) -> Result<Chat> {
         let key = ChatKey { bot: bot.number, channel: Channel::Web, external_id: id };
@@ -137,25 +170,59 @@ impl Runtime {
             .ok_or_else(|| Error::not_found("User"))
     }
 
-    /// Creates a user of the bot (a new Chat API id).
+    /// Creates a user of the bot (a new Chat API id) with its tags.
     pub async fn bp_create_user(
         &self,
         bot: &Bot,
-        name: Option<String>,
-        picture_url: Option<String>,
+        profile: UserProfile,
+        tags: &Map<String, Value>,
     ) -> Result<BotUser> {
+        tag_pairs(tags)?;
         let id = uuid::Uuid::now_v7().to_string();
-        let profile = UserProfile { first_name: name, picture_url, ..UserProfile::default() };
         let (user, _) =
             self.store().upsert_user(bot.number, Channel::Web, &id, &profile, Timestamp::now()).await?;
+        self.bp_set_tags(bot, Tagged::User, &user.external_id, tags).await?;
         Ok(user)
     }
 
-    /// Creates a conversation of the bot (a new Chat API id), without participants.
-    pub async fn bp_create_conversation(&self, bot: &Bot) -> Result<Chat> {
+    /// The user whose tags match (`getOrCreateUser`), or a new one; whether it was created.
+    pub async fn bp_get_or_create_user(
+        &self,
+        bot: &Bot,
+        profile: UserProfile,
+        tags: &Map<String, Value>,
+        discriminate_by: Option<&[String]>,
+    ) -> Result<(BotUser, bool)> {
+        let wanted = discriminating(tags, discriminate_by)?;
+        if let Some(id) = self.bp_find_tagged(bot, Tagged::User, &wanted).await? {
+            return Ok((self.bp_user(bot, &id).await?, false));
+        }
+        Ok((self.bp_create_user(bot, profile, tags).await?, true))
+    }
+
+    /// Creates a conversation of the bot (a new Chat API id), without participants, with its tags.
+    pub async fn bp_create_conversation(&self, bot: &Bot, tags: &Map<String, Value>) -> Result<Chat> {
+        tag_pairs(tags)?;
         let id = format!("conv_{}", uuid::Uuid::now_v7().simple());
         let key = ChatKey { bot: bot.number, channel: Channel::Web, external_id: &id };
-        self.store().create_chat(&key, "private", None, Timestamp::now()).await
+        let chat = self.store().create_chat(&key, "private", None, Timestamp::now()).await?;
+        self.bp_set_tags(bot, Tagged::Conversation, &chat.external_id, tags).await?;
+        Ok(chat)
+    }
+
+    /// The conversation whose tags match (`getOrCreateConversation`), or a new one; whether it
+    /// was created.
+    pub async fn bp_get_or_create_conversation(
+        &self,
+        bot: &Bot,
+        tags: &Map<String, Value>,
+        discriminate_by: Option<&[String]>,
+    ) -> Result<(Chat, bool)> {
+        let wanted = discriminating(tags, discriminate_by)?;
+        if let Some(id) = self.bp_find_tagged(bot, Tagged::Conversation, &wanted).await? {
+            return Ok((self.bp_conversation(bot, &id).await?, false));
+        }
+        Ok((self.bp_create_conversation(bot, tags).await?, true))
     }
 
     pub async fn bp_participants(&self, bot: &Bot, conversation: &str) -> Result<Vec<BotUser>> {
@@ -170,10 +237,36 @@ impl Runtime {
         Ok(user)
     }
 
-    /// Creates a message in a conversation: the bot's own when `author` is the bot's id (sent to
+    /// Creates a message with its tags (`createMessage`); stored as the Chat API stores it, the
+    /// type beside the payload's fields.
+    pub async fn bp_create_message(&self, bot: &Bot, new: NewRuntimeMessage) -> Result<RuntimeMessage> {
+        tag_pairs(&new.tags)?;
+        let mut payload = new.payload;
+        payload.insert("type".into(), Value::String(new.kind));
+        let created =
+            self.bp_post_message(bot, &new.author, &new.conversation, Value::Object(payload)).await?;
+        self.bp_set_tags(bot, Tagged::Message, &created.message.uid, &new.tags).await?;
+        Ok(created)
+    }
+
+    /// The message whose tags match (`getOrCreateMessage`), or a new one; whether it was created.
+    pub async fn bp_get_or_create_message(
+        &self,
+        bot: &Bot,
+        new: NewRuntimeMessage,
+        discriminate_by: Option<&[String]>,
+    ) -> Result<(RuntimeMessage, bool)> {
+        let wanted = discriminating(&new.tags, discriminate_by)?;
+        if let Some(id) = self.bp_find_tagged(bot, Tagged::Message, &wanted).await? {
+            return Ok((self.bp_message(bot, &id).await?, false));
+        }
+        Ok((self.bp_create_message(bot, new).await?, true))
+    }
+
+    /// Posts a message in a conversation: the bot's own when `author` is the bot's id (sent to
     /// the chat's listeners and channels at once), otherwise a participant's, handed to the bot
     /// like a message the user sent.
-    pub async fn bp_create_message(
+    async fn bp_post_message(
         &self,
         bot: &Bot,
         author: &str,
@@ -353,7 +446,7 @@ impl Runtime {
     }
 
     /// The id of an entity carrying every tag of `wanted` (Botpress's `discriminateByTags`).
-    pub async fn bp_find_tagged(
+    async fn bp_find_tagged(
         &self,
         bot: &Bot,
         kind: Tagged,
@@ -388,6 +481,20 @@ impl Runtime {
             StateType::Bot => Err(Error::not_found("Bot")),
         }
     }
+}
+
+/// The tags that identify an entity for `getOrCreate…`: those `discriminateByTags` names (all
+/// given tags when absent); at least one with a value is needed.
+fn discriminating(tags: &Map<String, Value>, names: Option<&[String]>) -> Result<Vec<(String, String)>> {
+    let pairs = tag_pairs(tags)?;
+    let wanted: Vec<(String, String)> = match names {
+        Some(names) => pairs.into_iter().filter(|(k, _)| names.contains(k)).collect(),
+        None => pairs,
+    };
+    if wanted.iter().all(|(_, v)| v.is_empty()) {
+        return Err(Error::invalid("getOrCreate needs tags with values to find the existing one by"));
+    }
+    Ok(wanted)
 }
 
 fn check_state_name(name: &str) -> Result<()> {

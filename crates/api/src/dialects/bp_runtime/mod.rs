@@ -9,15 +9,14 @@ mod states;
 
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::{Json, routing};
-use botyard_domain::access::Permission;
+use botyard_domain::Error;
 use botyard_domain::bot::Bot;
-use botyard_domain::{BotRef, Error};
-use botyard_runtime::bp_runtime::{RuntimeMessage, Tagged, tag_pairs};
-use botyard_runtime::remote::{conversation_json, message_json, runtime_token, user_json};
+use botyard_domain::conversation::UserProfile;
+use botyard_runtime::bp_runtime::{NewRuntimeMessage, RuntimeMessage, Tagged};
+use botyard_runtime::remote::{conversation_json, message_json, user_json};
 use http::request::Parts;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use subtle::ConstantTimeEq;
 
 use super::botpress::{Body, Botpress, Result};
 use crate::AppState;
@@ -55,22 +54,9 @@ impl FromRequestParts<AppState> for BotCaller {
         let token = bearer(parts).ok_or_else(|| {
             Error::unauthorized("Authentication is required: send Authorization: Bearer <token>")
         })?;
-        let raw =
+        let bot_id =
             header(parts, "x-bot-id").ok_or_else(|| Error::invalid("The x-bot-id header is required"))?;
-        let unknown = || Error::not_found("Bot");
-        let bot_ref = BotRef::parse(raw).map_err(|_| unknown())?;
-        let bot = state.services.find_bot(&bot_ref).await?.ok_or_else(unknown)?;
-        if bool::from(runtime_token(&bot).as_bytes().ct_eq(token.as_bytes())) {
-            return Ok(Self(bot));
-        }
-        let caller = state
-            .services
-            .authenticate_bearer(token)
-            .await?
-            .ok_or_else(|| Error::unauthorized("The provided token is invalid or has been revoked"))?;
-        let access = state.services.bot_access(&caller, &BotRef::Id(bot.id.clone())).await?;
-        access.role.require(Permission::ChangeBots)?;
-        Ok(Self(access.bot))
+        Ok(Self(state.runtime.bp_authenticate(token, bot_id).await?))
     }
 }
 
@@ -98,9 +84,7 @@ async fn create_conversation(
     State(state): State<AppState>,
     JsonBody(body, _): Body<NewConversation>,
 ) -> Result<Json<Value>> {
-    tag_pairs(&body.tags)?;
-    let chat = state.runtime.bp_create_conversation(&bot).await?;
-    state.runtime.bp_set_tags(&bot, Tagged::Conversation, &chat.external_id, &body.tags).await?;
+    let chat = state.runtime.bp_create_conversation(&bot, &body.tags).await?;
     Ok(Json(json!({"conversation": conversation_view(&state, &bot, &chat).await?})))
 }
 
@@ -109,18 +93,10 @@ async fn get_or_create_conversation(
     State(state): State<AppState>,
     JsonBody(body, _): Body<NewConversation>,
 ) -> Result<Json<Value>> {
-    let wanted = discriminating(&body.tags, body.discriminate_by_tags.as_deref())?;
-    if let Some(id) = state.runtime.bp_find_tagged(&bot, Tagged::Conversation, &wanted).await? {
-        let chat = state.runtime.bp_conversation(&bot, &id).await?;
-        return Ok(Json(
-            json!({"conversation": conversation_view(&state, &bot, &chat).await?, "meta": {"created": false}}),
-        ));
-    }
-    let chat = state.runtime.bp_create_conversation(&bot).await?;
-    state.runtime.bp_set_tags(&bot, Tagged::Conversation, &chat.external_id, &body.tags).await?;
-    Ok(Json(
-        json!({"conversation": conversation_view(&state, &bot, &chat).await?, "meta": {"created": true}}),
-    ))
+    let discriminate = body.discriminate_by_tags.as_deref();
+    let (chat, created) = state.runtime.bp_get_or_create_conversation(&bot, &body.tags, discriminate).await?;
+    let view = conversation_view(&state, &bot, &chat).await?;
+    Ok(Json(json!({"conversation": view, "meta": {"created": created}})))
 }
 
 async fn list_participants(
@@ -171,14 +147,22 @@ struct NewUser {
     discriminate_by_tags: Option<Vec<String>>,
 }
 
+impl NewUser {
+    fn profile(&self) -> UserProfile {
+        UserProfile {
+            first_name: self.name.clone(),
+            picture_url: self.picture_url.clone(),
+            ..UserProfile::default()
+        }
+    }
+}
+
 async fn create_user(
     BotCaller(bot): BotCaller,
     State(state): State<AppState>,
     JsonBody(body, _): Body<NewUser>,
 ) -> Result<Json<Value>> {
-    tag_pairs(&body.tags)?;
-    let user = state.runtime.bp_create_user(&bot, body.name, body.picture_url).await?;
-    state.runtime.bp_set_tags(&bot, Tagged::User, &user.external_id, &body.tags).await?;
+    let user = state.runtime.bp_create_user(&bot, body.profile(), &body.tags).await?;
     Ok(Json(json!({"user": user_view(&state, &bot, &user).await?})))
 }
 
@@ -187,14 +171,10 @@ async fn get_or_create_user(
     State(state): State<AppState>,
     JsonBody(body, _): Body<NewUser>,
 ) -> Result<Json<Value>> {
-    let wanted = discriminating(&body.tags, body.discriminate_by_tags.as_deref())?;
-    if let Some(id) = state.runtime.bp_find_tagged(&bot, Tagged::User, &wanted).await? {
-        let user = state.runtime.bp_user(&bot, &id).await?;
-        return Ok(Json(json!({"user": user_view(&state, &bot, &user).await?, "meta": {"created": false}})));
-    }
-    let user = state.runtime.bp_create_user(&bot, body.name, body.picture_url).await?;
-    state.runtime.bp_set_tags(&bot, Tagged::User, &user.external_id, &body.tags).await?;
-    Ok(Json(json!({"user": user_view(&state, &bot, &user).await?, "meta": {"created": true}})))
+    let discriminate = body.discriminate_by_tags.as_deref();
+    let (user, created) =
+        state.runtime.bp_get_or_create_user(&bot, body.profile(), &body.tags, discriminate).await?;
+    Ok(Json(json!({"user": user_view(&state, &bot, &user).await?, "meta": {"created": created}})))
 }
 
 #[derive(Deserialize)]
@@ -210,12 +190,26 @@ struct NewMessage {
     discriminate_by_tags: Option<Vec<String>>,
 }
 
+impl NewMessage {
+    fn into_parts(self) -> (NewRuntimeMessage, Option<Vec<String>>) {
+        let new = NewRuntimeMessage {
+            author: self.user_id,
+            conversation: self.conversation_id,
+            kind: self.kind,
+            payload: self.payload,
+            tags: self.tags,
+        };
+        (new, self.discriminate_by_tags)
+    }
+}
+
 async fn create_message(
     BotCaller(bot): BotCaller,
     State(state): State<AppState>,
     JsonBody(body, _): Body<NewMessage>,
 ) -> Result<Json<Value>> {
-    let created = new_message(&state, &bot, body).await?;
+    let (new, _) = body.into_parts();
+    let created = state.runtime.bp_create_message(&bot, new).await?;
     Ok(Json(json!({"message": message_view(&state, &bot, &created).await?})))
 }
 
@@ -224,33 +218,10 @@ async fn get_or_create_message(
     State(state): State<AppState>,
     JsonBody(body, _): Body<NewMessage>,
 ) -> Result<Json<Value>> {
-    let wanted = discriminating(&body.tags, body.discriminate_by_tags.as_deref())?;
-    if let Some(id) = state.runtime.bp_find_tagged(&bot, Tagged::Message, &wanted).await? {
-        let message = state.runtime.bp_message(&bot, &id).await?;
-        return Ok(Json(
-            json!({"message": message_view(&state, &bot, &message).await?, "meta": {"created": false}}),
-        ));
-    }
-    let created = new_message(&state, &bot, body).await?;
-    Ok(Json(json!({"message": message_view(&state, &bot, &created).await?, "meta": {"created": true}})))
-}
-
-/// Creates a message (stored as the Chat API stores it: the type beside the payload's fields)
-/// with its tags.
-async fn new_message(
-    state: &AppState,
-    bot: &Bot,
-    body: NewMessage,
-) -> std::result::Result<RuntimeMessage, Error> {
-    tag_pairs(&body.tags)?;
-    let mut payload = body.payload;
-    payload.insert("type".into(), Value::String(body.kind));
-    let created = state
-        .runtime
-        .bp_create_message(bot, &body.user_id, &body.conversation_id, Value::Object(payload))
-        .await?;
-    state.runtime.bp_set_tags(bot, Tagged::Message, &created.message.uid, &body.tags).await?;
-    Ok(created)
+    let (new, discriminate) = body.into_parts();
+    let (message, created) =
+        state.runtime.bp_get_or_create_message(&bot, new, discriminate.as_deref()).await?;
+    Ok(Json(json!({"message": message_view(&state, &bot, &message).await?, "meta": {"created": created}})))
 }
 
 async fn get_message(
@@ -338,23 +309,6 @@ async fn call_action(
     }
     let output = state.runtime.bp_call_action(&bot, &body.kind, body.input).await?;
     Ok(Json(json!({"output": output, "meta": {"cached": false}})))
-}
-
-/// The tags that identify an entity for `getOrCreate…`: those `discriminateByTags` names (all
-/// given tags when absent); at least one is needed.
-fn discriminating(
-    tags: &Map<String, Value>,
-    names: Option<&[String]>,
-) -> std::result::Result<Vec<(String, String)>, Error> {
-    let pairs = tag_pairs(tags)?;
-    let wanted: Vec<(String, String)> = match names {
-        Some(names) => pairs.into_iter().filter(|(k, _)| names.contains(k)).collect(),
-        None => pairs,
-    };
-    if wanted.iter().all(|(_, v)| v.is_empty()) {
-        return Err(Error::invalid("getOrCreate needs tags with values to find the existing one by"));
-    }
-    Ok(wanted)
 }
 
 async fn conversation_view(
