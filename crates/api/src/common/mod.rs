@@ -4,6 +4,7 @@
 pub mod dialect;
 pub mod extract;
 pub mod health;
+pub mod html;
 pub mod metrics;
 pub mod rate_limit;
 pub mod telegram;

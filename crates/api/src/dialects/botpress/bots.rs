@@ -5,13 +5,13 @@ use axum::extract::{Path, State};
 use botyard_core::NewBot;
 use botyard_domain::bot::listing::{BotListQuery, BotSortField};
 use botyard_domain::page::SortDirection;
-use botyard_domain::{BotRef, Error, ErrorCode};
+use botyard_domain::{Error, ErrorCode};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::auth::BpWorkspace;
 use super::views::{BotBody, BotEnvelope, BotList, BotSummary, BotView, Empty, ListMeta, RotatedSecret};
-use super::{Body, Result};
+use super::{Body, Result, bot_ref};
 use crate::AppState;
 use crate::common::extract::JsonBody;
 use crate::common::extract::{QueryPairs, query_bool};
@@ -23,10 +23,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_bot, list_bots))
         .routes(routes!(get_bot, update_bot, delete_bot))
         .routes(routes!(rotate_signing_secret))
-}
-
-fn bot_ref(raw: &str) -> botyard_domain::Result<BotRef> {
-    BotRef::parse(raw).map_err(|_| Error::not_found("Bot"))
 }
 
 /// Create a bot (`createBot`).

@@ -8,7 +8,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use botyard_core::insights::{Activity, Issue};
 use botyard_domain::effects::ErrorLog;
-use botyard_domain::{BotRef, Error, ErrorCode, Timestamp};
+use botyard_domain::{Error, ErrorCode, Timestamp};
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -16,6 +16,7 @@ use utoipa_axum::routes;
 
 use super::Result;
 use super::auth::BpWorkspace;
+use super::bot_ref;
 use super::views::{Empty, ListMeta};
 use crate::AppState;
 use crate::common::extract::QueryPairs;
@@ -31,10 +32,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_bot_issues))
         .routes(routes!(get_bot_issue, delete_bot_issue))
         .routes(routes!(list_bot_issue_events))
-}
-
-fn bot_ref(raw: &str) -> botyard_domain::Result<BotRef> {
-    BotRef::parse(raw).map_err(|_| Error::not_found("Bot"))
 }
 
 fn invalid_query(message: String) -> Error {

@@ -64,6 +64,11 @@ fn status_and_type(code: ErrorCode) -> (StatusCode, &'static str) {
 }
 
 /// The routes of the dialect, relative to `/v1`.
+/// A bot id of a path: an unparseable id is a bot that does not exist.
+fn bot_ref(raw: &str) -> botyard_domain::Result<botyard_domain::BotRef> {
+    botyard_domain::BotRef::parse(raw).map_err(|_| Error::not_found("Bot"))
+}
+
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(bots::router())

@@ -14,7 +14,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use botyard_domain::bot::{Bot, BotChanges};
-use botyard_domain::{BotRef, Error, ErrorCode};
+use botyard_domain::{Error, ErrorCode};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -22,7 +22,7 @@ use utoipa_axum::routes;
 
 use super::auth::BpWorkspace;
 use super::views::Empty;
-use super::{Body, Result};
+use super::{Body, Result, bot_ref};
 use crate::AppState;
 use crate::common::extract::{JsonBody, QueryPairs};
 
@@ -35,10 +35,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_bot_version))
         .routes(routes!(deploy_bot_version))
         .routes(routes!(get_bot_webchat))
-}
-
-fn bot_ref(raw: &str) -> botyard_domain::Result<BotRef> {
-    BotRef::parse(raw).map_err(|_| Error::not_found("Bot"))
 }
 
 fn check_version(id: &str) -> botyard_domain::Result<()> {
@@ -165,19 +161,11 @@ struct Webchat {
     code: String,
 }
 
-fn html_escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
-
 /// What `getBotWebchat` answers for each `type`.
 fn webchat_code(bot: &Bot, base: &str, kind: &str) -> botyard_domain::Result<String> {
     let url = format!("{base}/chat/{}", bot.web_channel_id);
-    let src = html_escape(&url);
-    let title = html_escape(&bot.name);
+    let src = crate::common::html::escape(&url);
+    let title = crate::common::html::escape(&bot.name);
     let frame = |style: &str| format!("<iframe src=\"{src}\" title=\"{title}\" style=\"{style}\"></iframe>");
     Ok(match kind {
         "sharableUrl" => url,

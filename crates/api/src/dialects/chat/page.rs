@@ -19,15 +19,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// The web chat page of the bot.
 #[utoipa::path(get, path = "/", tag = "Chat API", params(("webhook" = String, Path)), responses((status = 200, description = "The web chat page (HTML)", content_type = "text/html")))]
 async fn page(WebBot(bot): WebBot) -> Result<Response> {
-    let title = html_escape(&bot.name);
+    let title = crate::common::html::escape(&bot.name);
     let html = PAGE.replace("{{BOT_NAME}}", &title);
     Ok(([(header::CACHE_CONTROL, "no-cache")], Html(html)).into_response())
-}
-
-fn html_escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
 }
