@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use botyard_sandbox::{Body, Host, HostAnswer, Outcome, Program, Sandbox, SandboxConfig};
 use botyard_store::Backend;
-use futures::StreamExt;
 use serde_json::{Map, Value, json};
 use tokio::sync::{Mutex, Notify};
 
@@ -265,29 +264,13 @@ async fn listen(
     conversation: Arc<Conversation>,
     stats: Arc<Stats>,
 ) -> anyhow::Result<()> {
-    let response = http
-        .get(format!("{chat}/conversations/{}/listen", conversation.id))
-        .header("x-user-key", &conversation.key)
-        .send()
-        .await?
-        .error_for_status()?;
+    let mut replies = crate::server::bot_messages(http, chat, &conversation.key, &conversation.id).await?;
     tokio::spawn(async move {
-        let mut stream = response.bytes_stream();
-        let mut pending = String::new();
-        while let Some(Ok(chunk)) = stream.next().await {
-            pending.push_str(&String::from_utf8_lossy(&chunk));
-            while let Some(end) = pending.find("\n\n") {
-                let block: String = pending.drain(..end + 2).collect();
-                for data in block.lines().filter_map(|l| l.strip_prefix("data: ")) {
-                    let Ok(signal) = serde_json::from_str::<Value>(data) else { continue };
-                    if signal["type"] == "message_created" && signal["data"]["isBot"] == true {
-                        if let Some(sent) = conversation.sent.lock().await.pop_front() {
-                            stats.latencies.lock().await.push(sent.elapsed());
-                        }
-                        conversation.answered.notify_one();
-                    }
-                }
+        while replies.recv().await.is_some() {
+            if let Some(sent) = conversation.sent.lock().await.pop_front() {
+                stats.latencies.lock().await.push(sent.elapsed());
             }
+            conversation.answered.notify_one();
         }
     });
     Ok(())

@@ -14,9 +14,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use botyard_store::Backend;
-use futures::StreamExt;
 use serde_json::{Value, json};
-use tokio::sync::{Mutex, mpsc};
+use tokio::sync::Mutex;
 
 use crate::server::{BenchServer, start_server};
 
@@ -184,7 +183,7 @@ async fn case(backend: Backend, args: &Args, at_url: bool) -> anyhow::Result<Fig
     let mut conversations = Vec::new();
     for _ in 0..args.conversations {
         let (key, id) = crate::server::conversation(&http, &chat).await?;
-        let replies = listen(&http, &chat, &key, &id).await?;
+        let replies = crate::server::bot_messages(&http, &chat, &key, &id).await?;
         conversations.push((key, id, replies));
     }
 
@@ -304,40 +303,4 @@ fn cpu_ms(pid: &str) -> f64 {
     let fields: Vec<&str> = rest.split_whitespace().collect();
     let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
     (ticks(11) + ticks(12)) * 10.0
-}
-
-/// Reads a conversation's event stream; each bot message goes to the channel with when it arrived.
-async fn listen(
-    http: &reqwest::Client,
-    chat: &str,
-    key: &str,
-    conversation: &str,
-) -> anyhow::Result<mpsc::UnboundedReceiver<(Instant, String)>> {
-    let response = http
-        .get(format!("{chat}/conversations/{conversation}/listen"))
-        .header("x-user-key", key)
-        .send()
-        .await?
-        .error_for_status()?;
-    let (tx, rx) = mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        let mut stream = response.bytes_stream();
-        let mut pending = String::new();
-        while let Some(Ok(chunk)) = stream.next().await {
-            pending.push_str(&String::from_utf8_lossy(&chunk));
-            while let Some(end) = pending.find("\n\n") {
-                let block: String = pending.drain(..end + 2).collect();
-                for data in block.lines().filter_map(|l| l.strip_prefix("data: ")) {
-                    let Ok(signal) = serde_json::from_str::<Value>(data) else { continue };
-                    if signal["type"] == "message_created" && signal["data"]["isBot"] == true {
-                        let text = signal["data"]["payload"]["text"].as_str().unwrap_or_default().to_owned();
-                        if tx.send((Instant::now(), text)).is_err() {
-                            return;
-                        }
-                    }
-                }
-            }
-        }
-    });
-    Ok(rx)
 }

@@ -11,7 +11,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use futures::StreamExt;
 use serde_json::{Value, json};
 
 use crate::memory::PeakRss;
@@ -102,27 +101,11 @@ async fn pings(
     n: usize,
 ) -> anyhow::Result<Vec<Duration>> {
     let answers = Arc::new(tokio::sync::Notify::new());
-    let response = http
-        .get(format!("{chat}/conversations/{}/listen", conv.1))
-        .header("x-user-key", &conv.0)
-        .send()
-        .await?
-        .error_for_status()?;
+    let mut replies = crate::server::bot_messages(http, chat, &conv.0, &conv.1).await?;
     let heard = answers.clone();
     let listening = tokio::spawn(async move {
-        let mut stream = response.bytes_stream();
-        let mut pending = String::new();
-        while let Some(Ok(chunk)) = stream.next().await {
-            pending.push_str(&String::from_utf8_lossy(&chunk));
-            while let Some(end) = pending.find("\n\n") {
-                let block: String = pending.drain(..end + 2).collect();
-                for data in block.lines().filter_map(|l| l.strip_prefix("data: ")) {
-                    let Ok(signal) = serde_json::from_str::<Value>(data) else { continue };
-                    if signal["type"] == "message_created" && signal["data"]["isBot"] == true {
-                        heard.notify_one();
-                    }
-                }
-            }
+        while replies.recv().await.is_some() {
+            heard.notify_one();
         }
     });
     let mut times = Vec::with_capacity(n);

@@ -1,12 +1,16 @@
 //! The server every benchmark runs: botyard in-process on a fresh database, with rate limits and
 //! quotas out of the way and quiet logs, and a signed-up account.
 
+use std::time::Instant;
+
 use anyhow::Context;
 use botyard::server::{RunningServer, start};
 use botyard_core::Config;
 use botyard_store::Backend;
 use botyard_store::testing::TestDatabase;
+use futures::StreamExt;
 use serde_json::{Value, json};
+use tokio::sync::mpsc;
 
 pub struct BenchServer {
     pub server: RunningServer,
@@ -71,4 +75,41 @@ pub async fn conversation(http: &reqwest::Client, chat: &str) -> anyhow::Result<
         .json()
         .await?;
     Ok((key, conv["conversation"]["id"].as_str().context("conversation")?.to_owned()))
+}
+
+/// Reads a conversation's event stream (the Chat API's SSE); each bot message goes to the channel
+/// with when it arrived.
+pub async fn bot_messages(
+    http: &reqwest::Client,
+    chat: &str,
+    key: &str,
+    conversation: &str,
+) -> anyhow::Result<mpsc::UnboundedReceiver<(Instant, String)>> {
+    let response = http
+        .get(format!("{chat}/conversations/{conversation}/listen"))
+        .header("x-user-key", key)
+        .send()
+        .await?
+        .error_for_status()?;
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut stream = response.bytes_stream();
+        let mut pending = String::new();
+        while let Some(Ok(chunk)) = stream.next().await {
+            pending.push_str(&String::from_utf8_lossy(&chunk));
+            while let Some(end) = pending.find("\n\n") {
+                let block: String = pending.drain(..end + 2).collect();
+                for data in block.lines().filter_map(|l| l.strip_prefix("data: ")) {
+                    let Ok(signal) = serde_json::from_str::<Value>(data) else { continue };
+                    if signal["type"] == "message_created" && signal["data"]["isBot"] == true {
+                        let text = signal["data"]["payload"]["text"].as_str().unwrap_or_default().to_owned();
+                        if tx.send((Instant::now(), text)).is_err() {
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+    });
+    Ok(rx)
 }
