@@ -6,6 +6,7 @@
 //! route, generated from the handlers' annotations.
 
 pub mod common;
+pub mod dashboard;
 pub mod dialects;
 mod openapi;
 
@@ -121,6 +122,7 @@ pub fn app(state: AppState) -> Router {
         .route("/telegram/{bot}", axum::routing::post(common::telegram::webhook))
         .merge(webhook_routes)
         .merge(kore_webhook_routes)
+        .merge(dashboard::router())
         .nest("/v1", bp_routes)
         .nest("/v2", bb_routes)
         .nest("/chat/{webhook}", chat_routes)

@@ -1,7 +1,7 @@
 //! Bots: creating, reading, changing and deleting them, with the caller's access checked.
 
 use botyard_domain::account::{Role, User};
-use botyard_domain::bot::{self, Bot, BotChanges, BotDefinition, DeployStatus, RunState};
+use botyard_domain::bot::{self, Bot, BotChanges, BotDefinition, DeployStatus, Origin, RunState};
 use botyard_domain::page::Page;
 use botyard_domain::{BotId, BotRef, Error, Result, Timestamp, UserId, WorkspaceId};
 use botyard_store::{AccountStore, BotListQuery, BotStore, WorkspaceStore};
@@ -19,6 +19,8 @@ pub struct NewBot {
     /// Runs at once (`works`): Botpress deploys a bot when it is created; Bots.Business and
     /// Kore.ai bots wait to be started (published).
     pub runs: bool,
+    /// The dialect creating the bot.
+    pub origin: Origin,
 }
 
 /// A caller acting in a workspace they belong to, with their role there.
@@ -76,6 +78,7 @@ impl Services {
             dev: new.dev,
             status: DeployStatus::Active,
             run_state: if new.runs { RunState::Works } else { RunState::Stopped },
+            origin: new.origin,
             created_at: now,
             updated_at: now,
             deployed_at: Some(now),

@@ -13,6 +13,7 @@ use botyard_core::{NewBot, Services};
 use botyard_domain::content::BotContent;
 use botyard_domain::job::{Job, NewJob};
 use botyard_domain::koreai::{self, ExportSelection, ImportOptions, KoreFiles, StatusLog};
+use botyard_domain::bot::Origin;
 use botyard_domain::{BotRef, Error, Result};
 use botyard_store::{BotFieldsUpdate, ContentParts, ContentStore, FileStore, JobEnd, JobStore};
 use serde::Serialize;
@@ -142,7 +143,7 @@ pub async fn run_import(ctx: &JobContext, job: &Job) -> Result<()> {
         let bot = Services::prepare_bot(
             &workspace,
             job.created_by,
-            NewBot { name: Some(clip(&name)), ..NewBot::default() },
+            NewBot { name: Some(clip(&name)), origin: Origin::KoreAi, ..NewBot::default() },
         )?;
         let mut components = split.components;
         if let (Some(purpose), Some(settings)) =

@@ -109,6 +109,43 @@ impl Jobs {
         self.enqueue(job).await
     }
 
+    /// Imports an uploaded bot as a new bot of the workspace, whatever it is: a Kore.ai export
+    /// (a ZIP holding `botDefinition.json`, or the bot definition JSON itself) becomes a Kore.ai
+    /// import, anything else is read as a botyard archive.
+    pub async fn import_upload(
+        &self,
+        workspace: &WorkspaceAccess,
+        bytes: Vec<u8>,
+        name: Option<String>,
+    ) -> Result<Job> {
+        workspace.role.require(botyard_domain::access::Permission::ChangeBots)?;
+        let files = match upload_kind(&bytes) {
+            UploadKind::Archive => return self.import_archive(workspace, bytes, name).await,
+            UploadKind::KoreZip => {
+                let file = self.upload(&workspace.workspace, "export.zip", "zip", "bulkImport", bytes).await?;
+                koreai::ImportFiles { upload_mode: "ZIP".into(), zip_info: Some(file.id), ..Default::default() }
+            }
+            UploadKind::KoreJson => {
+                let file =
+                    self.upload(&workspace.workspace, "botDefinition.json", "json", "bulkImport", bytes).await?;
+                koreai::ImportFiles {
+                    upload_mode: "JSON".into(),
+                    bot_definition: Some(file.id),
+                    ..Default::default()
+                }
+            }
+        };
+        let request_name = name.clone().unwrap_or_default();
+        let target = koreai::ImportTarget::NewBot { name, purpose: None };
+        let user = Some(workspace.caller.user.id);
+        self.import_kore(&workspace.workspace, user, target, files, &request_name).await
+    }
+
+    /// The workspace's jobs of every kind, newest first.
+    pub async fn workspace_jobs(&self, workspace: &WorkspaceAccess, limit: u32) -> Result<Vec<Job>> {
+        self.store().workspace_jobs(&workspace.workspace, limit).await
+    }
+
     /// Copies a bot into a workspace of the caller (its own by default).
     pub async fn copy_bot(
         &self,
@@ -200,4 +237,22 @@ impl Jobs {
     pub async fn job_by_uid(&self, uid: &str) -> Result<Option<Job>> {
         self.store().job_by_uid(uid).await
     }
+}
+
+/// What an uploaded bot is, from its first bytes (and a ZIP's file names).
+enum UploadKind {
+    Archive,
+    KoreZip,
+    KoreJson,
+}
+
+fn upload_kind(bytes: &[u8]) -> UploadKind {
+    let text = bytes.iter().position(|b| !b.is_ascii_whitespace()).map(|i| bytes[i]);
+    if text == Some(b'{') {
+        return UploadKind::KoreJson;
+    }
+    let kore_zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+        .map(|zip| zip.file_names().flatten().any(|n| n.rsplit('/').next() == Some("botDefinition.json")))
+        .unwrap_or(false);
+    if kore_zip { UploadKind::KoreZip } else { UploadKind::Archive }
 }

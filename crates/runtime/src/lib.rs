@@ -13,6 +13,7 @@
 
 pub mod bp_runtime;
 mod builtin_libs;
+mod code_check;
 pub mod channel_api;
 pub mod committer;
 pub mod host;

@@ -10,6 +10,7 @@
 
 mod engine;
 pub mod fair;
+mod syntax;
 
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -20,6 +21,7 @@ use tokio::sync::oneshot;
 
 use engine::Engine;
 pub use fair::{Shares, Tenant};
+pub use syntax::SyntaxProblem;
 
 /// Limits and size of the executor pool.
 #[derive(Debug, Clone)]

@@ -199,8 +199,8 @@ pub(crate) async fn insert_bot_in(conn: &mut sqlx::AnyConnection, bot: &NewBotRe
     let row = sqlx::query(
         "INSERT INTO bots (uid, workspace_id, name, dev, status, run_state, created_at, updated_at, \
          deployed_at, created_by, signing_secret, web_channel_id, telegram_token, csv_url, git_remote, \
-         definition, version, telegram_username) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 1, $17) RETURNING id",
+         definition, version, telegram_username, origin) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 1, $17, $18) RETURNING id",
     )
     .bind(bot.id.as_str())
     .bind(bot.workspace_id.as_str())
@@ -219,6 +219,7 @@ pub(crate) async fn insert_bot_in(conn: &mut sqlx::AnyConnection, bot: &NewBotRe
     .bind(&bot.git_remote)
     .bind(definition)
     .bind(&bot.telegram_username)
+    .bind(bot.origin.as_str())
     .fetch_one(&mut *conn)
     .await
     .map_err(db)?;

@@ -47,6 +47,8 @@ pub trait JobStore {
     async fn job_by_uid(&self, uid: &str) -> Result<Option<Job>>;
     /// The newest job of a kind on a bot.
     async fn latest_job(&self, bot: i64, kind: JobKind) -> Result<Option<Job>>;
+    /// The workspace's newest imports, exports and copies (not the runtime's own jobs).
+    async fn workspace_jobs(&self, workspace: &WorkspaceId, limit: u32) -> Result<Vec<Job>>;
     /// Cancels a job that has not started; `false` when it has.
     async fn cancel_job(&self, id: i64, now: Timestamp) -> Result<bool>;
     /// How many jobs of this kind wait to run for the bot.
@@ -186,6 +188,23 @@ impl JobStore for Store {
         let row =
             sqlx::query(sql).bind(bot).bind(kind.as_str()).fetch_optional(&self.read).await.map_err(db)?;
         row.map(|r| job_row(&r)).transpose()
+    }
+
+    async fn workspace_jobs(&self, workspace: &WorkspaceId, limit: u32) -> Result<Vec<Job>> {
+        let sql = concat!(
+            "SELECT ",
+            job_columns!(),
+            " FROM jobs WHERE workspace_id = $1 AND kind IN ('kore_import', 'kore_export', \
+             'csv_import', 'git_import', 'git_export', 'archive_export', 'archive_import', 'bot_copy') \
+             ORDER BY id DESC LIMIT $2"
+        );
+        let rows = sqlx::query(sql)
+            .bind(workspace.as_str())
+            .bind(i64::from(limit))
+            .fetch_all(&self.read)
+            .await
+            .map_err(db)?;
+        rows.iter().map(job_row).collect()
     }
 
     async fn pending_jobs(&self, bot: i64, kind: JobKind) -> Result<u64> {

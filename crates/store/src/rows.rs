@@ -1,7 +1,7 @@
 //! Turning rows into domain entities.
 
 use botyard_domain::account::{Role, User, Workspace};
-use botyard_domain::bot::{Bot, DeployStatus, RunState};
+use botyard_domain::bot::{Bot, DeployStatus, Origin, RunState};
 use botyard_domain::{BotId, Error, Result, Timestamp, UserId, WorkspaceId};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -59,7 +59,7 @@ pub(crate) fn role(row: &AnyRow, column: &str) -> Result<Role> {
 /// The columns of `bots b` that [`bot`] reads, as a literal for `concat!`.
 macro_rules! bot_columns {
     () => {
-        "b.id, b.uid, b.workspace_id, b.name, b.dev, b.status, b.run_state, b.created_at, \
+        "b.id, b.uid, b.workspace_id, b.name, b.dev, b.status, b.run_state, b.origin, b.created_at, \
          b.updated_at, b.deployed_at, b.created_by, b.signing_secret, b.web_channel_id, \
          b.telegram_token, b.telegram_username, b.csv_url, b.git_remote, b.definition"
     };
@@ -76,6 +76,7 @@ pub(crate) fn bot(row: &AnyRow) -> Result<Bot> {
         dev: get::<i64>(row, "dev")? != 0,
         status: DeployStatus::parse(&get::<String>(row, "status")?),
         run_state: RunState::parse(&get::<String>(row, "run_state")?),
+        origin: Origin::parse(&get::<String>(row, "origin")?),
         created_at: Timestamp(get(row, "created_at")?),
         updated_at: Timestamp(get(row, "updated_at")?),
         deployed_at: get::<Option<i64>>(row, "deployed_at")?.map(Timestamp),

@@ -35,6 +35,7 @@ fn new_bot(ws: &WorkspaceId, name: &str, at: i64) -> Bot {
         dev: false,
         status: DeployStatus::Active,
         run_state: RunState::Stopped,
+        origin: Default::default(),
         created_at: Timestamp(at),
         updated_at: Timestamp(at),
         deployed_at: None,

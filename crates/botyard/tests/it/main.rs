@@ -22,6 +22,7 @@ mod cluster;
 mod commands;
 mod crash;
 mod cross_dialect;
+mod dashboard;
 mod fake_telegram;
 mod git_http;
 mod git_remotes;

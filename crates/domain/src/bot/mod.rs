@@ -62,6 +62,34 @@ impl RunState {
     }
 }
 
+/// The dialect that made a bot; its status is shown in that dialect's words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    #[default]
+    BotsBusiness,
+    Botpress,
+    KoreAi,
+}
+
+impl Origin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BotsBusiness => "bots_business",
+            Self::Botpress => "botpress",
+            Self::KoreAi => "koreai",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Self {
+        match raw {
+            "botpress" => Self::Botpress,
+            "koreai" => Self::KoreAi,
+            _ => Self::BotsBusiness,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Bot {
     pub id: BotId,
@@ -72,6 +100,8 @@ pub struct Bot {
     pub dev: bool,
     pub status: DeployStatus,
     pub run_state: RunState,
+    /// The dialect that created the bot.
+    pub origin: Origin,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub deployed_at: Option<Timestamp>,
@@ -113,6 +143,20 @@ impl Bot {
     /// The wall-time limit of one run of this bot's code, capped by the server's limit.
     pub fn execution_time_limit_secs(&self, default_secs: u32, cap_secs: u32) -> u32 {
         self.definition.max_execution_time.unwrap_or(default_secs).min(cap_secs).max(1)
+    }
+
+    /// The bot's state in the words of the dialect that made it: Bots.Business's `works` or
+    /// `stopped`, Kore.ai's publish status (`published` or `unpublished`), Botpress's deployment
+    /// status (`active`, `deploying`, `deleting`), or `stopped` for a stopped Botpress bot (a
+    /// state Botpress has no word for).
+    pub fn status_word(&self) -> &'static str {
+        match (self.origin, self.run_state) {
+            (Origin::BotsBusiness, state) => state.as_str(),
+            (Origin::KoreAi, RunState::Works) => "published",
+            (Origin::KoreAi, RunState::Stopped) => "unpublished",
+            (Origin::Botpress, RunState::Works) => self.status.as_str(),
+            (Origin::Botpress, RunState::Stopped) => "stopped",
+        }
     }
 
     /// Whether incoming messages are processed.

@@ -59,6 +59,7 @@ pub fn bot_record(ws: &WorkspaceId, name: &str) -> Bot {
         dev: false,
         status: DeployStatus::Active,
         run_state: RunState::Works,
+        origin: Default::default(),
         created_at: T0,
         updated_at: T0,
         deployed_at: None,

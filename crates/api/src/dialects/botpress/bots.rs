@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use botyard_core::NewBot;
 use botyard_domain::bot::listing::{BotListQuery, BotSortField};
+use botyard_domain::bot::Origin;
 use botyard_domain::page::SortDirection;
 use botyard_domain::{Error, ErrorCode};
 use utoipa_axum::router::OpenApiRouter;
@@ -38,7 +39,7 @@ async fn create_bot(
     let dev = body.dev.unwrap_or(false);
     let mut changes = body.into_changes();
     // Deployed at once, as on Botpress Cloud: the bot runs.
-    let new = NewBot { name: changes.name.take(), dev, changes, runs: true };
+    let new = NewBot { name: changes.name.take(), dev, changes, runs: true, origin: Origin::Botpress };
     let bot = state.services.create_bot(&ws, new).await?;
     Ok(Json(BotEnvelope { bot: BotView::new(bot, true) }))
 }

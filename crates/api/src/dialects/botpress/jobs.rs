@@ -24,6 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(export_bot))
         .routes(routes!(import_bot))
+        .routes(routes!(list_jobs))
         .routes(routes!(get_job))
         .routes(routes!(cancel_job))
         .routes(routes!(download))
@@ -92,7 +93,8 @@ async fn export_bot(
     Ok((StatusCode::ACCEPTED, Json(view(&state, &job).await?)).into_response())
 }
 
-/// Import a botyard archive (the request body) as a new bot of the workspace; `?name=` renames it.
+/// Import a bot (the request body) as a new bot of the workspace: a botyard archive, or a Kore.ai
+/// export (its ZIP, or its `botDefinition.json`), which runs as a Kore.ai import; `?name=` names it.
 #[utoipa::path(post, path = "/admin/bots/import", tag = "botyard: archives", params(("x-workspace-id" = String, Header),
     ("name" = Option<String>, Query)), request_body(content = Vec<u8>, content_type = "application/zip"),
     responses((status = 202, description = "The import job, queued: poll GET /v1/admin/jobs/{id}", body = JobEnvelope)))]
@@ -107,7 +109,7 @@ async fn import_bot(
         Error::new(ErrorCode::PayloadTooLarge, format!("Archives may be at most {} MiB", max / (1024 * 1024)))
     })?;
     let name = query.get("name").map(str::to_owned).filter(|n| !n.trim().is_empty());
-    let job = state.jobs.import_archive(&ws, bytes.to_vec(), name).await?;
+    let job = state.jobs.import_upload(&ws, bytes.to_vec(), name).await?;
     Ok((StatusCode::ACCEPTED, Json(view(&state, &job).await?)).into_response())
 }
 
@@ -119,6 +121,22 @@ async fn workspace_job(
 ) -> botyard_domain::Result<Job> {
     let job = state.jobs.job_by_uid(id).await?;
     job.filter(|j| j.workspace_id.as_ref() == Some(&ws.workspace)).ok_or_else(|| Error::not_found("Job"))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct JobList {
+    jobs: Vec<JobView>,
+}
+
+/// The workspace's newest 50 imports, exports and copies, newest first.
+#[utoipa::path(get, path = "/admin/jobs", tag = "botyard: archives", params(("x-workspace-id" = String, Header)),
+    responses((status = 200, description = "The workspace's newest imports, exports and copies", body = JobList)))]
+async fn list_jobs(BpWorkspace(ws): BpWorkspace, State(state): State<AppState>) -> Result<Json<JobList>> {
+    let mut jobs = Vec::new();
+    for job in state.jobs.workspace_jobs(&ws, 50).await? {
+        jobs.push(view(&state, &job).await?.job);
+    }
+    Ok(Json(JobList { jobs }))
 }
 
 /// A job's status.

@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use botyard_core::{BotAccess, Caller, NewBot, Services};
 use botyard_domain::bot::listing::BotListQuery;
-use botyard_domain::bot::{BotChanges, RunState};
+use botyard_domain::bot::{BotChanges, Origin, RunState};
 use botyard_domain::{BotRef, Error, WorkspaceId};
 use http::StatusCode;
 use serde::Deserialize;
@@ -59,7 +59,7 @@ async fn create_bot(
     };
     let access = state.services.workspace_access(caller, workspace).await?;
     let changes = BotChanges { telegram_token: body.token.map(Some), ..BotChanges::default() };
-    let new = NewBot { name: Some(body.name), dev: false, changes, runs: false };
+    let new = NewBot { name: Some(body.name), dev: false, changes, runs: false, origin: Origin::BotsBusiness };
     let bot = state.services.create_bot(&access, new).await?;
     Ok((StatusCode::CREATED, Json(BotView::from(bot))).into_response())
 }

@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use botyard_domain::Error;
 use botyard_domain::command::{CommandFields, parse_aliases};
 use http::StatusCode;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -25,6 +25,44 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(delete_folder))
         .routes(routes!(create_command, list_commands))
         .routes(routes!(get_command, edit_command, delete_command))
+        .routes(routes!(check_code))
+}
+
+#[derive(Deserialize, ToSchema)]
+struct CodeToCheck {
+    bjs_code: String,
+}
+
+/// A syntax error of the code, with its line and column in the code.
+#[derive(Serialize, ToSchema)]
+struct CodeProblem {
+    message: String,
+    line: Option<u32>,
+    column: Option<u32>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct CodeCheck {
+    /// `true` when the code compiles.
+    valid: bool,
+    /// The syntax error, when there is one.
+    error: Option<CodeProblem>,
+}
+
+/// botyard's addition: check a command's code for syntax errors without running it (compiled as
+/// a run compiles it). The dashboard's editor marks the line named here.
+#[utoipa::path(post, path = "/bots/{id}/commands/check", tag = "Bots.Business: commands", params(("id" = String, Path)),
+    request_body = CodeToCheck, responses((status = 200, description = "Whether the code compiles, and its syntax error", body = CodeCheck)))]
+async fn check_code(
+    BbCaller(caller): BbCaller,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(body, _): Body<CodeToCheck>,
+) -> Result<Json<CodeCheck>> {
+    let access = bot_access(&state.services, &caller, &id).await?;
+    let problem = state.runtime.check_command_code(&access, &body.bjs_code).await?;
+    let error = problem.map(|p| CodeProblem { message: p.message, line: p.line, column: p.column });
+    Ok(Json(CodeCheck { valid: error.is_none(), error }))
 }
 
 #[derive(Deserialize, ToSchema)]

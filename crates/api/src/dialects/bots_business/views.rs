@@ -65,6 +65,10 @@ pub struct BotView {
     pub name: String,
     /// `works` when the bot processes messages, `stopped` otherwise.
     pub status: String,
+    /// botyard's addition: the dialect that made the bot (`bots_business`, `botpress`, `koreai`)
+    /// and its status in that dialect's words (`works`, `active`, `published`…).
+    pub origin: &'static str,
+    pub origin_status: &'static str,
     pub token: Option<String>,
     pub csv_url: Option<String>,
     pub git_remote: Option<String>,
@@ -77,11 +81,14 @@ pub struct BotView {
 
 impl From<Bot> for BotView {
     fn from(bot: Bot) -> Self {
+        let origin_status = bot.status_word();
         Self {
             id: bot.number,
             uid: bot.id.to_string(),
             name: bot.name,
             status: bot.run_state.as_str().into(),
+            origin: bot.origin.as_str(),
+            origin_status,
             token: bot.telegram_token,
             csv_url: bot.csv_url,
             git_remote: bot.git_remote,

@@ -1,0 +1,22 @@
+//! Checking a command's code before it is saved: compiled in the sandbox the way a run compiles
+//! it, never run. The dashboard's editor marks the line of a syntax error.
+
+use botyard_core::BotAccess;
+use botyard_domain::command::CODE_MAX_BYTES;
+use botyard_domain::{Error, Result};
+use botyard_sandbox::{SyntaxProblem, Tenant};
+
+use crate::Runtime;
+
+impl Runtime {
+    /// The syntax error of `code` as a command of the bot, or `None` when it compiles. Only those
+    /// who may change the bot may check (it takes a sandbox executor).
+    pub async fn check_command_code(&self, access: &BotAccess, code: &str) -> Result<Option<SyntaxProblem>> {
+        access.role.require(botyard_domain::access::Permission::ChangeBots)?;
+        if code.len() > CODE_MAX_BYTES {
+            return Err(Error::limit(format!("Code is too long (maximum is {} KB)", CODE_MAX_BYTES / 1024)));
+        }
+        let tenant = Tenant { workspace: access.bot.workspace_id.to_string(), bot: access.bot.number };
+        Ok(self.sandbox().check_syntax(tenant, code).await)
+    }
+}
