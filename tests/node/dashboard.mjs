@@ -225,6 +225,15 @@ try {
   seen.status = { botpress: await page.locator('.badge').innerText() }
   await checkPage(page, 'botpress-config')
 
+  // Members, and a second workspace to switch to.
+  await page.click('nav a:text("Members")')
+  await page.waitForSelector('td:text("ann@example.com")', WAIT)
+  await checkPage(page, 'members')
+  await page.fill('input[name=workspace]', 'Team')
+  await page.click('button:text("Create workspace")')
+  await page.waitForSelector('p.empty:has-text("No bots in this workspace")', WAIT)
+  seen.workspaces = await page.locator('select[aria-label=Workspace] option').allTextContents()
+
   // Sign out, then sign in with the keyboard alone.
   await page.click('button:text("Sign out")')
   await page.waitForSelector('h1:text("Sign in to botyard")', WAIT)

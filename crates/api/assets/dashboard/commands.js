@@ -23,16 +23,28 @@ export async function commandsPage(main, botId, commandId) {
   ])
   const current = commandId ? commands.find((c) => String(c.id) === commandId) : null
   const editorPane = h('section', { class: 'pane editor-pane', 'aria-label': 'Command' })
+  // Saving or adding a folder redraws the tree (and the folder choice) in place: the editor keeps
+  // its state and the try-it chat its conversation.
+  const page = { bot, current, form: null }
+  page.refresh = async () => {
+    const [nextFolders, nextCommands] = await Promise.all([
+      api('GET', `/v2/bots/${botId}/commands_folders`),
+      allCommands(botId),
+    ])
+    const next = tree(page, nextFolders, nextCommands)
+    page.tree.replaceWith(next)
+    page.tree = next
+    if (page.form) page.form.setFolders(nextFolders)
+  }
+  page.tree = tree(page, folders, commands)
   fill(main, botHeader(bot, 'commands'),
-    h('div', { class: 'commands-layout' },
-      tree(bot, folders, commands, current),
-      editorPane,
-      tryIt(bot)))
+    h('div', { class: 'commands-layout' }, page.tree, editorPane, tryIt(bot)))
   if (commandId && !current) fill(editorPane, h('p', { role: 'alert' }, 'This command no longer exists.'))
-  else commandForm(editorPane, bot, folders, current)
+  else page.form = commandForm(editorPane, page, folders)
 }
 
-function tree(bot, folders, commands, current) {
+function tree(page, folders, commands) {
+  const { bot, current } = page
   const link = (c) => h('li', {}, h('a', {
     href: `#/bots/${bot.id}/commands/${c.id}`,
     'aria-current': current && current.id === c.id ? 'page' : null,
@@ -52,20 +64,26 @@ function tree(bot, folders, commands, current) {
         if (!title.value.trim()) return
         if (await attempt(() => api('POST', `/v2/bots/${bot.id}/commands_folders`, { title: title.value.trim() }))) {
           toast('Folder created')
-          commandsPage(document.getElementById('main'), bot.id, current && String(current.id))
+          await page.refresh()
         }
       },
     }, title, h('button', { type: 'submit' }, 'Add folder')))
 }
 
-function commandForm(pane, bot, folders, command) {
+function commandForm(pane, page, folders) {
+  const { bot, current: command } = page
   const c = command || { command: '', aliases: [], answer: '', keyboard_body: '', help: '', code: '', need_reply: false, commands_folder_id: null }
   const name = h('input', { name: 'command', required: true, value: c.command, placeholder: '/start', autocomplete: 'off' })
   const aliases = h('input', { name: 'aliases', value: c.aliases.map((a) => a.command).join(', '), autocomplete: 'off' })
   const answer = h('textarea', { name: 'answer', rows: '2' }, c.answer)
   const keyboard = h('input', { name: 'keyboard', value: c.keyboard_body, placeholder: 'Help, About', autocomplete: 'off' })
-  const folder = h('select', { name: 'folder' }, h('option', { value: '' }, '(no folder)'),
-    folders.map((f) => h('option', { value: String(f.id), selected: f.id === c.commands_folder_id }, f.title)))
+  const folder = h('select', { name: 'folder' })
+  const setFolders = (list) => {
+    const chosen = folder.value ? Number(folder.value) : c.commands_folder_id
+    fill(folder, h('option', { value: '' }, '(no folder)'),
+      list.map((f) => h('option', { value: String(f.id), selected: f.id === chosen }, f.title)))
+  }
+  setFolders(folders)
   const needReply = h('input', { type: 'checkbox', name: 'need_reply', checked: c.need_reply })
   const editor = codeEditor(c.code)
   const errorsBox = h('div', { class: 'command-errors', 'aria-live': 'polite' })
@@ -95,7 +113,10 @@ function commandForm(pane, bot, folders, command) {
     if (!saved) return
     toast(`Saved ${saved.command}`)
     if (!command) location.hash = `#/bots/${bot.id}/commands/${saved.id}`
-    else commandsPage(document.getElementById('main'), bot.id, String(saved.id))
+    else {
+      Object.assign(command, saved)
+      await page.refresh()
+    }
   }
   const remove = command ? h('button', {
     type: 'button', class: 'danger',
@@ -124,6 +145,7 @@ function commandForm(pane, bot, folders, command) {
       fill(errorsBox, entries.length ? entries.slice(0, 5).map(errorEntry) : h('p', { class: 'empty' }, 'No failed runs.'))
     })
   }
+  return { setFolders }
 }
 
 function tryIt(bot) {

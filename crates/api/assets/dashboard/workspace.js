@@ -141,6 +141,20 @@ export async function membersPage(main) {
     },
   }, h('h2', {}, 'Add a member'), field('Email', email, 'Someone with an account joins at once; others are invited.'),
   field('Role', role), h('button', { class: 'primary', type: 'submit' }, 'Add'))
-  fill(main, heading('Members'), list, invite)
+  const wsName = h('input', { name: 'workspace', required: true, maxlength: '100', autocomplete: 'off' })
+  const newWorkspace = h('form', {
+    class: 'card',
+    onsubmit: async (e) => {
+      e.preventDefault()
+      const made = await attempt(() => api('POST', '/v2/workspaces', { name: wsName.value.trim() }))
+      if (!made) return
+      toast(`Workspace ${made.name} created`)
+      session.workspace = made.id
+      session.user = null
+      location.hash = '#/'
+    },
+  }, h('h2', {}, 'New workspace'), field('Name', wsName, 'You own it; switch between workspaces at the top.'),
+  h('button', { type: 'submit' }, 'Create workspace'))
+  fill(main, heading('Members'), list, invite, newWorkspace)
   await refresh()
 }

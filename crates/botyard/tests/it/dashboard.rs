@@ -61,6 +61,7 @@ async fn a_new_user_walks_the_dashboard() {
             json!({"greeting": "Welcome!", "retries": 5, "tone": "casual", "escalate": true})
         );
         assert_eq!(seen["status"]["botpress"], "active", "a Botpress bot's status in Botpress's words");
+        assert_eq!(seen["workspaces"], json!(["ann's workspace (owner)", "Team (owner)"]), "{seen}");
         assert_eq!(seen["keyboardSignIn"], true);
 
         // What the browser did, seen through the API: the imported bot answers as Kore.ai's.
