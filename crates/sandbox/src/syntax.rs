@@ -1,6 +1,8 @@
 //! Checking a command's code without running it: the code is compiled the way a run compiles it
 //! (the body of a function, in sloppy mode) and a syntax error is reported with its line and
-//! column in the code as the author wrote it.
+//! column in the code as the author wrote it. The function is never called; code that closes it
+//! early runs its outside part in a bare context (no host) under the usual limits, exactly as much
+//! as it could in a run.
 
 use std::time::Duration;
 

@@ -131,7 +131,8 @@ function commandForm(pane, page, folders) {
       field('Aliases', aliases, 'Comma-separated.'), field('Folder', folder), field('Keyboard', keyboard, 'Buttons: commas within a row, \\n between rows.')),
     field('Answer', answer, 'Sent before the code runs.'),
     h('div', { class: 'field check' }, h('label', {}, needReply, ' Wait for a reply (the next message runs this command)')),
-    h('div', { class: 'field' }, h('span', { class: 'label' }, 'BJS code'), editor.element),
+    h('div', { class: 'field' }, h('span', { class: 'label' }, 'BJS code'), editor.element,
+      h('small', {}, 'Tab indents; Esc then Tab leaves the editor; Ctrl+S saves. Saving checks the code first.')),
     h('div', { class: 'actions' }, h('button', { class: 'primary', type: 'submit' }, 'Save'), remove)),
   command ? h('h3', {}, 'Errors of this command') : null, command ? errorsBox : null)
   // Ctrl+S saves, as in editors.
