@@ -2,6 +2,9 @@
 //!
 //! `botyard-bench imports`: import times and peak memory (see `imports.rs`).
 //!
+//! `botyard-bench telegram-webhook`: the same `/count` bot in botyard and in grammY (Node.js),
+//! fed the same webhook updates, replying to the same fake Bot API (see `webhook.rs`).
+//!
 //! `botyard-bench security`: a quiet bot's latency next to another workspace's spinning scripts,
 //! and memory under a storm of sign-ins (see `security.rs`).
 //!
@@ -25,6 +28,7 @@ mod sdk_bot;
 mod security;
 mod server;
 mod telegram;
+mod webhook;
 
 use clap::{Parser, Subcommand};
 
@@ -47,6 +51,8 @@ enum Bench {
     Imports(imports::Args),
     /// Telegram: broadcast enqueue over a million chats, delivery rate, update-to-reply throughput.
     Telegram(telegram::Args),
+    /// Telegram webhook: a `/count` bot in botyard next to the same bot in grammY (Node.js).
+    TelegramWebhook(webhook::Args),
     /// A quiet bot's latency beside six spinning scripts, and memory under a sign-in storm.
     Security(security::Args),
     /// Kore.ai dialog engine: held-out accuracy, detection latency, memory of a compiled bot.
@@ -63,6 +69,7 @@ fn main() -> anyhow::Result<()> {
         Bench::Runtime(args) => runtime.block_on(runtime::run(args)),
         Bench::Imports(args) => runtime.block_on(imports::run(args)),
         Bench::Telegram(args) => runtime.block_on(telegram::run(args)),
+        Bench::TelegramWebhook(args) => runtime.block_on(webhook::run(args)),
         Bench::Security(args) => runtime.block_on(security::run(args)),
         Bench::Koreai(args) => koreai::run(args),
         Bench::SdkBot(args) => runtime.block_on(sdk_bot::run(args)),
