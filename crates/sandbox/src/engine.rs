@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use rquickjs::context::EvalOptions;
 use rquickjs::context::intrinsic::{Date, Eval, Json, MapSet, Proxy, RegExp, RegExpCompiler};
-use rquickjs::{Context, Ctx, Exception, Function, Object, Runtime};
+use rquickjs::{Context, Ctx, Exception, Function, Object, Runtime, qjs};
 use serde_json::{Value, json};
 
 use crate::{Body, FailureKind, Host, HostAnswer, Outcome, Program, SandboxConfig, ScriptError};
@@ -23,6 +23,10 @@ type Intrinsics = (Eval, Json, Date, RegExpCompiler, RegExp, MapSet, Proxy);
 pub struct Engine {
     config: SandboxConfig,
     runtime: Runtime,
+    /// The prelude compiled once for this runtime (QuickJS bytecode), read into each run's
+    /// context instead of parsing its source again; `None` if compiling failed (then the source
+    /// is evaluated, as before).
+    prelude: Option<Vec<u8>>,
     base: Instant,
     /// Nanoseconds after `base` when the current run must stop.
     deadline: Arc<AtomicU64>,
@@ -34,21 +38,30 @@ impl Engine {
         let base = Instant::now();
         let deadline = Arc::new(AtomicU64::new(u64::MAX));
         let runtime = new_runtime(config, base, deadline.clone());
-        Self { config: config.clone(), runtime, base, deadline, runs: 0 }
+        let prelude = compile_prelude(&runtime);
+        Self { config: config.clone(), runtime, prelude, base, deadline, runs: 0 }
     }
 
     /// Replaces the QuickJS runtime (after a run exhausted memory or panicked).
     pub fn reset(&mut self) {
         self.runtime = new_runtime(&self.config, self.base, self.deadline.clone());
+        self.prelude = compile_prelude(&self.runtime);
     }
 
     pub fn run<H: Host>(&mut self, program: Program, host: H) -> (Outcome, H) {
         let host = Rc::new(RefCell::new(Some(host)));
         let shared = host.clone();
-        let outcome = self.guarded(program.time_limit, move |ctx| match try_execute(ctx, &program, shared) {
-            Ok(step) => Outcome::Completed { step },
-            Err(e) => Outcome::Failed(script_error(ctx, e)),
+        let prelude = self.prelude.take();
+        let outcome = self.guarded(program.time_limit, |ctx| {
+            match try_execute(ctx, &program, prelude.as_deref(), shared) {
+                Ok(step) => Outcome::Completed { step },
+                Err(e) => Outcome::Failed(script_error(ctx, e)),
+            }
         });
+        // A reset (out of memory) compiled the prelude again for the new runtime.
+        if self.prelude.is_none() {
+            self.prelude = prelude;
+        }
         let host = host.borrow_mut().take().expect("the host is returned once");
         (outcome, host)
     }
@@ -154,9 +167,65 @@ fn sloppy() -> EvalOptions {
     options
 }
 
+/// Compiles the prelude to bytecode in a throwaway context of `runtime`.
+#[allow(unsafe_code)]
+fn compile_prelude(runtime: &Runtime) -> Option<Vec<u8>> {
+    let context = Context::custom::<Intrinsics>(runtime).ok()?;
+    context.with(|ctx| {
+        let source = std::ffi::CString::new(PRELUDE).ok()?;
+        let raw = ctx.as_raw().as_ptr();
+        // SAFETY: `raw` is the live context of `ctx`; the source is NUL-terminated as JS_Eval
+        // requires; the compiled function and the written buffer are freed here, once.
+        unsafe {
+            let flags = qjs::JS_EVAL_TYPE_GLOBAL | qjs::JS_EVAL_FLAG_COMPILE_ONLY;
+            let compiled =
+                qjs::JS_Eval(raw, source.as_ptr(), PRELUDE.len() as _, c"eval_script".as_ptr(), flags as i32);
+            if qjs::JS_IsException(compiled) {
+                let _ = ctx.catch();
+                return None;
+            }
+            let mut len: qjs::size_t = 0;
+            let written = qjs::JS_WriteObject(raw, &mut len, compiled, qjs::JS_WRITE_OBJ_BYTECODE as i32);
+            qjs::JS_FreeValue(raw, compiled);
+            if written.is_null() {
+                let _ = ctx.catch();
+                return None;
+            }
+            let bytes = std::slice::from_raw_parts(written, len as usize).to_vec();
+            qjs::js_free(raw, written.cast());
+            Some(bytes)
+        }
+    })
+}
+
+/// Evaluates the prelude in `ctx`: from its bytecode when there is one.
+#[allow(unsafe_code)]
+fn eval_prelude(ctx: &Ctx<'_>, bytecode: Option<&[u8]>) -> rquickjs::Result<()> {
+    let Some(bytes) = bytecode else {
+        return ctx.eval_with_options::<(), _>(PRELUDE, sloppy());
+    };
+    let raw = ctx.as_raw().as_ptr();
+    // SAFETY: the bytes were written by JS_WriteObject from the prelude compiled in this very
+    // runtime; JS_EvalFunction takes ownership of the function it is given.
+    unsafe {
+        let function =
+            qjs::JS_ReadObject(raw, bytes.as_ptr(), bytes.len() as _, qjs::JS_READ_OBJ_BYTECODE as i32);
+        if qjs::JS_IsException(function) {
+            return Err(rquickjs::Error::Exception);
+        }
+        let result = qjs::JS_EvalFunction(raw, function);
+        if qjs::JS_IsException(result) {
+            return Err(rquickjs::Error::Exception);
+        }
+        qjs::JS_FreeValue(raw, result);
+    }
+    Ok(())
+}
+
 fn try_execute<H: Host>(
     ctx: &Ctx<'_>,
     program: &Program,
+    prelude: Option<&[u8]>,
     host: Rc<RefCell<Option<H>>>,
 ) -> rquickjs::Result<String> {
     let globals = ctx.globals();
@@ -185,7 +254,7 @@ fn try_execute<H: Host>(
     for (name, value) in &program.globals {
         globals.set(name.as_str(), ctx.json_parse(value.to_string())?)?;
     }
-    ctx.eval_with_options::<(), _>(PRELUDE, sloppy())?;
+    eval_prelude(ctx, prelude)?;
     for (name, code) in &program.libs {
         globals.set("__libName", name.as_str())?;
         // A library that throws while loading fails the run with its name in the error.
