@@ -57,6 +57,22 @@ impl Hub {
 }
 
 /// The notification other nodes receive for an event: `chat:<node>:<kind>:<chat>:<message id or uid>`.
+/// Publishes chat events to other nodes in the order given, each batch (whatever arrived while
+/// the previous one was sent) in one statement.
+pub(crate) fn start_publisher(store: botyard_store::Store) -> tokio::sync::mpsc::UnboundedSender<String> {
+    let (changes, mut pending) = tokio::sync::mpsc::unbounded_channel::<String>();
+    tokio::spawn(async move {
+        let mut batch = Vec::with_capacity(256);
+        while pending.recv_many(&mut batch, 256).await > 0 {
+            if let Err(e) = store.publish_changes(&batch).await {
+                tracing::warn!(error = %e, "could not tell other nodes about chat events");
+            }
+            batch.clear();
+        }
+    });
+    changes
+}
+
 pub fn notification(node: &str, event: &ChatEvent) -> String {
     match event {
         ChatEvent::Created(m) | ChatEvent::Updated(m) => {

@@ -4,13 +4,15 @@
 //! table; what other nodes accepted and never ran — they crashed — is adopted once their lease
 //! lapses (on SQLite, where there is only one node, at start), and run in the order it arrived.
 
+use std::sync::Weak;
 use std::time::Duration;
 
 use botyard_domain::arrival::{Arrival, InboxEntry, NewArrival, Ticket};
 use botyard_domain::conversation::{self, BotUser, Chat, ChatMessage};
 use botyard_domain::{Error, Result, Timestamp};
-use botyard_store::{ConversationStore, InboxStore, NewMessage};
+use botyard_store::{Accepting, ConversationStore, InboxStore, NewMessage};
 use serde_json::{Map, Value};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::Runtime;
 use crate::incoming::{Incoming, IncomingKind, ReplyHook};
@@ -61,6 +63,46 @@ pub enum Accepted {
     Repeated,
 }
 
+/// An arrival waiting for the acceptor, with whoever waits for its answer.
+pub(crate) struct Pending {
+    accept: Accept,
+    reply: Option<ReplyHook>,
+    answer: oneshot::Sender<Result<Accepted>>,
+}
+
+/// Arrivals written in one transaction at most.
+const ACCEPT_BATCH: usize = 64;
+
+/// Starts the acceptor: it writes what arrives several arrivals per transaction (group commit: a
+/// batch is whatever arrived while the previous one was written, so nothing waits for a timer),
+/// then queues them in the order they arrived, so one chat's arrivals keep their order.
+pub(crate) fn start_acceptor(runtime: Weak<crate::Inner>, mut pending: mpsc::Receiver<Pending>) {
+    tokio::spawn(async move {
+        let mut batch = Vec::with_capacity(ACCEPT_BATCH);
+        while pending.recv_many(&mut batch, ACCEPT_BATCH).await > 0 {
+            let Some(inner) = runtime.upgrade() else { break };
+            Runtime { inner }.accept_batch(std::mem::take(&mut batch)).await;
+        }
+    });
+}
+
+/// The inbox row of what arrives (a message's id is filled in when it is stored).
+fn new_arrival(accept: &Accept) -> NewArrival {
+    let arrival = match &accept.what {
+        Arriving::Message(_) => Arrival::Message { message: 0 },
+        Arriving::Button { data, message, callback } => Arrival::Button {
+            data: data.clone(),
+            message: message.as_ref().map(|m| m.id),
+            callback: callback.clone(),
+        },
+        Arriving::Event { name, payload } => Arrival::Event { name: name.clone(), payload: payload.clone() },
+        Arriving::Command { text, options, globals } => {
+            Arrival::Command { text: text.clone(), options: options.clone(), globals: globals.clone() }
+        }
+    };
+    NewArrival { bot: accept.bot, chat: accept.chat.id, user: accept.user.as_ref().map(|u| u.id), arrival }
+}
+
 impl Runtime {
     /// Stores what arrived and queues it behind what its chat has waiting.
     pub async fn accept(&self, accept: Accept) -> Result<Accepted> {
@@ -72,34 +114,76 @@ impl Runtime {
         if accept.bounded {
             self.check_room(accept.chat.id)?;
         }
-        let (arrival, message) = match &accept.what {
-            Arriving::Message(m) => (Arrival::Message { message: 0 }, Some(m)),
-            Arriving::Button { data, message, callback } => (
-                Arrival::Button {
-                    data: data.clone(),
-                    message: message.as_ref().map(|m| m.id),
-                    callback: callback.clone(),
+        let (answer, answered) = oneshot::channel();
+        self.inner
+            .acceptor
+            .send(Pending { accept, reply, answer })
+            .await
+            .map_err(|_| Error::internal("the runtime stopped accepting"))?;
+        answered.await.map_err(|_| Error::internal("an arrival was dropped before it was stored"))?
+    }
+
+    /// Stores a batch of arrivals in one transaction and queues them in order; if that fails,
+    /// each is stored alone (so one bad arrival does not refuse the others).
+    async fn accept_batch(&self, batch: Vec<Pending>) {
+        let arrivals: Vec<NewArrival> = batch.iter().map(|p| new_arrival(&p.accept)).collect();
+        let items: Vec<Accepting<'_>> = batch
+            .iter()
+            .zip(&arrivals)
+            .map(|(p, arrival)| Accepting {
+                arrival,
+                message: match &p.accept.what {
+                    Arriving::Message(m) => Some(m),
+                    _ => None,
                 },
-                None,
-            ),
-            Arriving::Event { name, payload } => {
-                (Arrival::Event { name: name.clone(), payload: payload.clone() }, None)
+                telegram_update: p.accept.telegram_update,
+            })
+            .collect();
+        let stored = self.store().accept_many(self.node(), &items, Timestamp::now()).await;
+        drop(items);
+        match stored {
+            Ok(results) => {
+                for (pending, result) in batch.into_iter().zip(results) {
+                    let answer = self.queue_accepted(pending.accept, pending.reply, result);
+                    let _ = pending.answer.send(answer);
+                }
             }
-            Arriving::Command { text, options, globals } => (
-                Arrival::Command { text: text.clone(), options: options.clone(), globals: globals.clone() },
-                None,
-            ),
-        };
-        let new = NewArrival {
-            bot: accept.bot,
-            chat: accept.chat.id,
-            user: accept.user.as_ref().map(|u| u.id),
-            arrival,
-        };
-        let store = &self.store();
-        let Some((entry, stored)) =
-            store.accept(self.node(), &new, message, accept.telegram_update, Timestamp::now()).await?
-        else {
+            Err(_) if batch.len() > 1 => {
+                for (pending, arrival) in batch.into_iter().zip(&arrivals) {
+                    let message = match &pending.accept.what {
+                        Arriving::Message(m) => Some(m),
+                        _ => None,
+                    };
+                    let stored = self
+                        .store()
+                        .accept(
+                            self.node(),
+                            arrival,
+                            message,
+                            pending.accept.telegram_update,
+                            Timestamp::now(),
+                        )
+                        .await;
+                    let answer = stored.and_then(|r| self.queue_accepted(pending.accept, pending.reply, r));
+                    let _ = pending.answer.send(answer);
+                }
+            }
+            Err(e) => {
+                for pending in batch {
+                    let _ = pending.answer.send(Err(e.clone()));
+                }
+            }
+        }
+    }
+
+    /// Queues a stored arrival behind what its chat has waiting.
+    fn queue_accepted(
+        &self,
+        accept: Accept,
+        reply: Option<ReplyHook>,
+        stored: Option<(InboxEntry, Option<ChatMessage>)>,
+    ) -> Result<Accepted> {
+        let Some((entry, stored)) = stored else {
             return Ok(Accepted::Repeated);
         };
         let kind = match accept.what {

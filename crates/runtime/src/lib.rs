@@ -58,6 +58,10 @@ struct Inner {
     store: Store,
     sandbox: Sandbox,
     committer: Committer,
+    /// Chat events for other nodes, published in batches (PostgreSQL only).
+    changes: Option<tokio::sync::mpsc::UnboundedSender<String>>,
+    /// Where arrivals go to be stored, several per transaction ([`inbox::start_acceptor`]).
+    acceptor: tokio::sync::mpsc::Sender<inbox::Pending>,
     meter: Meter,
     hub: Hub,
     /// This process's id in notifications to other nodes.
@@ -98,9 +102,13 @@ impl Runtime {
             per_bot,
         });
         let node = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
+        let (acceptor, arriving) = tokio::sync::mpsc::channel(1024);
+        let changes = (!services.config.uses_sqlite()).then(|| hub::start_publisher(store.clone()));
         let runtime = Self {
             inner: Arc::new(Inner {
                 committer: Committer::start(store.clone(), node.clone()),
+                acceptor,
+                changes,
                 store,
                 sandbox,
                 meter: Meter::default(),
@@ -121,6 +129,7 @@ impl Runtime {
                 services,
             }),
         };
+        inbox::start_acceptor(Arc::downgrade(&runtime.inner), arriving);
         let weak = Arc::downgrade(&runtime.inner);
         runtime.inner.services.on_change(Arc::new(move |payload: &str| {
             if let Some(inner) = weak.upgrade() {
@@ -385,7 +394,11 @@ impl Runtime {
         };
         let note = hub::notification(&self.inner.node, &event);
         self.inner.hub.send(chat, event);
-        self.inner.services.publish(&note).await;
+        // Other nodes are told by the publisher, several events per statement (each `NOTIFY` is a
+        // transaction PostgreSQL commits durably); on SQLite there are no other nodes.
+        if let Some(changes) = &self.inner.changes {
+            let _ = changes.send(note);
+        }
     }
 
     /// A chat event from another node: load the message and send it to listeners here.

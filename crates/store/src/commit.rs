@@ -44,10 +44,17 @@ impl RunCommitStore for Store {
         now: Timestamp,
     ) -> Result<Vec<CommittedRun>> {
         let mut tx = self.write.begin().await.map_err(db)?;
-        let mut committed = Vec::with_capacity(runs.len());
         let mut usage: BTreeMap<&str, u64> = BTreeMap::new();
+        let committed = if runs.len() > 1 && runs.iter().all(simple) {
+            commit_simple(&mut tx, runs).await?
+        } else {
+            let mut committed = Vec::with_capacity(runs.len());
+            for run in runs {
+                committed.push(commit_run(&mut tx, run, node, now).await?);
+            }
+            committed
+        };
         for run in runs {
-            committed.push(commit_run(&mut tx, run, node, now).await?);
             if let Some(ws) = &run.workspace
                 && run.iterations > 0
             {
@@ -61,6 +68,180 @@ impl RunCommitStore for Store {
         tx.commit().await.map_err(db)?;
         Ok(committed)
     }
+}
+
+/// Whether a run wrote only what [`commit_simple`] writes: its inbox row's removal, new messages
+/// (with their sends in Telegram chats) and property values — the common run.
+fn simple(run: &RunEffects) -> bool {
+    run.arrivals.is_empty()
+        && run.panels.is_empty()
+        && run.clear_labels.is_empty()
+        && run.jobs.is_empty()
+        && run.job.is_none()
+        && run.deleted.is_empty()
+        && run.edits.is_empty()
+        && run.outbox.is_empty()
+        && run.auto_answer.is_none()
+        && run.groups.is_empty()
+        && run.chat_blocks.is_empty()
+        && run.pending.is_empty()
+        && run.dialog_state.is_none()
+        && run.error.is_none()
+        && run.properties.iter().all(|p| p.value.is_some())
+        && run.send_order.iter().all(|s| matches!(s, botyard_domain::effects::SendRef::Message(_)))
+}
+
+/// The effects of several simple runs with one statement per kind (the same rows as
+/// [`commit_run`] run by run would write, in the same order): the inbox rows (every one must
+/// still be its node's, or the batch fails with [`TICKET_LOST`] and the committer commits the
+/// runs one by one), the messages, their outbox rows, the properties (the last write of a
+/// property wins, as it would one run after the other).
+async fn commit_simple(
+    tx: &mut sqlx::Transaction<'_, Any>,
+    runs: &[RunEffects],
+) -> Result<Vec<CommittedRun>> {
+    use crate::bots::SqlBuilder;
+    // Inbox rows, grouped by owner (normally all this node's).
+    let mut owners: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
+    for ticket in runs.iter().filter_map(|r| r.ticket.as_ref()) {
+        owners.entry(ticket.node.as_str()).or_default().push(ticket.id);
+    }
+    for (owner, ids) in owners {
+        let mut sql = SqlBuilder::new_for(&**tx, "DELETE FROM inbox WHERE node = ");
+        sql.bind(owner.to_owned());
+        sql.push(" AND id IN (");
+        for (i, id) in ids.iter().enumerate() {
+            sql.push(if i == 0 { "" } else { ", " });
+            sql.bind(*id);
+        }
+        sql.push(") RETURNING id");
+        let deleted = sql.fetch_all_conn(&mut **tx).await?;
+        if deleted.len() != ids.len() {
+            return Err(Error::conflict(TICKET_LOST));
+        }
+    }
+    // Messages, in run order.
+    let mut committed: Vec<CommittedRun> = runs.iter().map(|_| CommittedRun::default()).collect();
+    let all: Vec<(usize, &botyard_domain::effects::OutgoingMessage)> =
+        runs.iter().enumerate().flat_map(|(i, r)| r.messages.iter().map(move |m| (i, m))).collect();
+    if !all.is_empty() {
+        let mut sql = SqlBuilder::new_for(
+            &**tx,
+            "INSERT INTO messages (uid, bot_id, chat_id, user_id, payload, metadata, created_at, updated_at, external_id) VALUES ",
+        );
+        for (n, (i, m)) in all.iter().enumerate() {
+            let mut row = sql.open_row(n == 0);
+            row.bind(m.uid.clone())
+                .bind(runs[*i].bot)
+                .bind(m.chat_id)
+                .bind(None::<i64>)
+                .bind(to_json(&m.payload)?)
+                .bind(m.metadata.as_ref().map(to_json).transpose()?)
+                .bind(m.at.millis())
+                .bind(m.at.millis())
+                .bind(None::<String>);
+        }
+        sql.push(" RETURNING id, uid");
+        let rows = sql.fetch_all_conn(&mut **tx).await?;
+        let mut ids = std::collections::HashMap::with_capacity(rows.len());
+        for row in &rows {
+            ids.insert(crate::rows::get::<String>(row, "uid")?, crate::rows::get::<i64>(row, "id")?);
+        }
+        for (i, m) in &all {
+            let id = *ids.get(&m.uid).ok_or_else(|| Error::internal("a committed message has no id"))?;
+            committed[*i].messages.push(ChatMessage {
+                id,
+                uid: m.uid.clone(),
+                bot_number: runs[*i].bot,
+                chat_id: m.chat_id,
+                user_id: None,
+                payload: m.payload.clone(),
+                metadata: m.metadata.clone(),
+                created_at: m.at,
+                updated_at: m.at,
+            });
+        }
+        // Their sends in Telegram chats, in each run's order.
+        let mut chats: Vec<i64> = all.iter().map(|(_, m)| m.chat_id).collect();
+        chats.sort_unstable();
+        chats.dedup();
+        let telegram = crate::telegram::telegram_chats(tx, &chats).await?;
+        if !telegram.is_empty() {
+            let now = Timestamp::now();
+            let mut sql = SqlBuilder::new_for(
+                &**tx,
+                "INSERT INTO outbox (bot_id, chat_id, message_id, method, params, callback, attempts, next_at, created_at) VALUES ",
+            );
+            let mut any = false;
+            for (run, done) in runs.iter().zip(&committed) {
+                let order: Vec<usize> = if run.send_order.is_empty() {
+                    (0..done.messages.len()).collect()
+                } else {
+                    run.send_order
+                        .iter()
+                        .filter_map(|s| match s {
+                            botyard_domain::effects::SendRef::Message(i) => Some(*i),
+                            _ => None,
+                        })
+                        .collect()
+                };
+                for i in order {
+                    let Some(m) = done.messages.get(i).filter(|m| telegram.contains(&m.chat_id)) else {
+                        continue;
+                    };
+                    let mut row = sql.open_row(!any);
+                    row.bind(run.bot)
+                        .bind(m.chat_id)
+                        .bind(Some(m.id))
+                        .bind("send".to_owned())
+                        .bind("null".to_owned())
+                        .bind(None::<String>)
+                        .bind(0_i64)
+                        .bind(now.millis())
+                        .bind(now.millis());
+                    any = true;
+                }
+            }
+            if any {
+                sql.execute(&mut **tx).await?;
+            }
+        }
+    }
+    // Properties: the last write of each wins.
+    let mut last: BTreeMap<(i64, &str, i64, &str), (usize, &botyard_domain::effects::PropertyWrite)> =
+        BTreeMap::new();
+    let mut n = 0;
+    for run in runs {
+        for p in &run.properties {
+            last.insert((run.bot, p.scope.as_str(), p.owner, p.name.as_str()), (n, p));
+            n += 1;
+        }
+    }
+    if !last.is_empty() {
+        let mut writes: Vec<_> = last.into_iter().collect();
+        writes.sort_by_key(|(_, (n, _))| *n);
+        let mut sql = SqlBuilder::new_for(
+            &**tx,
+            "INSERT INTO properties (bot_id, scope, owner_id, name, kind, value, updated_at) VALUES ",
+        );
+        for (i, ((bot, scope, owner, name), (_, p))) in writes.iter().enumerate() {
+            let Some((kind, value)) = &p.value else { continue };
+            let mut row = sql.open_row(i == 0);
+            row.bind(*bot)
+                .bind((*scope).to_owned())
+                .bind(*owner)
+                .bind((*name).to_owned())
+                .bind(kind.as_str().to_owned())
+                .bind(to_json(value)?)
+                .bind(p.at.millis());
+        }
+        sql.push(
+            " ON CONFLICT (bot_id, scope, owner_id, name) DO UPDATE SET kind = excluded.kind, \
+             value = excluded.value, updated_at = excluded.updated_at",
+        );
+        sql.execute(&mut **tx).await?;
+    }
+    Ok(committed)
 }
 
 async fn commit_run(

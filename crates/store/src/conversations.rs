@@ -631,7 +631,7 @@ fn bot_user(r: &AnyRow) -> Result<BotUser> {
     })
 }
 
-fn chat(r: &AnyRow) -> Result<Chat> {
+pub(crate) fn chat(r: &AnyRow) -> Result<Chat> {
     Ok(Chat {
         id: get(r, "id")?,
         bot_number: get(r, "bot_id")?,

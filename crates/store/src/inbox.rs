@@ -6,7 +6,7 @@
 
 use botyard_domain::arrival::{Arrival, InboxEntry, NewArrival};
 use botyard_domain::conversation::ChatMessage;
-use botyard_domain::{Result, Timestamp};
+use botyard_domain::{Error, Result, Timestamp};
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 
@@ -30,6 +30,14 @@ pub trait InboxStore {
         telegram_update: Option<i64>,
         now: Timestamp,
     ) -> Result<Option<(InboxEntry, Option<ChatMessage>)>>;
+    /// [`accept`](Self::accept) for several arrivals in one transaction (group commit), in order;
+    /// each answer as `accept` gives it. If any of them fails, none is stored.
+    async fn accept_many(
+        &self,
+        node: &str,
+        arrivals: &[Accepting<'_>],
+        now: Timestamp,
+    ) -> Result<Vec<Option<(InboxEntry, Option<ChatMessage>)>>>;
     /// Says that `node` is alive until `until`.
     async fn keep_node(&self, node: &str, now: Timestamp, until: Timestamp) -> Result<()>;
     /// Says that `node` stopped (its arrivals are taken over at once).
@@ -39,6 +47,14 @@ pub trait InboxStore {
     /// Gives `node` the arrivals of nodes whose lease lapsed (with `all`, of every other node:
     /// there is no other node), oldest first.
     async fn adopt_arrivals(&self, node: &str, now: Timestamp, all: bool) -> Result<Vec<InboxEntry>>;
+}
+
+/// One arrival of [`InboxStore::accept_many`].
+#[derive(Debug, Clone, Copy)]
+pub struct Accepting<'a> {
+    pub arrival: &'a NewArrival,
+    pub message: Option<&'a NewMessage>,
+    pub telegram_update: Option<i64>,
 }
 
 impl InboxStore for Store {
@@ -51,32 +67,31 @@ impl InboxStore for Store {
         now: Timestamp,
     ) -> Result<Option<(InboxEntry, Option<ChatMessage>)>> {
         let mut tx = self.write.begin().await.map_err(db)?;
-        if let Some(update) = telegram_update {
-            let recorded = sqlx::query(
-                "INSERT INTO telegram_updates (bot_id, update_id, received_at) VALUES ($1, $2, $3) \
-                 ON CONFLICT (bot_id, update_id) DO NOTHING",
-            )
-            .bind(arrival.bot)
-            .bind(update)
-            .bind(now.millis())
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-            if recorded.rows_affected() == 0 {
-                return Ok(None);
+        let accepted = accept_in(&mut tx, node, arrival, message, telegram_update, now).await?;
+        if accepted.is_some() {
+            tx.commit().await.map_err(db)?;
+        }
+        Ok(accepted)
+    }
+
+    async fn accept_many(
+        &self,
+        node: &str,
+        arrivals: &[Accepting<'_>],
+        now: Timestamp,
+    ) -> Result<Vec<Option<(InboxEntry, Option<ChatMessage>)>>> {
+        let mut tx = self.write.begin().await.map_err(db)?;
+        let accepted = if arrivals.len() > 1 && arrivals.iter().all(|a| a.message.is_some()) {
+            accept_messages(&mut tx, node, arrivals, now).await?
+        } else {
+            let mut accepted = Vec::with_capacity(arrivals.len());
+            for a in arrivals {
+                accepted.push(accept_in(&mut tx, node, a.arrival, a.message, a.telegram_update, now).await?);
             }
-        }
-        let stored = match message {
-            Some(m) => Some(insert_message(&mut *tx, m).await?),
-            None => None,
+            accepted
         };
-        let mut arrival = arrival.clone();
-        if let Some(m) = &stored {
-            arrival.arrival = Arrival::Message { message: m.id };
-        }
-        let entry = insert_in(&mut tx, node, &arrival, now).await?;
         tx.commit().await.map_err(db)?;
-        Ok(Some((entry, stored)))
+        Ok(accepted)
     }
 
     async fn keep_node(&self, node: &str, now: Timestamp, until: Timestamp) -> Result<()> {
@@ -119,6 +134,158 @@ impl InboxStore for Store {
         entries.sort_by_key(|e| e.id);
         Ok(entries)
     }
+}
+
+/// Stores an arrival (with its message, recording its Telegram update) inside the caller's
+/// transaction; `None` when the update was recorded before (nothing else is written then).
+async fn accept_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    node: &str,
+    arrival: &NewArrival,
+    message: Option<&NewMessage>,
+    telegram_update: Option<i64>,
+    now: Timestamp,
+) -> Result<Option<(InboxEntry, Option<ChatMessage>)>> {
+    if let Some(update) = telegram_update {
+        let recorded = sqlx::query(
+            "INSERT INTO telegram_updates (bot_id, update_id, received_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (bot_id, update_id) DO NOTHING",
+        )
+        .bind(arrival.bot)
+        .bind(update)
+        .bind(now.millis())
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+        if recorded.rows_affected() == 0 {
+            return Ok(None);
+        }
+    }
+    let stored = match message {
+        Some(m) => Some(insert_message(&mut **tx, m).await?),
+        None => None,
+    };
+    let mut arrival = arrival.clone();
+    if let Some(m) = &stored {
+        arrival.arrival = Arrival::Message { message: m.id };
+    }
+    let entry = insert_in(tx, node, &arrival, now).await?;
+    Ok(Some((entry, stored)))
+}
+
+/// [`accept_in`] for several user messages with one statement per table: the Telegram updates
+/// (an update recorded before, or twice in the batch, is accepted once), the messages, the inbox
+/// rows — the same rows, in the same order.
+async fn accept_messages(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    node: &str,
+    arrivals: &[Accepting<'_>],
+    now: Timestamp,
+) -> Result<Vec<Option<(InboxEntry, Option<ChatMessage>)>>> {
+    use crate::bots::SqlBuilder;
+    let mut fresh = vec![true; arrivals.len()];
+    let updates: Vec<(usize, i64, i64)> = arrivals
+        .iter()
+        .enumerate()
+        .filter_map(|(i, a)| a.telegram_update.map(|u| (i, a.arrival.bot, u)))
+        .collect();
+    if !updates.is_empty() {
+        let mut sql = SqlBuilder::new_for(
+            &**tx,
+            "INSERT INTO telegram_updates (bot_id, update_id, received_at) VALUES ",
+        );
+        for (n, (_, bot, update)) in updates.iter().enumerate() {
+            sql.open_row(n == 0).bind(*bot).bind(*update).bind(now.millis());
+        }
+        sql.push(" ON CONFLICT (bot_id, update_id) DO NOTHING RETURNING bot_id, update_id");
+        let mut recorded = std::collections::HashSet::new();
+        for row in sql.fetch_all_conn(&mut **tx).await? {
+            recorded.insert((get::<i64>(&row, "bot_id")?, get::<i64>(&row, "update_id")?));
+        }
+        for (i, bot, update) in updates {
+            fresh[i] = recorded.remove(&(bot, update));
+        }
+    }
+    let keep: Vec<(usize, &NewMessage)> = arrivals
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| fresh[*i])
+        .filter_map(|(i, a)| a.message.map(|m| (i, m)))
+        .collect();
+    let mut accepted: Vec<Option<(InboxEntry, Option<ChatMessage>)>> =
+        arrivals.iter().map(|_| None).collect();
+    if keep.is_empty() {
+        return Ok(accepted);
+    }
+    let mut sql = SqlBuilder::new_for(
+        &**tx,
+        "INSERT INTO messages (uid, bot_id, chat_id, user_id, payload, metadata, created_at, updated_at, external_id) VALUES ",
+    );
+    for (n, (_, m)) in keep.iter().enumerate() {
+        sql.open_row(n == 0)
+            .bind(m.uid.clone())
+            .bind(m.bot)
+            .bind(m.chat_id)
+            .bind(m.user_id)
+            .bind(to_json(&m.payload)?)
+            .bind(m.metadata.as_ref().map(to_json).transpose()?)
+            .bind(m.at.millis())
+            .bind(m.at.millis())
+            .bind(m.external_id.clone());
+    }
+    sql.push(" RETURNING id, uid");
+    let rows = sql.fetch_all_conn(&mut **tx).await?;
+    let mut ids = std::collections::HashMap::with_capacity(rows.len());
+    for row in &rows {
+        ids.insert(get::<String>(row, "uid")?, get::<i64>(row, "id")?);
+    }
+    let mut stored = Vec::with_capacity(keep.len());
+    for (i, m) in &keep {
+        let id = *ids.get(&m.uid).ok_or_else(|| Error::internal("a stored message has no id"))?;
+        stored.push((
+            *i,
+            ChatMessage {
+                id,
+                uid: m.uid.clone(),
+                bot_number: m.bot,
+                chat_id: m.chat_id,
+                user_id: m.user_id,
+                payload: m.payload.clone(),
+                metadata: m.metadata.clone(),
+                created_at: m.at,
+                updated_at: m.at,
+            },
+        ));
+    }
+    let mut sql = SqlBuilder::new_for(
+        &**tx,
+        "INSERT INTO inbox (bot_id, chat_id, user_id, arrival, node, created_at) VALUES ",
+    );
+    for (n, (i, message)) in stored.iter().enumerate() {
+        let arrival = arrivals[*i].arrival;
+        sql.open_row(n == 0)
+            .bind(arrival.bot)
+            .bind(arrival.chat)
+            .bind(arrival.user)
+            .bind(to_json(&Arrival::Message { message: message.id })?)
+            .bind(node.to_owned())
+            .bind(now.millis());
+    }
+    sql.push(" RETURNING ");
+    sql.push(COLUMNS);
+    let mut entries = std::collections::HashMap::with_capacity(stored.len());
+    for row in sql.fetch_all_conn(&mut **tx).await? {
+        let entry = entry(&row)?;
+        if let Arrival::Message { message } = entry.arrival {
+            entries.insert(message, entry);
+        }
+    }
+    for (i, message) in stored {
+        let entry =
+            entries.remove(&message.id).ok_or_else(|| Error::internal("a stored arrival has no row"))?;
+        accepted[i] = Some((entry, Some(message)));
+    }
+    Ok(accepted)
 }
 
 /// Stores an arrival inside the caller's transaction.

@@ -49,7 +49,7 @@ pub use content::{BotFieldsUpdate, ContentParts, ContentStore};
 pub use conversations::{ChatKey, ConversationStore, NewMessage};
 pub use error_logs::ErrorLogStore;
 pub use files::{FileStore, StoredFile, put_file_in};
-pub use inbox::InboxStore;
+pub use inbox::{Accepting, InboxStore};
 pub use jobs::{JobEnd, JobStore, LEASE_LOST, finish_in};
 pub use notifications::ChangeListener;
 pub use properties::PropertyStore;

@@ -36,6 +36,22 @@ impl Store {
         Ok(())
     }
 
+    /// [`publish_change`](Self::publish_change) for several payloads, in order, in one statement.
+    pub async fn publish_changes(&self, payloads: &[String]) -> Result<()> {
+        if self.backend != Backend::Postgres || payloads.is_empty() {
+            return Ok(());
+        }
+        let mut sql = crate::bots::SqlBuilder::new("SELECT pg_notify('botyard_changes', p) FROM (VALUES ");
+        for (i, payload) in payloads.iter().enumerate() {
+            sql.push(if i == 0 { "(" } else { ", (" });
+            sql.bind(payload.clone());
+            sql.push(")");
+        }
+        sql.push(") AS t(p)");
+        let mut conn = self.write.acquire().await.map_err(db)?;
+        sql.execute(&mut conn).await
+    }
+
     /// Listens to changes published by any node; `None` on SQLite.
     pub async fn change_listener(&self) -> Result<Option<ChangeListener>> {
         if self.backend != Backend::Postgres {

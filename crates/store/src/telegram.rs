@@ -3,7 +3,7 @@
 //! and the outbox — sends and API calls written with a run's effects and delivered afterwards, one
 //! at a time per chat, in order.
 
-use botyard_domain::conversation::ChatMessage;
+use botyard_domain::conversation::{Chat, ChatMessage};
 use botyard_domain::effects::OutboxItem;
 use botyard_domain::{Result, Timestamp};
 use serde_json::Value;
@@ -54,6 +54,11 @@ pub trait TelegramStore {
         limit: u32,
     ) -> Result<Vec<OutboxRow>>;
     async fn delete_outbox(&self, id: i64) -> Result<()>;
+    /// Rows Telegram confirmed, in one transaction: each deleted, and Telegram's id of the message
+    /// it sent (`(message, external id)`) kept.
+    async fn outbox_sent(&self, sent: &[(i64, Option<(i64, String)>)]) -> Result<()>;
+    /// The chats and messages of a batch of outbox rows, read at once.
+    async fn outbox_context(&self, rows: &[OutboxRow]) -> Result<(Vec<Chat>, Vec<ChatMessage>)>;
     async fn retry_outbox(&self, id: i64, next_at: Timestamp, attempts: u32) -> Result<()>;
     /// Drops what waits for a chat (the user blocked the bot).
     async fn drop_chat_outbox(&self, chat: i64) -> Result<u64>;
@@ -202,6 +207,78 @@ impl TelegramStore for Store {
     async fn delete_outbox(&self, id: i64) -> Result<()> {
         sqlx::query("DELETE FROM outbox WHERE id = $1").bind(id).execute(&self.write).await.map_err(db)?;
         Ok(())
+    }
+
+    async fn outbox_sent(&self, sent: &[(i64, Option<(i64, String)>)]) -> Result<()> {
+        if sent.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.write.begin().await.map_err(db)?;
+        let external: Vec<&(i64, String)> = sent.iter().filter_map(|(_, m)| m.as_ref()).collect();
+        if !external.is_empty() {
+            let mut sql = crate::bots::SqlBuilder::new("UPDATE messages SET external_id = CASE id");
+            for (message, id) in &external {
+                sql.push(" WHEN ");
+                sql.bind(*message);
+                sql.push(" THEN ");
+                sql.bind(id.clone());
+            }
+            sql.push(" END WHERE id IN (");
+            for (i, (message, _)) in external.iter().enumerate() {
+                sql.push(if i == 0 { "" } else { ", " });
+                sql.bind(*message);
+            }
+            sql.push(")");
+            sql.execute(&mut *tx).await?;
+        }
+        let mut sql = crate::bots::SqlBuilder::new("DELETE FROM outbox WHERE id IN (");
+        for (i, (row, _)) in sent.iter().enumerate() {
+            sql.push(if i == 0 { "" } else { ", " });
+            sql.bind(*row);
+        }
+        sql.push(")");
+        sql.execute(&mut *tx).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn outbox_context(&self, rows: &[OutboxRow]) -> Result<(Vec<Chat>, Vec<ChatMessage>)> {
+        let mut chats: Vec<i64> = rows.iter().map(|r| r.chat).collect();
+        chats.sort_unstable();
+        chats.dedup();
+        let mut messages: Vec<i64> = rows.iter().filter_map(|r| r.message).collect();
+        messages.sort_unstable();
+        messages.dedup();
+        let mut found_chats = Vec::new();
+        if !chats.is_empty() {
+            let mut sql = crate::bots::SqlBuilder::new(
+                "SELECT id, bot_id, channel, external_id, chat_type, title, owner_user_id, blocked, bot_blocked, \
+                 created_at, updated_at FROM chats WHERE id IN (",
+            );
+            for (i, id) in chats.iter().enumerate() {
+                sql.push(if i == 0 { "" } else { ", " });
+                sql.bind(*id);
+            }
+            sql.push(")");
+            for row in sql.fetch_all(&self.read).await? {
+                found_chats.push(crate::conversations::chat(&row)?);
+            }
+        }
+        let mut found_messages = Vec::new();
+        if !messages.is_empty() {
+            let mut sql = crate::bots::SqlBuilder::new(
+                "SELECT id, uid, bot_id, chat_id, user_id, payload, metadata, created_at, updated_at \
+                 FROM messages WHERE id IN (",
+            );
+            for (i, id) in messages.iter().enumerate() {
+                sql.push(if i == 0 { "" } else { ", " });
+                sql.bind(*id);
+            }
+            sql.push(")");
+            for row in sql.fetch_all(&self.read).await? {
+                found_messages.push(crate::conversations::message(&row)?);
+            }
+        }
+        Ok((found_chats, found_messages))
     }
 
     async fn retry_outbox(&self, id: i64, next_at: Timestamp, attempts: u32) -> Result<()> {

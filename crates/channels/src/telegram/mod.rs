@@ -23,6 +23,9 @@ use tokio_util::sync::CancellationToken;
 
 use api::{ApiError, BotApi};
 
+/// How long a webhook secret read from the database is trusted without reading it again.
+const SECRET_FRESH: Duration = Duration::from_secs(5);
+
 /// The Telegram channel of this node; cheap to clone.
 #[derive(Clone)]
 pub struct Telegram {
@@ -40,6 +43,10 @@ struct Inner {
     node: String,
     stopping: CancellationToken,
     tasks: std::sync::Mutex<Vec<JoinHandle<()>>>,
+    /// Webhook secrets as last read or set, per bot, with when: an update is checked without a
+    /// query. A secret that does not match is read again, and one older than `SECRET_FRESH` is
+    /// not trusted (another node may have registered a new one).
+    secrets: std::sync::Mutex<std::collections::HashMap<i64, (String, std::time::Instant)>>,
 }
 
 impl Telegram {
@@ -57,6 +64,7 @@ impl Telegram {
                 node: format!("tg-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]),
                 stopping: CancellationToken::new(),
                 tasks: std::sync::Mutex::new(Vec::new()),
+                secrets: std::sync::Mutex::default(),
                 services,
                 store,
                 runtime,
@@ -134,15 +142,37 @@ impl Telegram {
     /// Handles an update Telegram posted to the webhook of `bot`, after checking its secret.
     pub async fn webhook(&self, bot: &Bot, secret: Option<&str>, update: Value) -> Result<()> {
         use botyard_store::TelegramStore;
-        let (_, expected) = self.inner.store.receiver(bot.number).await?;
-        let matches = match (expected.as_deref(), secret) {
-            // Compared in constant time, so the answer's timing does not reveal the secret.
+        // Compared in constant time, so the answer's timing does not reveal the secret.
+        let matches = |expected: Option<&str>| match (expected, secret) {
             (Some(expected), Some(given)) => bool::from(expected.as_bytes().ct_eq(given.as_bytes())),
             _ => false,
         };
-        if !matches {
-            return Err(Error::unauthorized("Wrong or missing X-Telegram-Bot-Api-Secret-Token"));
+        let known = self
+            .secrets()
+            .get(&bot.number)
+            .filter(|(_, at)| at.elapsed() < SECRET_FRESH)
+            .map(|(secret, _)| secret.clone());
+        if !matches(known.as_deref()) {
+            let (_, expected) = self.inner.store.receiver(bot.number).await?;
+            if !matches(expected.as_deref()) {
+                return Err(Error::unauthorized("Wrong or missing X-Telegram-Bot-Api-Secret-Token"));
+            }
+            self.remember_secret(bot.number, expected);
         }
         updates::handle(self, bot, update).await
+    }
+
+    fn secrets(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<i64, (String, std::time::Instant)>> {
+        self.inner.secrets.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Keeps the bot's webhook secret as stored (`None`: it has none).
+    pub(crate) fn remember_secret(&self, bot: i64, secret: Option<String>) {
+        match secret {
+            Some(secret) => self.secrets().insert(bot, (secret, std::time::Instant::now())),
+            None => self.secrets().remove(&bot),
+        };
     }
 }

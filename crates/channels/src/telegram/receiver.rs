@@ -103,6 +103,7 @@ async fn register_webhook(telegram: &Telegram, bot: i64) -> Result<(), String> {
     let Some((found, token)) = token_of(telegram, bot).await else { return Ok(()) };
     let secret = uuid::Uuid::new_v4().simple().to_string();
     telegram.store().set_webhook_secret(bot, &secret).await.map_err(|e| e.message)?;
+    telegram.remember_secret(bot, Some(secret.clone()));
     let url =
         format!("{}/telegram/{}", telegram.services().config.public_url.trim_end_matches('/'), found.id);
     let params = json!({"url": url, "secret_token": secret, "allowed_updates": ALLOWED});

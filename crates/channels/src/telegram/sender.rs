@@ -6,18 +6,19 @@
 //! dies between Telegram's answer and that delete (a millisecond), the row is sent again after the
 //! restart — the only way a user can see a message twice.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use botyard_domain::bot::Bot;
-use botyard_domain::conversation::Chat;
+use botyard_domain::conversation::{Chat, ChatMessage};
 use botyard_domain::effects::ErrorEntry;
 use botyard_domain::keyboard::Keyboard;
 use botyard_domain::{BotRef, Timestamp};
 use botyard_runtime::{Accept, Arriving};
 use botyard_store::{ConversationStore, ErrorLogStore, OutboxRow, TelegramStore};
 use serde_json::{Map, Value, json};
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
 
 use super::Telegram;
 use super::api::ApiError;
@@ -27,16 +28,41 @@ const IN_FLIGHT: usize = 32;
 const LEASE: Duration = Duration::from_secs(60);
 const IDLE_POLL: Duration = Duration::from_millis(250);
 
+/// The chats and messages of a claimed batch, read at once.
+#[derive(Default)]
+struct Context {
+    chats: HashMap<i64, Chat>,
+    messages: HashMap<i64, ChatMessage>,
+}
+
+/// Claims due rows as long as fewer than `IN_FLIGHT` sends are under way (a slow send does not
+/// hold up the others), and delivers each on its own task.
 pub(crate) async fn run(telegram: Telegram) {
     let permits = Arc::new(Semaphore::new(IN_FLIGHT));
-    let signal = telegram.runtime().commits();
+    let commits = telegram.runtime().commits();
+    // Told when sends were recorded as done: their chats' next rows are due.
+    let finished = Arc::new(Notify::new());
+    let completer = Completer::start(telegram.clone());
     loop {
         if telegram.inner.stopping.is_cancelled() {
-            return;
+            break;
         }
+        // Wait for room, then take as many rows as there is room for.
+        let first = tokio::select! {
+            permit = permits.clone().acquire_owned() => match permit { Ok(p) => p, Err(_) => break },
+            _ = telegram.inner.stopping.cancelled() => break,
+        };
+        let room = 1 + permits.available_permits();
+        // Listening starts before the claim, so a commit made meanwhile is not missed.
+        let committed = commits.notified();
+        let done = finished.notified();
+        tokio::pin!(committed, done);
+        committed.as_mut().enable();
+        done.as_mut().enable();
         let now = Timestamp::now();
         let until = now.plus_millis(LEASE.as_millis() as i64);
-        let claimed = telegram.store().claim_outbox(&telegram.inner.node, now, until, BATCH).await;
+        let limit = BATCH.min(room as u32);
+        let claimed = telegram.store().claim_outbox(&telegram.inner.node, now, until, limit).await;
         let rows = match claimed {
             Ok(rows) => rows,
             Err(e) => {
@@ -45,24 +71,89 @@ pub(crate) async fn run(telegram: Telegram) {
             }
         };
         if rows.is_empty() {
-            let woken = signal.notified();
+            drop(first);
             tokio::select! {
-                _ = woken => {}
+                _ = committed => {}
+                _ = done => {}
                 _ = tokio::time::sleep(IDLE_POLL) => {}
-                _ = telegram.inner.stopping.cancelled() => return,
+                _ = telegram.inner.stopping.cancelled() => break,
             }
             continue;
         }
-        let mut sending = Vec::with_capacity(rows.len());
+        let context = match telegram.store().outbox_context(&rows).await {
+            Ok((chats, messages)) => Context {
+                chats: chats.into_iter().map(|c| (c.id, c)).collect(),
+                messages: messages.into_iter().map(|m| (m.id, m)).collect(),
+            },
+            // Each row reads its own then.
+            Err(_) => Context::default(),
+        };
+        let context = Arc::new(context);
+        let mut first = Some(first);
         for row in rows {
-            let Ok(permit) = permits.clone().acquire_owned().await else { return };
-            let telegram = telegram.clone();
-            sending.push(tokio::spawn(async move {
-                deliver(&telegram, row).await;
+            let permit = match first.take() {
+                Some(permit) => permit,
+                None => match permits.clone().acquire_owned().await {
+                    Ok(permit) => permit,
+                    Err(_) => return,
+                },
+            };
+            let (telegram, context, completer) = (telegram.clone(), context.clone(), completer.clone());
+            let finished = finished.clone();
+            tokio::spawn(async move {
+                deliver(&telegram, row, &context, &completer).await;
                 drop(permit);
-            }));
+                // The chat's next row (or a retry) may be due now.
+                finished.notify_waiters();
+            });
         }
-        futures::future::join_all(sending).await;
+    }
+    // Let the sends under way finish (the server is stopping).
+    let _ = tokio::time::timeout(Duration::from_secs(4), permits.acquire_many(IN_FLIGHT as u32)).await;
+}
+
+/// Records confirmed sends several at a time: Telegram's message ids and the rows' deletion, in
+/// one transaction per batch (group commit: a batch is whatever arrived while the previous one
+/// was written, so nothing waits for a timer).
+#[derive(Clone)]
+struct Completer {
+    requests: mpsc::Sender<(i64, Option<(i64, String)>, oneshot::Sender<()>)>,
+}
+
+impl Completer {
+    fn start(telegram: Telegram) -> Self {
+        let (requests, mut pending) = mpsc::channel::<(i64, Option<(i64, String)>, oneshot::Sender<()>)>(256);
+        tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(IN_FLIGHT);
+            while pending.recv_many(&mut batch, IN_FLIGHT).await > 0 {
+                let (sent, answers): (Vec<_>, Vec<_>) = std::mem::take(&mut batch)
+                    .into_iter()
+                    .map(|(row, ext, answer)| ((row, ext), answer))
+                    .unzip();
+                let store = telegram.store();
+                if let Err(e) = store.outbox_sent(&sent).await {
+                    tracing::warn!(error = %e, "could not record a batch of sends; recording each alone");
+                    for (row, external) in &sent {
+                        if let Some((message, id)) = external {
+                            let _ = store.set_message_external_id(*message, id).await;
+                        }
+                        let _ = store.delete_outbox(*row).await;
+                    }
+                }
+                for answer in answers {
+                    let _ = answer.send(());
+                }
+            }
+        });
+        Self { requests }
+    }
+
+    /// Records a confirmed send (and Telegram's id of the message it sent); returns once written.
+    async fn sent(&self, row: i64, external: Option<(i64, String)>) {
+        let (answer, answered) = oneshot::channel();
+        if self.requests.send((row, external, answer)).await.is_ok() {
+            let _ = answered.await;
+        }
     }
 }
 
@@ -72,9 +163,9 @@ struct Call {
     params: Value,
 }
 
-async fn deliver(telegram: &Telegram, row: OutboxRow) {
+async fn deliver(telegram: &Telegram, row: OutboxRow, context: &Context, completer: &Completer) {
     let store = &telegram.store();
-    let outcome = prepare(telegram, &row).await;
+    let outcome = prepare(telegram, &row, context).await;
     let Some((bot, chat, token, call)) = outcome else {
         let _ = store.delete_outbox(row.id).await;
         return;
@@ -112,12 +203,11 @@ async fn deliver(telegram: &Telegram, row: OutboxRow) {
     }
     match answer {
         Ok(result) => {
-            if row.method == "send"
-                && let (Some(message), Some(id)) = (row.message, result.get("message_id"))
-            {
-                let _ = store.set_message_external_id(message, &id.to_string()).await;
-            }
-            let _ = store.delete_outbox(row.id).await;
+            let external = match (row.method.as_str(), row.message, result.get("message_id")) {
+                ("send", Some(message), Some(id)) => Some((message, id.to_string())),
+                _ => None,
+            };
+            completer.sent(row.id, external).await;
             callback(telegram, &row, &chat, json!({"ok": true, "result": result})).await;
         }
         Err(ApiError::Refused { code: 400, description, .. })
@@ -179,18 +269,28 @@ async fn deliver(telegram: &Telegram, row: OutboxRow) {
 
 /// The bot, chat, token and call of a row; `None` drops it (bot or chat gone, no token, the user
 /// blocked the bot, an edit of a message Telegram never had).
-async fn prepare(telegram: &Telegram, row: &OutboxRow) -> Option<(Bot, Chat, String, Call)> {
+async fn prepare(
+    telegram: &Telegram,
+    row: &OutboxRow,
+    context: &Context,
+) -> Option<(Bot, Chat, String, Call)> {
     let services = telegram.services();
     let bot = services.find_bot(&BotRef::Number(row.bot)).await.ok().flatten()?;
     let token = bot.telegram_token.clone()?;
-    let chat = telegram.store().chat(row.bot, row.chat).await.ok().flatten()?;
+    let chat = match context.chats.get(&row.chat).filter(|c| c.bot_number == row.bot) {
+        Some(chat) => chat.clone(),
+        None => telegram.store().chat(row.bot, row.chat).await.ok().flatten()?,
+    };
     if chat.bot_blocked {
         return None;
     }
     let chat_id = telegram_id(&chat.external_id);
     let call = match row.method.as_str() {
         "send" => {
-            let message = telegram.store().message_by_id(row.message?).await.ok().flatten()?;
+            let message = match context.messages.get(&row.message?) {
+                Some(message) => message.clone(),
+                None => telegram.store().message_by_id(row.message?).await.ok().flatten()?,
+            };
             let mut params = message_params(&message.payload);
             params["chat_id"] = chat_id;
             // What the script asked of Telegram (`Bot.sendMessage(text, {parse_mode, …})`).
