@@ -22,7 +22,9 @@ const browser = await chromium.launch({
 })
 
 async function shot(page, name) {
-  if (shots) await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true })
+  if (!shots) return
+  await page.evaluate(() => document.getElementById('toast').replaceChildren())
+  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true })
 }
 
 /** Controls a screen reader could not name: the number of them, per page. */
@@ -88,7 +90,8 @@ try {
   await setCode(page, "let n = (User.getProperty('visits') || 0) + 1\nUser.setProperty('visits', n, 'integer')\nBot.sendMessage('Hello from the dashboard, visit ' + n)")
   await page.click('button:text("Save")')
   await page.waitForSelector('h2:text("Command /start")', WAIT)
-  seen.tree = await page.locator('.tree details').innerText()
+  seen.tree = await page.evaluate(() => [...document.querySelectorAll('.tree details')].map((d) =>
+    `${d.querySelector('.folder').textContent}: ${[...d.querySelectorAll('li a')].map((a) => a.textContent).join(', ')}`))
 
   // A Bots.Business bot waits to be started.
   await page.click('.tabs a:text("Overview")')
@@ -119,6 +122,14 @@ try {
   await page.waitForSelector('.command-errors .error-entry', WAIT)
   seen.runError = await page.locator('.command-errors .error-entry').first().innerText()
   await checkPage(page, 'run-error')
+
+  // Unsaved code holds the user on the page until they agree to leave.
+  await setCode(page, "Bot.sendMessage('draft')")
+  page.once('dialog', (d) => d.dismiss())
+  await page.click('.tabs a:text("Chats")')
+  await page.waitForTimeout(500)
+  seen.keptDraft = await page.locator('.code-input').inputValue()
+  page.once('dialog', (d) => d.accept())
 
   // Chats and their properties.
   await page.click('.tabs a:text("Chats")')
@@ -211,7 +222,7 @@ try {
   const bpBots = await (await fetch(`${base}/v2/bots`, { headers: { authorization: `Bearer ${session}` } })).json()
   const bpNumber = bpBots.find((b) => b.uid === bp.bot.id).id
   await page.goto(`${base}/#/bots/${bpNumber}/config`)
-  await page.waitForSelector('h2:text("Botpress configuration")', WAIT)
+  await page.waitForSelector('h2:text("Configuration")', WAIT)
   await page.fill('input[name=greeting]', 'Welcome!')
   await page.fill('input[name=retries]', '5')
   await page.selectOption('select[name=tone]', { label: 'casual' })

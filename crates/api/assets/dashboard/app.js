@@ -1,6 +1,6 @@
 // botyard's dashboard: the layout, sign-up and sign-in, and the router that shows a page for the
 // address after `#`. Pages live in their own modules and call the same HTTP APIs as any client.
-import { h, fill, field, api, session, toast, leavePage, heading } from './ui.js'
+import { h, fill, field, api, session, toast, leavePage, heading, mayLeave, OfflineError } from './ui.js'
 import { botsPage, botPage } from './bots.js'
 import { commandsPage } from './commands.js'
 import { jobsPage, appsPage, membersPage } from './workspace.js'
@@ -20,11 +20,24 @@ const routes = [
   [/^(#\/?)?$/, () => botsPage(main)],
 ]
 
+let shown = location.hash
+let returning = false
+
 async function show() {
-  leavePage()
   const hash = location.hash
+  if (returning) { returning = false; return }
+  // A page with unsaved changes may keep the user (the address goes back to it).
+  if (hash !== shown && !mayLeave()) {
+    returning = true
+    location.hash = shown
+    return
+  }
+  shown = hash
+  leavePage()
   const open = /^#\/sign(in|up)$/.test(hash)
   if (!session.token && !open) {
+    // After signing in, the user lands where they were going.
+    if (hash && hash !== '#/') sessionStorage.setItem('botyard.next', hash)
     location.hash = '#/signin'
     return
   }
@@ -39,7 +52,10 @@ async function show() {
   try {
     await route[1](hash.match(route[0]))
   } catch (e) {
-    fill(main, heading('Something went wrong'), h('p', { role: 'alert', class: 'error' }, e.message))
+    const offline = e instanceof OfflineError
+    fill(main, heading(offline ? 'The server cannot be reached' : 'Something went wrong'),
+      h('p', { role: 'alert', class: 'error' }, offline ? 'Check that botyard is running, then try again.' : e.message),
+      h('button', { class: 'primary', onclick: show }, 'Try again'))
   }
 }
 
@@ -82,8 +98,10 @@ function drawNav() {
 }
 
 function signOut() {
+  if (!mayLeave()) return
   session.token = null
   session.user = null
+  document.getElementById('toast').replaceChildren()
   location.hash = '#/signin'
 }
 
@@ -114,7 +132,9 @@ async function signIn(email, password) {
   const answer = await api('POST', '/v2/auth/sign_in', { email, password })
   session.token = answer.access_token
   session.user = null
-  location.hash = '#/'
+  const next = sessionStorage.getItem('botyard.next')
+  sessionStorage.removeItem('botyard.next')
+  location.hash = next || '#/'
 }
 
 function signInPage() {
@@ -130,6 +150,9 @@ function signUpPage() {
   }, h('p', {}, 'Have an account? ', h('a', { href: '#/signin' }, 'Sign in')))
 }
 
+window.addEventListener('beforeunload', (e) => {
+  if (!mayLeave(true)) e.preventDefault()
+})
 // The skip link moves the focus without changing the address (the router owns the hash).
 document.querySelector('.skip').addEventListener('click', (e) => { e.preventDefault(); main.focus() })
 window.addEventListener('hashchange', show)

@@ -77,14 +77,15 @@ async function overview(body, bot) {
       if (changed) { toast(running ? 'Bot stopped' : 'Bot started'); botPage(body.parentElement, bot.id, 'overview') }
     },
   }, running ? 'Stop bot' : 'Start bot')
-  const token = h('input', { value: bot.token || '', autocomplete: 'off', placeholder: '123456:ABC…' })
+  const token = h('input', { type: 'password', value: bot.token || '', autocomplete: 'off', placeholder: '123456:ABC…' })
   const tokenForm = h('form', {
     class: 'inline-form',
     onsubmit: async (e) => {
       e.preventDefault()
       if (await attempt(() => api('PUT', `/v2/bots/${bot.id}`, { token: token.value.trim() }))) toast('Token saved')
     },
-  }, field('Telegram token', token, 'Empty: no Telegram channel.'), h('button', { type: 'submit' }, 'Save token'))
+  }, field('Telegram token', token, 'From @BotFather. Telegram checks it (getMe) when the bot starts; a refused token stops the bot with an error log entry. Empty: no Telegram channel.'),
+  h('button', { type: 'submit' }, 'Save token'))
   const chatUrl = `${location.origin}/chat/${bot.web_channel_id}`
   const csv = h('input', { type: 'file', accept: '.csv,text/csv' })
   const csvForm = h('form', {
@@ -103,7 +104,7 @@ async function overview(body, bot) {
       h('dt', {}, 'Status'), h('dd', {}, statusBadge(bot), ' ', toggle),
       h('dt', {}, 'Web chat'), h('dd', {}, h('a', { href: chatUrl, target: '_blank', rel: 'noopener' }, chatUrl)),
       h('dt', {}, 'Bot id'), h('dd', {}, h('code', {}, `${bot.id} · ${bot.uid}`))),
-    tokenForm, csvForm,
+    tokenForm, bot.origin === 'bots_business' ? csvForm : null,
     h('div', { class: 'actions' },
       h('button', {
         onclick: async () => {
@@ -114,7 +115,7 @@ async function overview(body, bot) {
         class: 'danger',
         onclick: async () => {
           if (!confirm(`Delete ${bot.name} with its commands, chats and properties?`)) return
-          if (await attempt(() => api('DELETE', `/v2/bots/${bot.id}`))) location.hash = '#/'
+          if (await attempt(() => api('DELETE', `/v2/bots/${bot.id}`))) { toast(`Deleted ${bot.name}`); location.hash = '#/' }
         },
       }, 'Delete bot')))
 }
@@ -219,6 +220,6 @@ async function config(body, bot) {
         toast('Configuration saved')
       } catch (err) { error.textContent = err.message }
     },
-  }, h('h2', {}, 'Botpress configuration'), editor, error, h('button', { class: 'primary', type: 'submit' }, 'Save configuration'))
+  }, h('h2', {}, 'Configuration'), h('p', { class: 'muted' }, 'The data a Botpress bot reads as its configuration, checked against its schema.'), editor, error, h('button', { class: 'primary', type: 'submit' }, 'Save configuration'))
   fill(body, form)
 }

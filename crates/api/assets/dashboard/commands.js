@@ -1,7 +1,7 @@
 // A bot's commands: the tree of folders and commands, the editor of one command (its code
 // checked for syntax errors before it is saved, the error log entries of its failing runs below
 // it), and a "try it" panel with the bot's web chat beside it.
-import { h, fill, field, api, attempt, toast, every } from './ui.js'
+import { h, fill, field, api, attempt, toast, every, guardUnsaved } from './ui.js'
 import { botHeader, errorEntry } from './bots.js'
 import { codeEditor } from './editor.js'
 
@@ -41,6 +41,10 @@ export async function commandsPage(main, botId, commandId) {
     h('div', { class: 'commands-layout' }, page.tree, editorPane, tryIt(bot)))
   if (commandId && !current) fill(editorPane, h('p', { role: 'alert' }, 'This command no longer exists.'))
   else page.form = commandForm(editorPane, page, folders)
+  if (bot.origin === 'koreai' && !commands.length) {
+    editorPane.prepend(h('p', { class: 'notice' }, 'This bot runs its imported Kore.ai dialogs, FAQs and small talk ',
+      '(edit them in Kore.ai and import again, from the Jobs page). BJS commands added here answer what they match first.'))
+  }
 }
 
 function tree(page, folders, commands) {
@@ -51,12 +55,22 @@ function tree(page, folders, commands) {
   }, c.command))
   const root = commands.filter((c) => !c.commands_folder_id)
   const title = h('input', { 'aria-label': 'New folder title', placeholder: 'New folder', maxlength: '100' })
+  const removeFolder = (f) => h('button', {
+    type: 'button', class: 'link small', 'aria-label': `Delete folder ${f.title}`,
+    onclick: async () => {
+      if (!confirm(`Delete the folder ${f.title}? Its commands move out of it.`)) return
+      if (await attempt(() => api('DELETE', `/v2/bots/${bot.id}/commands_folders/${f.id}`))) {
+        toast(`Folder ${f.title} deleted`)
+        await page.refresh()
+      }
+    },
+  }, 'delete')
   return h('nav', { class: 'pane tree', 'aria-label': 'Commands' },
     h('a', { class: 'button primary', href: `#/bots/${bot.id}/commands` }, 'New command'),
+    root.length ? h('ul', { class: 'root', 'aria-label': 'Commands outside folders' }, root.map(link)) : null,
     folders.map((f) => h('details', { open: true },
-      h('summary', {}, h('span', { class: 'folder' }, f.title)),
+      h('summary', {}, h('span', { class: 'folder' }, f.title), ' ', removeFolder(f)),
       h('ul', {}, commands.filter((c) => c.commands_folder_id === f.id).map(link)))),
-    h('ul', {}, root.map(link)),
     h('form', {
       class: 'inline-form',
       onsubmit: async (e) => {
@@ -85,7 +99,10 @@ function commandForm(pane, page, folders) {
   }
   setFolders(folders)
   const needReply = h('input', { type: 'checkbox', name: 'need_reply', checked: c.need_reply })
-  const editor = codeEditor(c.code)
+  let dirty = false
+  const editor = codeEditor(c.code, { onInput: () => { dirty = true } })
+  guardUnsaved(() => dirty)
+  const title = h('h2', {}, command ? `Command ${command.command}` : 'New command')
   const errorsBox = h('div', { class: 'command-errors', 'aria-live': 'polite' })
   const save = async (e) => {
     e.preventDefault()
@@ -111,7 +128,9 @@ function commandForm(pane, page, folders) {
       ? api('PUT', `/v2/bots/${bot.id}/commands/${command.id}`, body)
       : api('POST', `/v2/bots/${bot.id}/commands`, body))
     if (!saved) return
+    dirty = false
     toast(`Saved ${saved.command}`)
+    title.textContent = `Command ${saved.command}`
     if (!command) location.hash = `#/bots/${bot.id}/commands/${saved.id}`
     else {
       Object.assign(command, saved)
@@ -122,19 +141,23 @@ function commandForm(pane, page, folders) {
     type: 'button', class: 'danger',
     onclick: async () => {
       if (!confirm(`Delete ${command.command}?`)) return
-      if (await attempt(() => api('DELETE', `/v2/bots/${bot.id}/commands/${command.id}`))) location.hash = `#/bots/${bot.id}/commands`
+      if (await attempt(() => api('DELETE', `/v2/bots/${bot.id}/commands/${command.id}`))) {
+        dirty = false
+        toast(`Deleted ${command.command}`)
+        location.hash = `#/bots/${bot.id}/commands`
+      }
     },
   }, 'Delete') : null
-  fill(pane, h('form', { class: 'command-form', onsubmit: save },
-    h('h2', {}, command ? `Command ${command.command}` : 'New command'),
+  const form = h('form', { class: 'command-form', onsubmit: save, oninput: () => { dirty = true } },
+    title,
     h('div', { class: 'grid2' }, field('Command', name, 'A word or /command; * answers what no command matches.'),
       field('Aliases', aliases, 'Comma-separated.'), field('Folder', folder), field('Keyboard', keyboard, 'Buttons: commas within a row, \\n between rows.')),
     field('Answer', answer, 'Sent before the code runs.'),
     h('div', { class: 'field check' }, h('label', {}, needReply, ' Wait for a reply (the next message runs this command)')),
     h('div', { class: 'field' }, h('span', { class: 'label' }, 'BJS code'), editor.element,
       h('small', {}, 'Tab indents; Esc then Tab leaves the editor; Ctrl+S saves. Saving checks the code first.')),
-    h('div', { class: 'actions' }, h('button', { class: 'primary', type: 'submit' }, 'Save'), remove)),
-  command ? h('h3', {}, 'Errors of this command') : null, command ? errorsBox : null)
+    h('div', { class: 'actions' }, h('button', { class: 'primary', type: 'submit' }, 'Save'), remove))
+  fill(pane, form, command ? h('h3', {}, 'Errors of this command') : null, command ? errorsBox : null)
   // Ctrl+S saves, as in editors.
   pane.addEventListener('keydown', (e) => {
     if ((e.ctrlKey || e.metaKey) && e.key === 's') save(e)

@@ -58,6 +58,9 @@ export const session = {
   user: null,
 }
 
+/** The server did not answer at all (it is down, or the network is). */
+export class OfflineError extends Error {}
+
 /** An API error: the dialect's message and the HTTP status. */
 export class ApiError extends Error {
   constructor(status, message) { super(message); this.status = status }
@@ -87,7 +90,12 @@ export async function api(method, path, body, { raw = false, headers = {} } = {}
     init.headers['content-type'] = 'application/json'
     init.body = JSON.stringify(body)
   }
-  const response = await fetch(path, init)
+  let response
+  try {
+    response = await fetch(path, init)
+  } catch (e) {
+    throw new OfflineError('The server cannot be reached; check that botyard is running')
+  }
   if (raw && response.ok) return response
   const text = await response.text()
   let parsed = null
@@ -125,6 +133,17 @@ export async function attempt(work) {
 // --- leaving a page ----------------------------------------------------------------------------
 
 let leaving = []
+let unsaved = null
+
+/** While `check()` is true the page holds unsaved changes: leaving asks first. */
+export function guardUnsaved(check) { unsaved = check }
+
+/** Whether the page may be left (asks when it holds unsaved changes; `quiet`: never asks). */
+export function mayLeave(quiet = false) {
+  if (!unsaved || !unsaved()) return true
+  if (quiet) return false
+  return confirm('Leave without saving your changes?')
+}
 
 /** Registers what to undo (a timer, a listener) when the page is left. */
 export function onLeave(fn) { leaving.push(fn) }
@@ -132,6 +151,7 @@ export function onLeave(fn) { leaving.push(fn) }
 export function leavePage() {
   for (const fn of leaving) fn()
   leaving = []
+  unsaved = null
 }
 
 /** Calls `fn` now and every `ms` while the page is shown; stops on leaving. */

@@ -41,10 +41,11 @@ async fn a_new_user_walks_the_dashboard() {
             assert_eq!(checks["unlabelled"], json!([]), "{page}: controls without a name");
             assert_eq!(checks["fits"], true, "{page} is wider than the screen");
         }
-        assert_eq!(text(&seen, "tree"), "Greetings\n/start", "the command sits in its folder");
+        assert_eq!(seen["tree"], json!(["Greetings: /start"]), "the command sits in its folder");
         assert_eq!(seen["syntax"]["line"], "2", "{seen}");
         assert!(text(&seen["syntax"], "problem").starts_with("SyntaxError"), "{seen}");
         assert!(text(&seen, "runError").contains("notDefinedAnywhere is not defined"), "{seen}");
+        assert_eq!(text(&seen, "keptDraft"), "Bot.sendMessage('draft')", "unsaved code is not dropped");
         assert!(text(&seen, "userProperties").contains("visits\t1\t2"), "{seen}");
         assert!(text(&seen, "broadcast").contains("paused"), "{seen}");
         assert_eq!(text(&seen, "download"), "Greeter.botyard.zip");
