@@ -23,6 +23,20 @@ pub fn command_code(set: &CommandSet, command: &Command, as_reply: bool) -> Stri
     }
 }
 
+/// The line of the compiled run (`<input>` in stack traces: [`command_code`]'s text after the
+/// prelude's one-line function wrapper) on which the command's own code starts, so that stack
+/// traces can name lines of the code as its author wrote it; `None` when the code does not run.
+pub fn code_first_line(set: &CommandSet, command: &Command, as_reply: bool) -> Option<u32> {
+    if !as_reply && command.need_reply {
+        return None;
+    }
+    let before =
+        if command.command != "!" { set.named("@").map(|c| c.code.as_str()).unwrap_or("") } else { "" };
+    let before_lines = before.split('\n').count() as u32;
+    // The wrapper's line, `{before}`, the `Command.answer` line (not for replies), then the code.
+    Some(1 + before_lines + u32::from(!as_reply) + 1)
+}
+
 /// `command` as scripts see it.
 pub fn command_json(c: &Command) -> Value {
     json!({

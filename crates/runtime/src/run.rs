@@ -18,7 +18,8 @@ use crate::host::{BjsHost, RunContext};
 use crate::incoming::{Incoming, IncomingKind, RunReply, RunReport};
 use crate::meter::Allowance;
 use crate::program::{
-    bot_json, callback_update_json, chat_json, command_code, command_json, message_update_json, user_json,
+    bot_json, callback_update_json, chat_json, code_first_line, command_code, command_json,
+    message_update_json, user_json,
 };
 use crate::{Runtime, new_message_uid};
 use botyard_domain::job::{JobEnd, JobError, JobUpdate};
@@ -124,6 +125,8 @@ struct Plan {
     program: Program,
     effects: RunEffects,
     command: Option<Command>,
+    /// Where the command's code starts in the compiled run ([`crate::program::code_first_line`]).
+    code_line: Option<u32>,
 }
 
 async fn try_process(rt: &Runtime, incoming: &Incoming) -> Result<Vec<Incoming>> {
@@ -180,6 +183,7 @@ async fn try_process(rt: &Runtime, incoming: &Incoming) -> Result<Vec<Incoming>>
     }
     plan.effects.ticket = incoming.ticket.clone();
     let command_name = plan.command.as_ref().map(|c| c.command.clone());
+    let code_line = plan.code_line;
     let context = RunContext {
         handle: tokio::runtime::Handle::current(),
         services: services.clone(),
@@ -298,7 +302,7 @@ async fn try_process(rt: &Runtime, incoming: &Incoming) -> Result<Vec<Incoming>>
                 incoming,
                 command_name.clone(),
                 error.message.clone(),
-                script_stack(&error.stack),
+                script_stack(&error.stack, code_line.zip(command_name.as_deref())),
             );
             commit(rt, &bot, with_failure(incoming, host.effects.failed(entry), &error.message)).await?;
             if let Some(hook) = &incoming.job {
@@ -371,6 +375,7 @@ async fn plan(
     let bot_code = Some(bot.definition.code.clone()).filter(|c| !c.trim().is_empty());
     let mut event = None;
     let mut command = None;
+    let mut code_line = None;
     let body = match &incoming.kind {
         IncomingKind::Event { name, payload } => {
             event = Some((name.clone(), payload.clone()));
@@ -401,18 +406,21 @@ async fn plan(
                     }
                     globals.insert("command".into(), command_json(c));
                     command = Some(c.clone());
+                    code_line = code_first_line(&set, c, true);
                     Body::Command { code: command_code(&set, c, true) }
                 }
                 Route::Command { command: c, params } => {
                     globals.insert("params".into(), Value::String(params));
                     globals.insert("command".into(), command_json(c));
                     command = Some(c.clone());
+                    code_line = code_first_line(&set, c, false);
                     Body::Command { code: command_code(&set, c, false) }
                 }
                 Route::Unmatched { master } => {
                     if let Some(m) = master {
                         globals.insert("command".into(), command_json(m));
                         command = Some(m.clone());
+                        code_line = code_first_line(&set, m, false);
                     }
                     let word = text.split_whitespace().next().unwrap_or("").to_owned();
                     Body::Unmatched { word, code: master.map(|m| command_code(&set, m, false)) }
@@ -422,7 +430,7 @@ async fn plan(
     };
     let libs = lib_sources(rt, bot).await?;
     let program = Program { globals, libs, bot_code, event, body, time_limit };
-    Ok(Plan { program, effects, command })
+    Ok(Plan { program, effects, command, code_line })
 }
 
 /// The bookkeeping of a turn that is not a BJS run (a Kore.ai turn, a delivery to a remote
@@ -593,7 +601,10 @@ async fn run_error_command(
                 incoming,
                 Some("!".into()),
                 format!("The ! command failed too: {}", error.message),
-                script_stack(&error.stack),
+                script_stack(
+                    &error.stack,
+                    code_first_line(&CommandSet::new(commands), handler, false).zip(Some("!")),
+                ),
             );
             commit(rt, bot, host.effects.failed(entry)).await.map(|_| ())
         }
@@ -601,9 +612,30 @@ async fn run_error_command(
     }
 }
 
-/// The frames of a stack trace that are the bot's code (not botyard's prelude).
-fn script_stack(stack: &str) -> String {
-    stack.lines().filter(|l| !l.contains("eval_script")).map(|l| format!("{l}\n")).collect()
+/// The frames of a stack trace that are the bot's code (not botyard's prelude). With `command`
+/// (the line its code starts on in the compiled run, and its name), a frame in the command's code
+/// names the command and the line as its author wrote it: `(<input>:4:17)` → `(/start:1:17)`.
+fn script_stack(stack: &str, command: Option<(u32, &str)>) -> String {
+    stack
+        .lines()
+        .filter(|l| !l.contains("eval_script"))
+        .map(|l| match command {
+            Some((first, name)) => format!("{}\n", in_command_lines(l, first, name)),
+            None => format!("{l}\n"),
+        })
+        .collect()
+}
+
+fn in_command_lines(frame: &str, first: u32, name: &str) -> String {
+    let Some(at) = frame.find("<input>:") else { return frame.to_owned() };
+    let rest = &frame[at + "<input>:".len()..];
+    let digits = rest.chars().take_while(char::is_ascii_digit).count();
+    match rest[..digits].parse::<u32>() {
+        Ok(line) if line >= first => {
+            format!("{}{name}:{}{}", &frame[..at], line - first + 1, &rest[digits..])
+        }
+        _ => frame.to_owned(),
+    }
 }
 
 fn error_entry(

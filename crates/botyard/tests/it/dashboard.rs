@@ -44,7 +44,9 @@ async fn a_new_user_walks_the_dashboard() {
         assert_eq!(seen["tree"], json!(["Greetings: /start"]), "the command sits in its folder");
         assert_eq!(seen["syntax"]["line"], "2", "{seen}");
         assert!(text(&seen["syntax"], "problem").starts_with("SyntaxError"), "{seen}");
-        assert!(text(&seen, "runError").contains("notDefinedAnywhere is not defined"), "{seen}");
+        let run_error = text(&seen, "runError");
+        assert!(run_error.contains("notDefinedAnywhere is not defined"), "{run_error}");
+        assert!(run_error.contains("(/start:1:17)"), "the stack names the command's own line: {run_error}");
         assert_eq!(text(&seen, "keptDraft"), "Bot.sendMessage('draft')", "unsaved code is not dropped");
         assert!(text(&seen, "userProperties").contains("visits\t1\t2"), "{seen}");
         assert!(text(&seen, "broadcast").contains("paused"), "{seen}");
