@@ -60,4 +60,3 @@ fn page(kind: &'static str, content: &'static str) -> Response {
     headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
     response
 }
-

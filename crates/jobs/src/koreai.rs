@@ -10,10 +10,10 @@
 //! (`botDefinition.json`, `config.json`, `icon.png`, bot functions) and stores it for download.
 
 use botyard_core::{NewBot, Services};
+use botyard_domain::bot::Origin;
 use botyard_domain::content::BotContent;
 use botyard_domain::job::{Job, NewJob};
 use botyard_domain::koreai::{self, ExportSelection, ImportOptions, KoreFiles, StatusLog};
-use botyard_domain::bot::Origin;
 use botyard_domain::{BotRef, Error, Result};
 use botyard_store::{BotFieldsUpdate, ContentParts, ContentStore, FileStore, JobEnd, JobStore};
 use serde::Serialize;

@@ -122,12 +122,18 @@ impl Jobs {
         let files = match upload_kind(&bytes) {
             UploadKind::Archive => return self.import_archive(workspace, bytes, name).await,
             UploadKind::KoreZip => {
-                let file = self.upload(&workspace.workspace, "export.zip", "zip", "bulkImport", bytes).await?;
-                koreai::ImportFiles { upload_mode: "ZIP".into(), zip_info: Some(file.id), ..Default::default() }
+                let file =
+                    self.upload(&workspace.workspace, "export.zip", "zip", "bulkImport", bytes).await?;
+                koreai::ImportFiles {
+                    upload_mode: "ZIP".into(),
+                    zip_info: Some(file.id),
+                    ..Default::default()
+                }
             }
             UploadKind::KoreJson => {
-                let file =
-                    self.upload(&workspace.workspace, "botDefinition.json", "json", "bulkImport", bytes).await?;
+                let file = self
+                    .upload(&workspace.workspace, "botDefinition.json", "json", "bulkImport", bytes)
+                    .await?;
                 koreai::ImportFiles {
                     upload_mode: "JSON".into(),
                     bot_definition: Some(file.id),

@@ -13,8 +13,8 @@
 
 pub mod bp_runtime;
 mod builtin_libs;
-mod code_check;
 pub mod channel_api;
+mod code_check;
 pub mod committer;
 pub mod host;
 pub mod hub;

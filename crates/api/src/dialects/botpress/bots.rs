@@ -3,8 +3,8 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use botyard_core::NewBot;
-use botyard_domain::bot::listing::{BotListQuery, BotSortField};
 use botyard_domain::bot::Origin;
+use botyard_domain::bot::listing::{BotListQuery, BotSortField};
 use botyard_domain::page::SortDirection;
 use botyard_domain::{Error, ErrorCode};
 use utoipa_axum::router::OpenApiRouter;

@@ -59,7 +59,8 @@ async fn create_bot(
     };
     let access = state.services.workspace_access(caller, workspace).await?;
     let changes = BotChanges { telegram_token: body.token.map(Some), ..BotChanges::default() };
-    let new = NewBot { name: Some(body.name), dev: false, changes, runs: false, origin: Origin::BotsBusiness };
+    let new =
+        NewBot { name: Some(body.name), dev: false, changes, runs: false, origin: Origin::BotsBusiness };
     let bot = state.services.create_bot(&access, new).await?;
     Ok((StatusCode::CREATED, Json(BotView::from(bot))).into_response())
 }
