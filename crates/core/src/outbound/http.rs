@@ -1,6 +1,15 @@
-//! One HTTP request for a bot (a script's `HTTP.*`, a `csv_url`): the host checked and pinned
-//! by [`super::resolve`], no redirects followed, within a time limit and a size limit.
+//! One HTTP request for a bot (a script's `HTTP.*`, a `csv_url`, a delivery to a Botpress bot):
+//! the host checked and pinned by [`super::resolve`], no redirects followed, within a time limit
+//! and a size limit.
+//!
+//! Clients are kept per (host, checked address) for a minute of idleness: building one loads the
+//! system's root certificates (a tenth of a remote bot's delivery in profiles) and a kept client
+//! keeps its connections alive. A client only ever connects to the address it was pinned to, so
+//! reusing it checks nothing less: every request still resolves and checks the host first, and a
+//! host that now resolves elsewhere gets another client.
 
+use std::net::SocketAddr;
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use botyard_domain::net::Network;
@@ -26,6 +35,24 @@ pub struct Request<'a> {
     pub max_bytes: usize,
 }
 
+/// Kept clients, by host and the address it was checked to resolve to.
+static CLIENTS: LazyLock<moka::sync::Cache<(String, SocketAddr), reqwest::Client>> = LazyLock::new(|| {
+    moka::sync::Cache::builder().max_capacity(1_000).time_to_idle(Duration::from_secs(60)).build()
+});
+
+/// A client that connects to `host` only at `address` and follows no redirects.
+fn pinned_client(host: &str, address: SocketAddr) -> Result<reqwest::Client> {
+    CLIENTS
+        .try_get_with((host.to_owned(), address), || {
+            reqwest::Client::builder()
+                .resolve(host, address)
+                .redirect(reqwest::redirect::Policy::none())
+                .pool_idle_timeout(Duration::from_secs(30))
+                .build()
+        })
+        .map_err(|e| Error::internal(format!("HTTP client: {e}")))
+}
+
 /// Sends a request; refuses denied addresses before connecting.
 pub async fn send(deny: &[Network], request: Request<'_>) -> Result<Answer> {
     let url = url::Url::parse(request.url)
@@ -38,15 +65,10 @@ pub async fn send(deny: &[Network], request: Request<'_>) -> Result<Answer> {
     let unreachable =
         |e: String| Error::new(ErrorCode::Unavailable, format!("Cannot reach {host}")).with_detail(e);
     let address = super::resolve(&host, port, deny).await?;
-    let client = reqwest::Client::builder()
-        .resolve(&host, address)
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(request.timeout)
-        .build()
-        .map_err(|e| Error::internal(format!("HTTP client: {e}")))?;
+    let client = pinned_client(&host, address)?;
     let method = reqwest::Method::from_bytes(request.method.as_bytes())
         .map_err(|_| Error::invalid("Bad HTTP method"))?;
-    let mut builder = client.request(method, url.clone());
+    let mut builder = client.request(method, url.clone()).timeout(request.timeout);
     for (name, value) in request.headers {
         let value = match value {
             Value::String(s) => s.clone(),
