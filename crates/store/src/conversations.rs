@@ -210,16 +210,22 @@ impl ConversationStore for Store {
         let sql = concat!(
             "SELECT ",
             user_columns!(),
-            " FROM bot_users u WHERE u.bot_id = $1 AND u.key_digest = $2"
+            ", g.name AS group_name FROM bot_users u LEFT JOIN bot_user_groups g ON g.user_id = u.id \
+             WHERE u.bot_id = $1 AND u.key_digest = $2 ORDER BY g.name"
         );
-        let row = sqlx::query(sql).bind(bot).bind(key_digest).fetch_optional(&self.read).await.map_err(db)?;
-        self.user_with_groups(row).await
+        let rows = sqlx::query(sql).bind(bot).bind(key_digest).fetch_all(&self.read).await.map_err(db)?;
+        user_and_groups(&rows)
     }
 
     async fn bot_user(&self, bot: i64, id: i64) -> Result<Option<BotUser>> {
-        let sql = concat!("SELECT ", user_columns!(), " FROM bot_users u WHERE u.bot_id = $1 AND u.id = $2");
-        let row = sqlx::query(sql).bind(bot).bind(id).fetch_optional(&self.read).await.map_err(db)?;
-        self.user_with_groups(row).await
+        let sql = concat!(
+            "SELECT ",
+            user_columns!(),
+            ", g.name AS group_name FROM bot_users u LEFT JOIN bot_user_groups g ON g.user_id = u.id \
+             WHERE u.bot_id = $1 AND u.id = $2 ORDER BY g.name"
+        );
+        let rows = sqlx::query(sql).bind(bot).bind(id).fetch_all(&self.read).await.map_err(db)?;
+        user_and_groups(&rows)
     }
 
     async fn bot_user_by_external(
@@ -231,16 +237,17 @@ impl ConversationStore for Store {
         let sql = concat!(
             "SELECT ",
             user_columns!(),
-            " FROM bot_users u WHERE u.bot_id = $1 AND u.channel = $2 AND u.external_id = $3"
+            ", g.name AS group_name FROM bot_users u LEFT JOIN bot_user_groups g ON g.user_id = u.id \
+             WHERE u.bot_id = $1 AND u.channel = $2 AND u.external_id = $3 ORDER BY g.name"
         );
-        let row = sqlx::query(sql)
+        let rows = sqlx::query(sql)
             .bind(bot)
             .bind(channel.as_str())
             .bind(external_id)
-            .fetch_optional(&self.read)
+            .fetch_all(&self.read)
             .await
             .map_err(db)?;
-        self.user_with_groups(row).await
+        user_and_groups(&rows)
     }
 
     async fn update_bot_user(&self, id: i64, profile: &UserProfile, now: Timestamp) -> Result<()> {
@@ -577,6 +584,19 @@ impl Store {
         user.groups = groups.iter().map(|r| get(r, "name")).collect::<Result<_>>()?;
         Ok(Some(user))
     }
+}
+
+/// A user read with its groups in one query (a `LEFT JOIN` of `bot_user_groups` as `group_name`,
+/// ordered by it): one row per group, or one row with no group.
+fn user_and_groups(rows: &[AnyRow]) -> Result<Option<BotUser>> {
+    let Some(first) = rows.first() else { return Ok(None) };
+    let mut user = bot_user(first)?;
+    for row in rows {
+        if let Some(name) = get::<Option<String>>(row, "group_name")? {
+            user.groups.push(name);
+        }
+    }
+    Ok(Some(user))
 }
 
 /// Inserts a message on any executor (a pool or a transaction).

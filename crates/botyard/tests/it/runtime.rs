@@ -196,7 +196,9 @@ async fn runaway_scripts_are_contained_while_other_bots_answer() {
             errors.body.as_array().unwrap().iter().map(|e| e["title"].as_str().unwrap()).collect();
         assert_eq!(titles.len(), 3, "{titles:?}");
         assert!(titles[2].contains("timed out"), "{titles:?}");
-        assert!(titles[1].contains("out of memory"), "{titles:?}");
+        // QuickJS's own error ("InternalError: out of memory"), or botyard's when QuickJS could
+        // not even allocate that error and threw null ("Out of memory: …").
+        assert!(titles[1].to_lowercase().contains("out of memory"), "{titles:?}");
         assert!(titles[0].contains("Maximum call stack size exceeded"), "{titles:?}");
         s.stop().await;
     }
