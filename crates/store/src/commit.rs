@@ -107,7 +107,7 @@ async fn commit_simple(
         owners.entry(ticket.node.as_str()).or_default().push(ticket.id);
     }
     for (owner, ids) in owners {
-        let mut sql = SqlBuilder::new_for(&**tx, "DELETE FROM inbox WHERE node = ");
+        let mut sql = SqlBuilder::new_for(tx, "DELETE FROM inbox WHERE node = ");
         sql.bind(owner.to_owned());
         sql.push(" AND id IN (");
         for (i, id) in ids.iter().enumerate() {
@@ -115,7 +115,7 @@ async fn commit_simple(
             sql.bind(*id);
         }
         sql.push(") RETURNING id");
-        let deleted = sql.fetch_all_conn(&mut **tx).await?;
+        let deleted = sql.fetch_all_conn(tx).await?;
         if deleted.len() != ids.len() {
             return Err(Error::conflict(TICKET_LOST));
         }
@@ -126,7 +126,7 @@ async fn commit_simple(
         runs.iter().enumerate().flat_map(|(i, r)| r.messages.iter().map(move |m| (i, m))).collect();
     if !all.is_empty() {
         let mut sql = SqlBuilder::new_for(
-            &**tx,
+            tx,
             "INSERT INTO messages (uid, bot_id, chat_id, user_id, payload, metadata, created_at, updated_at, external_id) VALUES ",
         );
         for (n, (i, m)) in all.iter().enumerate() {
@@ -142,7 +142,7 @@ async fn commit_simple(
                 .bind(None::<String>);
         }
         sql.push(" RETURNING id, uid");
-        let rows = sql.fetch_all_conn(&mut **tx).await?;
+        let rows = sql.fetch_all_conn(tx).await?;
         let mut ids = std::collections::HashMap::with_capacity(rows.len());
         for row in &rows {
             ids.insert(crate::rows::get::<String>(row, "uid")?, crate::rows::get::<i64>(row, "id")?);
@@ -169,7 +169,7 @@ async fn commit_simple(
         if !telegram.is_empty() {
             let now = Timestamp::now();
             let mut sql = SqlBuilder::new_for(
-                &**tx,
+                tx,
                 "INSERT INTO outbox (bot_id, chat_id, message_id, method, params, callback, attempts, next_at, created_at) VALUES ",
             );
             let mut any = false;
@@ -203,7 +203,7 @@ async fn commit_simple(
                 }
             }
             if any {
-                sql.execute(&mut **tx).await?;
+                sql.execute(tx).await?;
             }
         }
     }
@@ -221,7 +221,7 @@ async fn commit_simple(
         let mut writes: Vec<_> = last.into_iter().collect();
         writes.sort_by_key(|(_, (n, _))| *n);
         let mut sql = SqlBuilder::new_for(
-            &**tx,
+            tx,
             "INSERT INTO properties (bot_id, scope, owner_id, name, kind, value, updated_at) VALUES ",
         );
         for (i, ((bot, scope, owner, name), (_, p))) in writes.iter().enumerate() {
@@ -239,7 +239,7 @@ async fn commit_simple(
             " ON CONFLICT (bot_id, scope, owner_id, name) DO UPDATE SET kind = excluded.kind, \
              value = excluded.value, updated_at = excluded.updated_at",
         );
-        sql.execute(&mut **tx).await?;
+        sql.execute(tx).await?;
     }
     Ok(committed)
 }

@@ -190,16 +190,14 @@ async fn accept_messages(
         .filter_map(|(i, a)| a.telegram_update.map(|u| (i, a.arrival.bot, u)))
         .collect();
     if !updates.is_empty() {
-        let mut sql = SqlBuilder::new_for(
-            &**tx,
-            "INSERT INTO telegram_updates (bot_id, update_id, received_at) VALUES ",
-        );
+        let mut sql =
+            SqlBuilder::new_for(tx, "INSERT INTO telegram_updates (bot_id, update_id, received_at) VALUES ");
         for (n, (_, bot, update)) in updates.iter().enumerate() {
             sql.open_row(n == 0).bind(*bot).bind(*update).bind(now.millis());
         }
         sql.push(" ON CONFLICT (bot_id, update_id) DO NOTHING RETURNING bot_id, update_id");
         let mut recorded = std::collections::HashSet::new();
-        for row in sql.fetch_all_conn(&mut **tx).await? {
+        for row in sql.fetch_all_conn(tx).await? {
             recorded.insert((get::<i64>(&row, "bot_id")?, get::<i64>(&row, "update_id")?));
         }
         for (i, bot, update) in updates {
@@ -218,7 +216,7 @@ async fn accept_messages(
         return Ok(accepted);
     }
     let mut sql = SqlBuilder::new_for(
-        &**tx,
+        tx,
         "INSERT INTO messages (uid, bot_id, chat_id, user_id, payload, metadata, created_at, updated_at, external_id) VALUES ",
     );
     for (n, (_, m)) in keep.iter().enumerate() {
@@ -234,7 +232,7 @@ async fn accept_messages(
             .bind(m.external_id.clone());
     }
     sql.push(" RETURNING id, uid");
-    let rows = sql.fetch_all_conn(&mut **tx).await?;
+    let rows = sql.fetch_all_conn(tx).await?;
     let mut ids = std::collections::HashMap::with_capacity(rows.len());
     for row in &rows {
         ids.insert(get::<String>(row, "uid")?, get::<i64>(row, "id")?);
@@ -258,7 +256,7 @@ async fn accept_messages(
         ));
     }
     let mut sql = SqlBuilder::new_for(
-        &**tx,
+        tx,
         "INSERT INTO inbox (bot_id, chat_id, user_id, arrival, node, created_at) VALUES ",
     );
     for (n, (i, message)) in stored.iter().enumerate() {
@@ -274,7 +272,7 @@ async fn accept_messages(
     sql.push(" RETURNING ");
     sql.push(COLUMNS);
     let mut entries = std::collections::HashMap::with_capacity(stored.len());
-    for row in sql.fetch_all_conn(&mut **tx).await? {
+    for row in sql.fetch_all_conn(tx).await? {
         let entry = entry(&row)?;
         if let Arrival::Message { message } = entry.arrival {
             entries.insert(message, entry);

@@ -229,7 +229,7 @@ impl TelegramStore for Store {
                 sql.bind(*message);
             }
             sql.push(")");
-            sql.execute(&mut *tx).await?;
+            sql.execute(&mut tx).await?;
         }
         let mut sql = crate::bots::SqlBuilder::new("DELETE FROM outbox WHERE id IN (");
         for (i, (row, _)) in sent.iter().enumerate() {
@@ -237,7 +237,7 @@ impl TelegramStore for Store {
             sql.bind(*row);
         }
         sql.push(")");
-        sql.execute(&mut *tx).await?;
+        sql.execute(&mut tx).await?;
         tx.commit().await.map_err(db)
     }
 

@@ -115,6 +115,16 @@ async fn register_webhook(telegram: &Telegram, bot: i64) -> Result<(), String> {
         .map_err(|e| format!("Telegram refused the webhook: {}", e.describe()))
 }
 
+/// The chat an update belongs to (its message's, its button's message's, or its membership's).
+fn chat_of(update: &Value) -> Option<String> {
+    let chat = update["message"]["chat"]["id"]
+        .as_i64()
+        .or_else(|| update["edited_message"]["chat"]["id"].as_i64())
+        .or_else(|| update["callback_query"]["message"]["chat"]["id"].as_i64())
+        .or_else(|| update["my_chat_member"]["chat"]["id"].as_i64())?;
+    Some(chat.to_string())
+}
+
 /// Long polling: `getUpdates` from the stored offset; each batch's offset is stored once its
 /// updates are handed on, and every update id is recorded, so a restart neither loses nor repeats.
 async fn poll(telegram: &Telegram, bot: i64, stop: &CancellationToken) -> Result<(), String> {
@@ -138,15 +148,30 @@ async fn poll(telegram: &Telegram, bot: i64, stop: &CancellationToken) -> Result
         match answer {
             Ok(Value::Array(updates)) => {
                 failures = 0;
-                let mut next = offset;
                 let empty = updates.is_empty();
+                let next = updates
+                    .iter()
+                    .filter_map(|u| u["update_id"].as_i64())
+                    .fold(offset, |next, id| next.max(id + 1));
+                // Different chats' updates are handled concurrently, each chat's in order.
+                let mut chats: Vec<(Option<String>, Vec<Value>)> = Vec::new();
                 for update in updates {
-                    let id = update["update_id"].as_i64().unwrap_or_default();
-                    if let Err(e) = updates::handle(telegram, &found, update).await {
-                        tracing::warn!(bot_id = bot, update = id, error = %e, "an update could not be handled");
+                    let chat = chat_of(&update);
+                    match chats.iter_mut().find(|(c, _)| chat.is_some() && *c == chat) {
+                        Some((_, queue)) => queue.push(update),
+                        None => chats.push((chat, vec![update])),
                     }
-                    next = next.max(id + 1);
                 }
+                let found = &found;
+                futures::future::join_all(chats.into_iter().map(|(_, queue)| async move {
+                    for update in queue {
+                        let id = update["update_id"].as_i64().unwrap_or_default();
+                        if let Err(e) = updates::handle(telegram, found, update).await {
+                            tracing::warn!(bot_id = bot, update = id, error = %e, "an update could not be handled");
+                        }
+                    }
+                }))
+                .await;
                 if next != offset {
                     telegram.store().set_offset(bot, next).await.map_err(|e| e.message)?;
                 }

@@ -117,12 +117,16 @@ pub(crate) async fn run(telegram: Telegram) {
 /// was written, so nothing waits for a timer).
 #[derive(Clone)]
 struct Completer {
-    requests: mpsc::Sender<(i64, Option<(i64, String)>, oneshot::Sender<()>)>,
+    requests: mpsc::Sender<Confirmed>,
 }
+
+/// A confirmed send: its outbox row, Telegram's id of the message it sent, and who waits for it to
+/// be recorded.
+type Confirmed = (i64, Option<(i64, String)>, oneshot::Sender<()>);
 
 impl Completer {
     fn start(telegram: Telegram) -> Self {
-        let (requests, mut pending) = mpsc::channel::<(i64, Option<(i64, String)>, oneshot::Sender<()>)>(256);
+        let (requests, mut pending) = mpsc::channel::<Confirmed>(256);
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(IN_FLIGHT);
             while pending.recv_many(&mut batch, IN_FLIGHT).await > 0 {
