@@ -178,6 +178,115 @@ async fn a_telegram_update_is_accepted_once() {
     }
 }
 
+#[tokio::test]
+async fn a_group_of_arrivals_is_stored_in_order_and_a_repeated_update_once() {
+    for backend in backends() {
+        let (db, store) = open(backend).await;
+        let ws = common::workspace(&store).await;
+        let bot = common::bot(&store, &ws, "group").await;
+        let user = common::user(&store, bot, Channel::Telegram, "7").await;
+        let chat_a = common::chat(&store, bot, Channel::Telegram, "7", Some(user.id)).await;
+        let chat_b = common::chat(&store, bot, Channel::Telegram, "8", Some(user.id)).await;
+        store
+            .accept(
+                "n",
+                &NewArrival { bot, chat: chat_a.id, user: None, arrival: Arrival::Message { message: 0 } },
+                Some(&NewMessage {
+                    uid: "before".into(),
+                    bot,
+                    chat_id: chat_a.id,
+                    user_id: Some(user.id),
+                    payload: json!({"type": "text", "text": "0"}),
+                    metadata: None,
+                    at: T0,
+                    external_id: None,
+                }),
+                Some(10),
+                T0,
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        let chats = [chat_a.id, chat_b.id, chat_a.id, chat_b.id, chat_a.id];
+        // Update 10 was recorded before; 12 comes twice in the group.
+        let updates = [Some(11), Some(12), Some(10), Some(12), None];
+        let arrivals: Vec<NewArrival> = chats
+            .iter()
+            .map(|chat| NewArrival {
+                bot,
+                chat: *chat,
+                user: Some(user.id),
+                arrival: Arrival::Message { message: 0 },
+            })
+            .collect();
+        let messages: Vec<NewMessage> = (0..chats.len())
+            .map(|i| NewMessage {
+                uid: format!("g{i}"),
+                bot,
+                chat_id: chats[i],
+                user_id: Some(user.id),
+                payload: json!({"type": "text", "text": i.to_string()}),
+                metadata: None,
+                at: T0,
+                external_id: None,
+            })
+            .collect();
+        let group: Vec<Accepting<'_>> = (0..chats.len())
+            .map(|i| Accepting {
+                arrival: &arrivals[i],
+                message: Some(&messages[i]),
+                telegram_update: updates[i],
+            })
+            .collect();
+        let accepted = store.accept_many("n", &group, T0).await.unwrap();
+        let stored: Vec<Option<String>> = accepted
+            .iter()
+            .map(|a| a.as_ref().and_then(|(_, m)| m.as_ref()).map(|m| m.uid.clone()))
+            .collect();
+        assert_eq!(
+            stored,
+            [Some("g0".into()), Some("g1".into()), None, None, Some("g4".into())],
+            "{backend:?}"
+        );
+        let entries: Vec<&InboxEntry> = accepted.iter().flatten().map(|(e, _)| e).collect();
+        assert!(entries.windows(2).all(|w| w[0].id < w[1].id), "inbox rows in arrival order: {backend:?}");
+        for (entry, message) in accepted.iter().flatten() {
+            let message = message.as_ref().unwrap();
+            assert_eq!(entry.arrival, Arrival::Message { message: message.id }, "{backend:?}");
+            assert_eq!(entry.chat, message.chat_id, "{backend:?}");
+        }
+        assert!(store.message(bot, "g2").await.unwrap().is_none(), "{backend:?}");
+        assert!(store.message(bot, "g3").await.unwrap().is_none(), "{backend:?}");
+        assert_eq!(common::rows(&db, "inbox").await, 4, "{backend:?}");
+
+        // Their runs commit as a group: a lost ticket fails the group, and nothing of it is written.
+        let tickets: Vec<Ticket> =
+            entries.iter().map(|e| Ticket { id: e.id, node: e.node.clone() }).collect();
+        let mut runs: Vec<RunEffects> = tickets
+            .iter()
+            .zip(&entries)
+            .map(|(t, e)| answer(bot, e.chat, t.clone(), &format!("r{}", t.id)))
+            .collect();
+        runs[1].ticket = Some(Ticket { id: tickets[1].id, node: "another".into() });
+        let lost = store.commit_runs(&runs, "n", T0).await.unwrap_err();
+        assert_eq!(lost.message, TICKET_LOST, "{backend:?}");
+        assert_eq!(common::rows(&db, "inbox").await, 4, "{backend:?}");
+        runs[1].ticket = Some(tickets[1].clone());
+        let done = store.commit_runs(&runs, "n", T0).await.unwrap();
+        assert_eq!(
+            common::rows(&db, "inbox").await,
+            1,
+            "only the arrival before the group is left: {backend:?}"
+        );
+        for (run, committed) in runs.iter().zip(&done) {
+            assert_eq!(committed.messages.len(), 1, "{backend:?}");
+            assert_eq!(committed.messages[0].uid, run.messages[0].uid, "{backend:?}");
+            assert_eq!(committed.messages[0].chat_id, run.messages[0].chat_id, "{backend:?}");
+        }
+        store.close().await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn nodes_adopting_at_once_split_the_arrivals() {
     const ARRIVALS: usize = 40;
