@@ -54,6 +54,9 @@ pub struct Args {
     /// The `tests/node` directory (with `npm ci` done).
     #[arg(long, default_value = "tests/node")]
     node_dir: PathBuf,
+    /// Sandbox executors of the in-process server (0: the default, twice the cores).
+    #[arg(long, default_value_t = 0)]
+    executors: usize,
     /// Also kill a botyard server mid-run: the path of the `botyard` binary.
     #[arg(long)]
     crash: Option<PathBuf>,
@@ -373,6 +376,7 @@ async fn botyard(
         // The fake enforces no limits, and grammY applies none (no throttler plugin).
         config.telegram.per_chat_per_second = 1000.0;
         config.telegram.per_bot_per_second = 1_000_000;
+        config.sandbox.executors = args.executors;
     })
     .await?;
     let (url, secret) = count_bot(http, &base, &key, fake).await?;
