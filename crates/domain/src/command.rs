@@ -180,9 +180,7 @@ impl CommandDraft {
         limit("Answer", &self.answer, ANSWER_MAX_CHARS)?;
         limit("Keyboard", &self.keyboard, KEYBOARD_MAX_CHARS)?;
         limit("Group", &self.group, GROUP_MAX_CHARS)?;
-        if self.code.len() > CODE_MAX_BYTES {
-            return Err(Error::limit(format!("Code is too long (maximum is {} KB)", CODE_MAX_BYTES / 1024)));
-        }
+        check_code(&self.code)?;
         if let Some(secs) = self.auto_retry_time
             && !(1..=AUTO_RETRY_MAX_SECS).contains(&secs)
         {
@@ -222,6 +220,14 @@ fn check_name(what: &str, name: &str) -> Result<()> {
     }
     if name.chars().any(char::is_control) {
         return Err(Error::invalid(format!("{what} must not contain control characters")));
+    }
+    Ok(())
+}
+
+/// A command's code within its size limit.
+pub fn check_code(code: &str) -> Result<()> {
+    if code.len() > CODE_MAX_BYTES {
+        return Err(Error::limit(format!("Code is too long (maximum is {} KB)", CODE_MAX_BYTES / 1024)));
     }
     Ok(())
 }

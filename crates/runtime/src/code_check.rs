@@ -2,8 +2,8 @@
 //! it, never run. The dashboard's editor marks the line of a syntax error.
 
 use botyard_core::BotAccess;
-use botyard_domain::command::CODE_MAX_BYTES;
-use botyard_domain::{Error, Result};
+use botyard_domain::Result;
+use botyard_domain::command::check_code;
 use botyard_sandbox::{SyntaxProblem, Tenant};
 
 use crate::Runtime;
@@ -13,9 +13,7 @@ impl Runtime {
     /// who may change the bot may check (it takes a sandbox executor).
     pub async fn check_command_code(&self, access: &BotAccess, code: &str) -> Result<Option<SyntaxProblem>> {
         access.role.require(botyard_domain::access::Permission::ChangeBots)?;
-        if code.len() > CODE_MAX_BYTES {
-            return Err(Error::limit(format!("Code is too long (maximum is {} KB)", CODE_MAX_BYTES / 1024)));
-        }
+        check_code(code)?;
         let tenant = Tenant { workspace: access.bot.workspace_id.to_string(), bot: access.bot.number };
         Ok(self.sandbox().check_syntax(tenant, code).await)
     }

@@ -14,7 +14,6 @@ function progress(job) {
     const last = d.statusLogs[d.statusLogs.length - 1] || {}
     return `${d.statusLogs.length} steps${last.jobType ? ` · ${last.jobType} ${last.status || ''}` : ''}`
   }
-  if (typeof d.done === 'number' && typeof d.total === 'number') return `${d.done} / ${d.total}`
   if (typeof d.new_count === 'number') return `${d.new_count} new, ${d.updated_count || 0} updated`
   return ''
 }
