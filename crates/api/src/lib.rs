@@ -33,9 +33,23 @@ use dialects::bots_business::{self, BotsBusiness};
 use dialects::chat;
 use dialects::koreai::{self, KoreAi, KoreLimits};
 
-/// What every handler can reach.
+/// What every handler can reach; one shared allocation, so the per-request clones axum makes of
+/// the state (one per `State` extractor) cost one reference count instead of one per service.
 #[derive(Clone)]
 pub struct AppState {
+    shared: Arc<SharedState>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = SharedState;
+
+    fn deref(&self) -> &SharedState {
+        &self.shared
+    }
+}
+
+/// The services behind [`AppState`].
+pub struct SharedState {
     pub services: Services,
     pub runtime: Runtime,
     pub jobs: botyard_jobs::Jobs,
@@ -53,7 +67,7 @@ impl AppState {
     ) -> Self {
         let http = &services.config.http;
         let limiter = Arc::new(RateLimiter::new(http.rate_limit_per_second, http.rate_limit_burst));
-        Self { services, runtime, jobs, telegram, limiter }
+        Self { shared: Arc::new(SharedState { services, runtime, jobs, telegram, limiter }) }
     }
 }
 

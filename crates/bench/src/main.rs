@@ -64,6 +64,11 @@ enum Bench {
 fn main() -> anyhow::Result<()> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = Cli::parse();
+    // The in-process server's logs, when asked for (`RUST_LOG=sqlx::query=debug` lists every
+    // statement a message costs).
+    if std::env::var_os("RUST_LOG").is_some() {
+        botyard::logging::init(&botyard_core::config::LogConfig::default());
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     match cli.bench {
         Bench::Runtime(args) => runtime.block_on(runtime::run(args)),

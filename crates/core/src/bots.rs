@@ -114,6 +114,20 @@ impl Services {
         Ok(found)
     }
 
+    /// The bot whose web channel has this id (the Chat API's webhook id), cached as bots are.
+    pub async fn bot_by_web_channel(&self, webhook: &str) -> Result<Option<Bot>> {
+        let key = webhook.to_owned();
+        if let Some(found) = self.web_bots.get(&key) {
+            return Ok(Some(found));
+        }
+        let epoch = self.web_bots.epoch();
+        let found = self.store.bot_by_web_channel(webhook).await?;
+        if let Some(found) = &found {
+            self.web_bots.insert(epoch, [(key, found.clone())]);
+        }
+        Ok(found)
+    }
+
     /// A bot in any workspace of the caller; `NotFound` when it does not exist or is elsewhere.
     pub async fn bot_access(&self, caller: &Caller, bot: &BotRef) -> Result<BotAccess> {
         let bot = self.find_bot(bot).await?.ok_or_else(|| Error::not_found("Bot"))?;

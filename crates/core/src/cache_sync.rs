@@ -57,7 +57,11 @@ impl Services {
         match change.clone() {
             Change::User(id) => self.callers.remove_where(move |_, caller| caller.user.id == id),
             Change::Workspace(ws) => self.roles.remove_where(move |(_, w), _| *w == ws),
-            Change::Bot(id) => self.bots.remove_where(move |_, bot| bot.id == id),
+            Change::Bot(id) => {
+                let web = id.clone();
+                self.bots.remove_where(move |_, bot| bot.id == id);
+                self.web_bots.remove_where(move |_, bot| bot.id == web);
+            }
             Change::Commands(bot) => self.commands.remove_where(move |b, _| *b == bot),
             Change::Content(bot) => {
                 self.libs.remove_where(move |b, _| *b == bot);
@@ -70,7 +74,10 @@ impl Services {
         self.callers.clear();
         self.roles.clear();
         self.bots.clear();
+        self.web_bots.clear();
         self.commands.clear();
+        self.libs.clear();
+        self.panels.clear();
     }
 
     /// Publishes a payload of another component (the runtime's message fan-out) to every node.

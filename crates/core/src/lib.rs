@@ -56,6 +56,8 @@ pub struct Services {
     roles: Arc<cache::TtlCache<(UserId, WorkspaceId), Role>>,
     /// Bots by number and by id.
     bots: Arc<cache::TtlCache<BotRef, Bot>>,
+    /// Bots by the id of their web channel (the Chat API's webhook id).
+    web_bots: Arc<cache::TtlCache<String, Bot>>,
     /// Every command of a bot, by bot number.
     commands: Arc<cache::TtlCache<i64, Arc<Vec<Command>>>>,
     /// Every library of a bot, by bot number.
@@ -120,6 +122,7 @@ impl Services {
             callers: Arc::new(cache::TtlCache::new(ttl, 100_000)),
             roles: Arc::new(cache::TtlCache::new(ttl, 100_000)),
             bots: Arc::new(cache::TtlCache::new(ttl, config.cache.bots)),
+            web_bots: Arc::new(cache::TtlCache::new(ttl, config.cache.bots)),
             commands: Arc::new(cache::TtlCache::new(ttl, config.cache.bots)),
             libs: Arc::new(cache::TtlCache::new(ttl, config.cache.bots)),
             panels: Arc::new(cache::TtlCache::new(ttl, config.cache.bots)),

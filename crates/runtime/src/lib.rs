@@ -368,14 +368,16 @@ impl Runtime {
         self.inner.queues.lock().unwrap_or_else(|e| e.into_inner()).is_empty()
     }
 
-    /// Notified after every commit of run effects.
+    /// Notified after every commit of run effects that queued sends in the outbox.
     pub fn commits(&self) -> Arc<tokio::sync::Notify> {
         self.inner.commits.clone()
     }
 
     /// Sends what a commit wrote to the chats' listeners, here and on other nodes.
     pub(crate) async fn deliver(&self, done: CommittedRun) {
-        self.inner.commits.notify_waiters();
+        if done.queued_sends {
+            self.inner.commits.notify_waiters();
+        }
         let events = done
             .messages
             .into_iter()

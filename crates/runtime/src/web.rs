@@ -7,7 +7,7 @@ use botyard_core::credentials;
 use botyard_domain::bot::Bot;
 use botyard_domain::conversation::{self, BotUser, Channel, Chat, ChatMessage, UserProfile};
 use botyard_domain::{Error, ErrorCode, Result, Timestamp};
-use botyard_store::{BotStore, ChatKey, ConversationStore, NewMessage};
+use botyard_store::{ChatKey, ConversationStore, NewMessage};
 use serde_json::{Map, Value};
 
 use crate::hub::ChatEvent;
@@ -39,7 +39,7 @@ fn generated(prefix: &str) -> String {
 impl Runtime {
     /// The bot whose web channel has this webhook id.
     pub async fn web_bot(&self, webhook: &str) -> Result<Bot> {
-        self.store().bot_by_web_channel(webhook).await?.ok_or_else(|| Error::not_found("Webhook"))
+        self.services().bot_by_web_channel(webhook).await?.ok_or_else(|| Error::not_found("Webhook"))
     }
 
     /// Creates a user and the key they authenticate with (shown once).
@@ -81,12 +81,13 @@ impl Runtime {
         Ok(self.store().bot_user(bot.number, user).await?.map(|u| u.external_id))
     }
 
-    /// The id of the web chat user presenting `key`, whichever bot they belong to (rate limits).
-    pub async fn web_user_of_key(&self, key: &str) -> Result<Option<i64>> {
+    /// The web chat user presenting `key`, whichever bot they belong to (rate limits, which hand
+    /// it on to the request's [`web_authenticate`](Self::web_authenticate)).
+    pub async fn web_user_of_key(&self, key: &str) -> Result<Option<BotUser>> {
         if !credentials::well_formed(key, USER_KEY_PREFIX) {
             return Ok(None);
         }
-        self.store().bot_user_id_by_key(&credentials::digest(key)).await
+        self.store().user_by_key_of_any_bot(&credentials::digest(key)).await
     }
 
     pub async fn web_update_user(&self, user: &BotUser, profile: &UserProfile) -> Result<BotUser> {
@@ -133,12 +134,11 @@ impl Runtime {
     /// A conversation the user takes part in.
     pub async fn web_conversation(&self, bot: &Bot, user: &BotUser, id: &str) -> Result<Chat> {
         let key = ChatKey { bot: bot.number, channel: Channel::Web, external_id: id };
-        let store = &self.store();
-        let chat = store.chat_by_external(&key).await?.ok_or_else(|| Error::not_found("Conversation"))?;
-        if !store.is_participant(chat.id, user.id).await? {
-            return Err(Error::forbidden("You are not a participant of this conversation"));
+        match self.store().chat_with_participant(&key, user.id).await? {
+            None => Err(Error::not_found("Conversation")),
+            Some((_, false)) => Err(Error::forbidden("You are not a participant of this conversation")),
+            Some((chat, true)) => Ok(chat),
         }
-        Ok(chat)
     }
 
     pub async fn web_conversations(&self, user: &BotUser, after: i64) -> Result<Vec<Chat>> {

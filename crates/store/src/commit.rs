@@ -26,6 +26,8 @@ pub struct CommittedRun {
     pub edited: Vec<ChatMessage>,
     /// What the run started in its chats, now in the inbox.
     pub arrivals: Vec<InboxEntry>,
+    /// Whether the run queued sends in the outbox (a Telegram chat's sender has work).
+    pub queued_sends: bool,
 }
 
 #[allow(async_fn_in_trait)] // used through the concrete `Store`, whose futures are `Send`
@@ -173,7 +175,7 @@ async fn commit_simple(
                 "INSERT INTO outbox (bot_id, chat_id, message_id, method, params, callback, attempts, next_at, created_at) VALUES ",
             );
             let mut any = false;
-            for (run, done) in runs.iter().zip(&committed) {
+            for (run, done) in runs.iter().zip(committed.iter_mut()) {
                 let order: Vec<usize> = if run.send_order.is_empty() {
                     (0..done.messages.len()).collect()
                 } else {
@@ -189,6 +191,7 @@ async fn commit_simple(
                     let Some(m) = done.messages.get(i).filter(|m| telegram.contains(&m.chat_id)) else {
                         continue;
                     };
+                    done.queued_sends = true;
                     let mut row = sql.open_row(!any);
                     row.bind(run.bot)
                         .bind(m.chat_id)
@@ -318,7 +321,7 @@ async fn commit_run(
             done.edited.push(conversations::message(&row)?);
         }
     }
-    queue_channel_sends(tx, run, &done).await?;
+    done.queued_sends = queue_channel_sends(tx, run, &done).await?;
     for p in &run.properties {
         match &p.value {
             Some((kind, value)) => {
@@ -445,12 +448,13 @@ pub(crate) async fn add_usage_in(
     Ok(())
 }
 
-/// Messages and edits in Telegram chats, and the run's API calls, go to the outbox.
+/// Messages and edits in Telegram chats, and the run's API calls, go to the outbox; `true` when
+/// anything did.
 async fn queue_channel_sends(
     tx: &mut sqlx::Transaction<'_, Any>,
     run: &RunEffects,
     done: &CommittedRun,
-) -> Result<()> {
+) -> Result<bool> {
     use botyard_domain::effects::{OutboxItem, SendRef};
     let mut chats: Vec<i64> = done.messages.iter().chain(&done.edited).map(|m| m.chat_id).collect();
     chats.extend(run.outbox.iter().chain(&run.auto_answer).map(|o| o.chat_id));
@@ -458,8 +462,9 @@ async fn queue_channel_sends(
     chats.dedup();
     let telegram = crate::telegram::telegram_chats(tx, &chats).await?;
     if telegram.is_empty() {
-        return Ok(());
+        return Ok(false);
     }
+    let mut queued = false;
     let now = Timestamp::now();
     // In the order the script made them (a run from before `send_order` existed: by kind).
     let order: Vec<SendRef> = if run.send_order.is_empty() {
@@ -474,6 +479,7 @@ async fn queue_channel_sends(
     let answered = run.outbox.iter().any(|o| o.method == "answerCallbackQuery");
     if let Some(answer) = run.auto_answer.as_ref().filter(|a| !answered && telegram.contains(&a.chat_id)) {
         crate::telegram::outbox_in(tx, run.bot, answer.chat_id, None, answer, now).await?;
+        queued = true;
     }
     for send in order {
         match send {
@@ -488,6 +494,7 @@ async fn queue_channel_sends(
                     callback: None,
                 };
                 crate::telegram::outbox_in(tx, run.bot, m.chat_id, Some(m.id), &item, now).await?;
+                queued = true;
             }
             SendRef::Edit(id) => {
                 let Some(m) = done.edited.iter().find(|m| m.id == id && telegram.contains(&m.chat_id)) else {
@@ -501,14 +508,16 @@ async fn queue_channel_sends(
                     callback: None,
                 };
                 crate::telegram::outbox_in(tx, run.bot, m.chat_id, Some(m.id), &item, now).await?;
+                queued = true;
             }
             SendRef::Call(i) => {
                 let Some(item) = run.outbox.get(i).filter(|o| telegram.contains(&o.chat_id)) else {
                     continue;
                 };
                 crate::telegram::outbox_in(tx, run.bot, item.chat_id, None, item, now).await?;
+                queued = true;
             }
         }
     }
-    Ok(())
+    Ok(queued)
 }

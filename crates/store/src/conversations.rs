@@ -53,8 +53,8 @@ pub trait ConversationStore {
         now: Timestamp,
     ) -> Result<BotUser>;
     async fn user_by_key(&self, bot: i64, key_digest: &str) -> Result<Option<BotUser>>;
-    /// The id of the user with this key digest, of any bot.
-    async fn bot_user_id_by_key(&self, key_digest: &str) -> Result<Option<i64>>;
+    /// The user with this key digest, of any bot.
+    async fn user_by_key_of_any_bot(&self, key_digest: &str) -> Result<Option<BotUser>>;
     async fn bot_user(&self, bot: i64, id: i64) -> Result<Option<BotUser>>;
     async fn bot_user_by_external(
         &self,
@@ -83,6 +83,9 @@ pub trait ConversationStore {
     ) -> Result<Chat>;
     async fn chat(&self, bot: i64, id: i64) -> Result<Option<Chat>>;
     async fn chat_by_external(&self, key: &ChatKey<'_>) -> Result<Option<Chat>>;
+    /// [`chat_by_external`](Self::chat_by_external), and whether `user` takes part in it, in one
+    /// query (every Chat API request about a conversation asks both).
+    async fn chat_with_participant(&self, key: &ChatKey<'_>, user: i64) -> Result<Option<(Chat, bool)>>;
     /// Chats of the bot, newest activity last, one page (from 1).
     async fn chats_page(&self, bot: i64, page: u32, per_page: u32) -> Result<Vec<Chat>>;
     /// Chats the user takes part in, after the chat id `after`.
@@ -197,13 +200,15 @@ impl ConversationStore for Store {
         self.bot_user(bot, get(&row, "id")?).await?.ok_or_else(|| Error::internal("a created user vanished"))
     }
 
-    async fn bot_user_id_by_key(&self, key_digest: &str) -> Result<Option<i64>> {
-        let row = sqlx::query("SELECT id FROM bot_users WHERE key_digest = $1")
-            .bind(key_digest)
-            .fetch_optional(&self.read)
-            .await
-            .map_err(db)?;
-        row.map(|r| get(&r, "id")).transpose()
+    async fn user_by_key_of_any_bot(&self, key_digest: &str) -> Result<Option<BotUser>> {
+        let sql = concat!(
+            "SELECT ",
+            user_columns!(),
+            ", g.name AS group_name FROM bot_users u LEFT JOIN bot_user_groups g ON g.user_id = u.id \
+             WHERE u.key_digest = $1 ORDER BY g.name"
+        );
+        let rows = sqlx::query(sql).bind(key_digest).fetch_all(&self.read).await.map_err(db)?;
+        user_and_groups(&rows)
     }
 
     async fn user_by_key(&self, bot: i64, key_digest: &str) -> Result<Option<BotUser>> {
@@ -430,6 +435,24 @@ impl ConversationStore for Store {
             .await
             .map_err(db)?;
         Ok(done.rows_affected() > 0)
+    }
+
+    async fn chat_with_participant(&self, key: &ChatKey<'_>, user: i64) -> Result<Option<(Chat, bool)>> {
+        let sql = concat!(
+            "SELECT ",
+            chat_columns!(),
+            ", (SELECT COUNT(*) FROM chat_participants p WHERE p.chat_id = c.id AND p.user_id = $4) AS takes_part",
+            " FROM chats c WHERE c.bot_id = $1 AND c.channel = $2 AND c.external_id = $3"
+        );
+        let row = sqlx::query(sql)
+            .bind(key.bot)
+            .bind(key.channel.as_str())
+            .bind(key.external_id)
+            .bind(user)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(db)?;
+        row.map(|r| Ok((chat(&r)?, get::<i64>(&r, "takes_part")? > 0))).transpose()
     }
 
     async fn is_participant(&self, chat: i64, user: i64) -> Result<bool> {

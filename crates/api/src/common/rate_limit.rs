@@ -100,12 +100,12 @@ impl RateLimiter {
 
 /// Middleware limiting requests of dialect `D`.
 pub async fn limit<D: Dialect>(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
     let raw = format!("{}?{}", parts.uri.path(), parts.uri.query().unwrap_or(""));
     if raw.contains("%00") {
         return ApiError::<D>::new(Error::invalid(botyard_domain::text::NUL_REFUSED)).into_response();
     }
-    let key = match identity(&state, &parts).await {
+    let key = match identity(&state, &mut parts).await {
         Some(identity) => identity,
         None => format!("ip:{}", client_address(&state, &parts).map(|a| a.to_string()).unwrap_or_default()),
     };
@@ -137,9 +137,14 @@ pub async fn limit<D: Dialect>(State(state): State<AppState>, request: Request, 
     response
 }
 
+/// The web chat user whose key the rate limit found, for the request's own authentication
+/// ([`crate::dialects::chat::auth`]) so the key is looked up once.
+#[derive(Clone)]
+pub struct KeyUser(pub botyard_domain::conversation::BotUser);
+
 /// Who the request proves to be, if it proves anything: `u:<account>`, `a:<app>` or
 /// `c:<chat user>`. A credential that does not check out counts as none.
-async fn identity(state: &AppState, parts: &Parts) -> Option<String> {
+async fn identity(state: &AppState, parts: &mut Parts) -> Option<String> {
     let services = &state.services;
     let api_key = parts.uri.query().and_then(|q| {
         url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "api_key").map(|(_, v)| v.into_owned())
@@ -164,7 +169,9 @@ async fn identity(state: &AppState, parts: &Parts) -> Option<String> {
     if let Some(key) = header(parts, "x-user-key")
         && let Ok(Some(user)) = state.runtime.web_user_of_key(key).await
     {
-        return Some(format!("c:{user}"));
+        let id = user.id;
+        parts.extensions.insert(KeyUser(user));
+        return Some(format!("c:{id}"));
     }
     None
 }

@@ -11,6 +11,7 @@ use http::request::Parts;
 use crate::AppState;
 use crate::common::dialect::ApiError;
 use crate::common::extract::header;
+use crate::common::rate_limit::KeyUser;
 use crate::dialects::botpress::Botpress;
 
 /// The bot whose web channel the request addresses.
@@ -39,7 +40,11 @@ impl FromRequestParts<AppState> for WebUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let WebBot(bot) = WebBot::from_request_parts(parts, state).await?;
-        let user = state.runtime.web_authenticate(&bot, header(parts, "x-user-key")).await?;
+        // The rate limit already found the key's user; it counts here if it is this bot's.
+        let user = match parts.extensions.remove::<KeyUser>() {
+            Some(KeyUser(user)) if user.bot_number == bot.number => user,
+            _ => state.runtime.web_authenticate(&bot, header(parts, "x-user-key")).await?,
+        };
         Ok(Self { bot, user })
     }
 }
