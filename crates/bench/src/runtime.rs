@@ -172,6 +172,53 @@ async fn sandbox_cost(runs: u32) -> anyhow::Result<()> {
         ours.as_secs_f64() * 1e6
     );
     println!("| ratio sandbox / baseline | {:.2} |", ours.as_secs_f64() / bare.as_secs_f64());
+    library_cost(&reader, program, runs).await
+}
+
+/// The same run with a library of the size Bots.Business bots install (a few hundred lines),
+/// read from bytecode compiled by an earlier run against parsed from source every run.
+async fn library_cost(reader: &PropertyReader, mut program: Program, runs: u32) -> anyhow::Result<()> {
+    let methods: String = (0..120)
+        .map(|i| {
+            format!(
+                "  m{i}: function (a, b) {{\n    var total = 0;\n    for (var k = 0; k < a; k++) {{ total += k * {i} + (b || 0); }}\n    return total > {i} ? 'big ' + total : 'small ' + total;\n  }},\n"
+            )
+        })
+        .collect();
+    let library = format!("var table = {{\n{methods}  size: 120\n}};\npublish({{ table: table }});\n");
+    program.libs = vec![("Table".into(), library.clone())];
+    let per_run = |compiled_bytes: usize| {
+        let (reader, program) = (reader.clone(), program.clone());
+        async move {
+            let config = SandboxConfig { executors: 1, compiled_bytes, ..SandboxConfig::default() };
+            let sandbox = Sandbox::new(config);
+            let tenant = || botyard_sandbox::Tenant { workspace: "bench".into(), bot: 0 };
+            for _ in 0..100 {
+                sandbox.run(tenant(), program.clone(), ReadingHost(reader.clone())).await;
+            }
+            let started = Instant::now();
+            for _ in 0..runs {
+                let (outcome, _) = sandbox
+                    .run(tenant(), program.clone(), ReadingHost(reader.clone()))
+                    .await
+                    .expect("the sandbox runs");
+                assert!(matches!(outcome, Outcome::Completed { .. }), "{outcome:?}");
+            }
+            started.elapsed() / runs
+        }
+    };
+    let parsed = per_run(0).await;
+    let compiled = per_run(SandboxConfig::default().compiled_bytes).await;
+    let lines = library.lines().count();
+    println!();
+    println!("| per run with a {lines}-line library, one executor, SQLite | µs |");
+    println!("|---|---:|");
+    println!("| the library parsed from source every run | {:.0} |", parsed.as_secs_f64() * 1e6);
+    println!(
+        "| the library read from bytecode compiled by an earlier run | {:.0} |",
+        compiled.as_secs_f64() * 1e6
+    );
+    println!("| ratio compiled / parsed | {:.2} |", compiled.as_secs_f64() / parsed.as_secs_f64());
     Ok(())
 }
 

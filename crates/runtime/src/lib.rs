@@ -100,6 +100,7 @@ impl Runtime {
             stack_bytes: settings.stack_kib * 1024,
             per_workspace,
             per_bot,
+            ..SandboxConfig::default()
         });
         let node = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
         let (acceptor, arriving) = tokio::sync::mpsc::channel(1024);

@@ -1,6 +1,7 @@
 //! One executor's QuickJS runtime and how a run uses it.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -27,10 +28,40 @@ pub struct Engine {
     /// context instead of parsing its source again; `None` if compiling failed (then the source
     /// is evaluated, as before).
     prelude: Option<Vec<u8>>,
+    /// Libraries and bot code compiled in this runtime, by their source.
+    compiled: Compiled,
     base: Instant,
     /// Nanoseconds after `base` when the current run must stop.
     deadline: Arc<AtomicU64>,
     runs: u64,
+}
+
+/// Scripts compiled to QuickJS bytecode, keyed by their whole source (so two bots share an entry
+/// only when their code is the same), within a byte budget: when full, it starts over.
+#[derive(Default)]
+struct Compiled {
+    by_source: HashMap<String, Vec<u8>>,
+    bytes: usize,
+    budget: usize,
+}
+
+impl Compiled {
+    fn new(budget: usize) -> Self {
+        Self { budget, ..Self::default() }
+    }
+
+    fn keep(&mut self, source: &str, bytecode: Vec<u8>) {
+        let size = source.len() + bytecode.len();
+        if size > self.budget {
+            return;
+        }
+        if self.bytes + size > self.budget {
+            self.by_source.clear();
+            self.bytes = 0;
+        }
+        self.bytes += size;
+        self.by_source.insert(source.to_owned(), bytecode);
+    }
 }
 
 impl Engine {
@@ -39,28 +70,33 @@ impl Engine {
         let deadline = Arc::new(AtomicU64::new(u64::MAX));
         let runtime = new_runtime(config, base, deadline.clone());
         let prelude = compile_prelude(&runtime);
-        Self { config: config.clone(), runtime, prelude, base, deadline, runs: 0 }
+        let compiled = Compiled::new(config.compiled_bytes);
+        Self { config: config.clone(), runtime, prelude, compiled, base, deadline, runs: 0 }
     }
 
     /// Replaces the QuickJS runtime (after a run exhausted memory or panicked).
     pub fn reset(&mut self) {
         self.runtime = new_runtime(&self.config, self.base, self.deadline.clone());
         self.prelude = compile_prelude(&self.runtime);
+        self.compiled = Compiled::new(self.config.compiled_bytes);
     }
 
     pub fn run<H: Host>(&mut self, program: Program, host: H) -> (Outcome, H) {
         let host = Rc::new(RefCell::new(Some(host)));
         let shared = host.clone();
         let prelude = self.prelude.take();
+        let mut compiled = std::mem::take(&mut self.compiled);
         let outcome = self.guarded(program.time_limit, |ctx| {
-            match try_execute(ctx, &program, prelude.as_deref(), shared) {
+            match try_execute(ctx, &program, prelude.as_deref(), &mut compiled, shared) {
                 Ok(step) => Outcome::Completed { step },
                 Err(e) => Outcome::Failed(script_error(ctx, e)),
             }
         });
-        // A reset (out of memory) compiled the prelude again for the new runtime.
+        // A reset (out of memory) compiled the prelude again for the new runtime, and starts
+        // with nothing compiled.
         if self.prelude.is_none() {
             self.prelude = prelude;
+            self.compiled = compiled;
         }
         let host = host.borrow_mut().take().expect("the host is returned once");
         (outcome, host)
@@ -168,44 +204,73 @@ fn sloppy() -> EvalOptions {
 }
 
 /// Compiles the prelude to bytecode in a throwaway context of `runtime`.
-#[allow(unsafe_code)]
 fn compile_prelude(runtime: &Runtime) -> Option<Vec<u8>> {
     let context = Context::custom::<Intrinsics>(runtime).ok()?;
-    context.with(|ctx| {
-        let source = std::ffi::CString::new(PRELUDE).ok()?;
-        let raw = ctx.as_raw().as_ptr();
-        // SAFETY: `raw` is the live context of `ctx`; the source is NUL-terminated as JS_Eval
-        // requires; the compiled function and the written buffer are freed here, once.
-        unsafe {
-            let flags = qjs::JS_EVAL_TYPE_GLOBAL | qjs::JS_EVAL_FLAG_COMPILE_ONLY;
-            let compiled =
-                qjs::JS_Eval(raw, source.as_ptr(), PRELUDE.len() as _, c"eval_script".as_ptr(), flags as i32);
-            if qjs::JS_IsException(compiled) {
-                let _ = ctx.catch();
-                return None;
-            }
-            let mut len: qjs::size_t = 0;
-            let written = qjs::JS_WriteObject(raw, &mut len, compiled, qjs::JS_WRITE_OBJ_BYTECODE as i32);
-            qjs::JS_FreeValue(raw, compiled);
-            if written.is_null() {
-                let _ = ctx.catch();
-                return None;
-            }
-            let bytes = std::slice::from_raw_parts(written, len as usize).to_vec();
-            qjs::js_free(raw, written.cast());
-            Some(bytes)
+    context.with(|ctx| compile(&ctx, PRELUDE))
+}
+
+/// Compiles a global script (sloppy mode, as [`sloppy`] evaluates) to bytecode that any context
+/// of the same runtime can read; `None` when it does not compile (its evaluation then reports
+/// the error as usual).
+#[allow(unsafe_code)]
+fn compile(ctx: &Ctx<'_>, code: &str) -> Option<Vec<u8>> {
+    let source = std::ffi::CString::new(code).ok()?;
+    let raw = ctx.as_raw().as_ptr();
+    // SAFETY: `raw` is the live context of `ctx`; the source is NUL-terminated as JS_Eval
+    // requires; the compiled function and the written buffer are freed here, once.
+    unsafe {
+        let flags = qjs::JS_EVAL_TYPE_GLOBAL | qjs::JS_EVAL_FLAG_COMPILE_ONLY;
+        let compiled =
+            qjs::JS_Eval(raw, source.as_ptr(), code.len() as _, c"eval_script".as_ptr(), flags as i32);
+        if qjs::JS_IsException(compiled) {
+            let _ = ctx.catch();
+            return None;
         }
-    })
+        let mut len: qjs::size_t = 0;
+        let written = qjs::JS_WriteObject(raw, &mut len, compiled, qjs::JS_WRITE_OBJ_BYTECODE as i32);
+        qjs::JS_FreeValue(raw, compiled);
+        if written.is_null() {
+            let _ = ctx.catch();
+            return None;
+        }
+        let bytes = std::slice::from_raw_parts(written, len as usize).to_vec();
+        qjs::js_free(raw, written.cast());
+        Some(bytes)
+    }
+}
+
+/// Evaluates a global script in `ctx`, from its bytecode when `compiled` holds it, else
+/// compiling it there first (and keeping the bytecode for the next run).
+fn eval_script(ctx: &Ctx<'_>, code: &str, compiled: &mut Compiled) -> rquickjs::Result<()> {
+    if compiled.budget == 0 {
+        return ctx.eval_with_options::<(), _>(code, sloppy());
+    }
+    if let Some(bytes) = compiled.by_source.get(code) {
+        return eval_bytecode(ctx, bytes);
+    }
+    match compile(ctx, code) {
+        Some(bytes) => {
+            let done = eval_bytecode(ctx, &bytes);
+            compiled.keep(code, bytes);
+            done
+        }
+        None => ctx.eval_with_options::<(), _>(code, sloppy()),
+    }
 }
 
 /// Evaluates the prelude in `ctx`: from its bytecode when there is one.
-#[allow(unsafe_code)]
 fn eval_prelude(ctx: &Ctx<'_>, bytecode: Option<&[u8]>) -> rquickjs::Result<()> {
-    let Some(bytes) = bytecode else {
-        return ctx.eval_with_options::<(), _>(PRELUDE, sloppy());
-    };
+    match bytecode {
+        Some(bytes) => eval_bytecode(ctx, bytes),
+        None => ctx.eval_with_options::<(), _>(PRELUDE, sloppy()),
+    }
+}
+
+/// Evaluates a script compiled by [`compile`] in this runtime.
+#[allow(unsafe_code)]
+fn eval_bytecode(ctx: &Ctx<'_>, bytes: &[u8]) -> rquickjs::Result<()> {
     let raw = ctx.as_raw().as_ptr();
-    // SAFETY: the bytes were written by JS_WriteObject from the prelude compiled in this very
+    // SAFETY: the bytes were written by JS_WriteObject from a script compiled in this very
     // runtime; JS_EvalFunction takes ownership of the function it is given.
     unsafe {
         let function =
@@ -226,6 +291,7 @@ fn try_execute<H: Host>(
     ctx: &Ctx<'_>,
     program: &Program,
     prelude: Option<&[u8]>,
+    compiled: &mut Compiled,
     host: Rc<RefCell<Option<H>>>,
 ) -> rquickjs::Result<String> {
     let globals = ctx.globals();
@@ -261,11 +327,11 @@ fn try_execute<H: Host>(
         let wrapped = format!(
             "try {{ (function () {{\n{code}\n}})(); }} catch (e) {{ throw __libFailure(__libName, e); }}"
         );
-        ctx.eval_with_options::<(), _>(wrapped, sloppy())?;
+        eval_script(ctx, &wrapped, compiled)?;
     }
     globals.set("__libName", rquickjs::Null)?;
     if let Some(code) = &program.bot_code {
-        ctx.eval_with_options::<(), _>(code.as_str(), sloppy())?;
+        eval_script(ctx, code, compiled)?;
     }
     let dispatch: Function = globals.get("__dispatch")?;
     let (event, data) = match &program.event {

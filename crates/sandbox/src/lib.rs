@@ -36,6 +36,9 @@ pub struct SandboxConfig {
     pub per_workspace: usize,
     /// Runs one bot may have going at once.
     pub per_bot: usize,
+    /// Bytes (source and bytecode) of libraries and bot code each executor keeps compiled, so a
+    /// bot's next run reads them instead of parsing them again; 0 compiles every run.
+    pub compiled_bytes: usize,
 }
 
 impl Default for SandboxConfig {
@@ -46,6 +49,7 @@ impl Default for SandboxConfig {
             stack_bytes: 256 * 1024,
             per_workspace: 3,
             per_bot: 3,
+            compiled_bytes: 16 * 1024 * 1024,
         }
     }
 }

@@ -173,3 +173,45 @@ async fn misbehaving_scripts_end_with_an_error_and_the_sandbox_goes_on() {
     }
     assert!(sb.bare_context_call(3).await > Duration::ZERO);
 }
+
+/// Libraries and bot code are compiled once per executor and read from bytecode afterwards:
+/// every run still starts from a fresh context (nothing a run leaves behind is seen by the next),
+/// a library that does not compile fails every run the same way, and different code is never
+/// taken for other code.
+#[tokio::test]
+async fn compiled_libraries_behave_as_parsed_ones_run_after_run() {
+    for compiled_bytes in [0, SandboxConfig::default().compiled_bytes] {
+        let sb = Sandbox::new(SandboxConfig { executors: 1, compiled_bytes, ..SandboxConfig::default() });
+        let mut p = program("Bot.sendMessage(Libs.Counter.runs + ' ' + shared + ' ' + Libs.Counter.at(3))");
+        p.libs = vec![(
+            "Counter".into(),
+            "var runs = (typeof runs === 'number' ? runs : 0) + 1;\nfunction at(n) { return 'line ' + n; }\npublish({ runs: runs, at: at });".into(),
+        )];
+        p.bot_code = Some("var shared = (typeof shared === 'number' ? shared : 10) + 1;".into());
+        for _ in 0..3 {
+            let (outcome, host) = sb.run(tenant(), p.clone(), Recorder::default()).await.unwrap();
+            assert!(matches!(outcome, Outcome::Completed { .. }), "{outcome:?}");
+            assert_eq!(sent(&host), [json!("1 11 line 3")], "compiled_bytes {compiled_bytes}");
+        }
+        // The same library name with other code runs the other code.
+        p.libs[0].1 = "publish({ runs: 'other', at: function () { return 'x'; } });".into();
+        let (_, host) = sb.run(tenant(), p.clone(), Recorder::default()).await.unwrap();
+        assert_eq!(sent(&host), [json!("other 11 x")]);
+        // A library that does not compile fails each run with its syntax error.
+        p.libs[0].1 = "publish({ runs: ".into();
+        for _ in 0..2 {
+            let (outcome, _) = sb.run(tenant(), p.clone(), Recorder::default()).await.unwrap();
+            let Outcome::Failed(error) = outcome else { panic!("{outcome:?}") };
+            assert_eq!(error.kind, FailureKind::Exception);
+            assert!(error.message.starts_with("SyntaxError"), "{}", error.message);
+        }
+        // An error thrown from compiled code keeps its line in the stack.
+        p.libs.clear();
+        p.bot_code = Some("var a = 1;\nfunction boom() { throw new Error('boom'); }\nboom();".into());
+        let (outcome, _) = sb.run(tenant(), p.clone(), Recorder::default()).await.unwrap();
+        let Outcome::Failed(error) = outcome else { panic!("{outcome:?}") };
+        assert!(error.stack.contains(":2"), "{}", error.stack);
+        let (outcome_again, _) = sb.run(tenant(), p, Recorder::default()).await.unwrap();
+        assert_eq!(Outcome::Failed(error), outcome_again);
+    }
+}
