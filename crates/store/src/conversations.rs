@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 use sqlx::any::AnyRow;
 
 use crate::Store;
+use crate::bots::SqlBuilder;
 use crate::error::{db, json, to_json, unique_or_db};
 use crate::rows::get;
 
@@ -62,6 +63,11 @@ pub trait ConversationStore {
         channel: Channel,
         external_id: &str,
     ) -> Result<Option<BotUser>>;
+    /// The bot's users of `channel` among these external ids (those that exist), with groups.
+    async fn users_by_external_ids(&self, bot: i64, channel: Channel, ids: &[String])
+    -> Result<Vec<BotUser>>;
+    /// The bot's chats of `channel` among these external ids (those that exist).
+    async fn chats_by_external_ids(&self, bot: i64, channel: Channel, ids: &[String]) -> Result<Vec<Chat>>;
     async fn update_bot_user(&self, id: i64, profile: &UserProfile, now: Timestamp) -> Result<()>;
     async fn delete_bot_user(&self, bot: i64, id: i64) -> Result<bool>;
     /// Finds the chat or creates it; `true` when created.
@@ -198,6 +204,55 @@ impl ConversationStore for Store {
         .await
         .map_err(|e| unique_or_db(e, "A user with this id already exists"))?;
         self.bot_user(bot, get(&row, "id")?).await?.ok_or_else(|| Error::internal("a created user vanished"))
+    }
+
+    async fn users_by_external_ids(
+        &self,
+        bot: i64,
+        channel: Channel,
+        ids: &[String],
+    ) -> Result<Vec<BotUser>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sql = SqlBuilder::new(concat!(
+            "SELECT ",
+            user_columns!(),
+            ", g.name AS group_name FROM bot_users u LEFT JOIN bot_user_groups g ON g.user_id = u.id WHERE u.bot_id = "
+        ));
+        sql.bind(bot);
+        sql.push(" AND u.channel = ");
+        sql.bind(channel.as_str().to_owned());
+        sql.push(" AND u.external_id IN (");
+        for (i, id) in ids.iter().enumerate() {
+            sql.push(if i == 0 { "" } else { ", " });
+            sql.bind(id.clone());
+        }
+        sql.push(") ORDER BY u.id, g.name");
+        let rows = sql.fetch_all(&self.read).await?;
+        // One row per group (or one without): consecutive rows of a user make one user.
+        let mut users = Vec::new();
+        for run in rows.chunk_by(|a, b| get::<i64>(a, "id").ok() == get::<i64>(b, "id").ok()) {
+            users.extend(user_and_groups(run)?);
+        }
+        Ok(users)
+    }
+
+    async fn chats_by_external_ids(&self, bot: i64, channel: Channel, ids: &[String]) -> Result<Vec<Chat>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sql = SqlBuilder::new(concat!("SELECT ", chat_columns!(), " FROM chats c WHERE c.bot_id = "));
+        sql.bind(bot);
+        sql.push(" AND c.channel = ");
+        sql.bind(channel.as_str().to_owned());
+        sql.push(" AND c.external_id IN (");
+        for (i, id) in ids.iter().enumerate() {
+            sql.push(if i == 0 { "" } else { ", " });
+            sql.bind(id.clone());
+        }
+        sql.push(")");
+        sql.fetch_all(&self.read).await?.iter().map(chat).collect()
     }
 
     async fn user_by_key_of_any_bot(&self, key_digest: &str) -> Result<Option<BotUser>> {

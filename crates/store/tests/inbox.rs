@@ -328,3 +328,46 @@ async fn nodes_adopting_at_once_split_the_arrivals() {
         store.close().await;
     }
 }
+
+#[tokio::test]
+async fn chats_and_users_of_several_updates_are_read_together() {
+    for backend in backends() {
+        let (_db, store) = open(backend).await;
+        let ws = common::workspace(&store).await;
+        let bot = common::bot(&store, &ws, "lookups").await;
+        let other = common::bot(&store, &ws, "lookups-other").await;
+        let ann = common::user(&store, bot, Channel::Telegram, "5").await;
+        let bob = common::user(&store, bot, Channel::Telegram, "6").await;
+        common::user(&store, other, Channel::Telegram, "7").await;
+        common::user(&store, bot, Channel::Web, "8").await;
+        let chat = common::chat(&store, bot, Channel::Telegram, "5", Some(ann.id)).await;
+        common::chat(&store, other, Channel::Telegram, "-7", None).await;
+        let groups = RunEffects {
+            bot,
+            groups: vec![
+                botyard_domain::effects::GroupChange::Add { user: ann.id, group: "vip".into() },
+                botyard_domain::effects::GroupChange::Add { user: ann.id, group: "admins".into() },
+            ],
+            ..Default::default()
+        };
+        store.commit_runs(&[groups], "n", T0).await.unwrap();
+
+        let ids = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let mut users = store
+            .users_by_external_ids(bot, Channel::Telegram, &ids(&["5", "6", "7", "8", "9"]))
+            .await
+            .unwrap();
+        users.sort_by_key(|u| u.id);
+        let found: Vec<_> = users.iter().map(|u| (u.id, u.groups.clone())).collect();
+        assert_eq!(
+            found,
+            [(ann.id, vec!["admins".to_owned(), "vip".to_owned()]), (bob.id, vec![])],
+            "{backend:?}"
+        );
+        let chats =
+            store.chats_by_external_ids(bot, Channel::Telegram, &ids(&["5", "-7", "6"])).await.unwrap();
+        assert_eq!(chats.iter().map(|c| c.id).collect::<Vec<_>>(), [chat.id], "{backend:?}");
+        assert!(store.users_by_external_ids(bot, Channel::Telegram, &[]).await.unwrap().is_empty());
+        store.close().await;
+    }
+}

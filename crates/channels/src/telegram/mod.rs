@@ -3,6 +3,7 @@
 
 pub mod api;
 mod limits;
+mod lookups;
 mod receiver;
 mod sender;
 mod updates;
@@ -47,6 +48,8 @@ struct Inner {
     /// query. A secret that does not match is read again, and one older than `SECRET_FRESH` is
     /// not trusted (another node may have registered a new one).
     secrets: std::sync::Mutex<std::collections::HashMap<i64, (String, std::time::Instant)>>,
+    /// Chats and users of concurrent updates, read together.
+    lookups: lookups::Lookups,
 }
 
 impl Telegram {
@@ -65,6 +68,7 @@ impl Telegram {
                 stopping: CancellationToken::new(),
                 tasks: std::sync::Mutex::new(Vec::new()),
                 secrets: std::sync::Mutex::default(),
+                lookups: lookups::Lookups::start(store.clone()),
                 services,
                 store,
                 runtime,
@@ -82,6 +86,10 @@ impl Telegram {
 
     pub(crate) fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    pub(crate) fn lookups(&self) -> &lookups::Lookups {
+        &self.inner.lookups
     }
 
     pub(crate) fn runtime(&self) -> &Runtime {

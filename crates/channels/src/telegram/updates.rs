@@ -3,7 +3,7 @@
 //! group that became a supergroup.
 
 use botyard_domain::bot::Bot;
-use botyard_domain::conversation::{Channel, Chat, UserProfile};
+use botyard_domain::conversation::{BotUser, Channel, Chat, UserProfile};
 use botyard_domain::keyboard::Keyboard;
 use botyard_domain::text::without_nul;
 use botyard_domain::{Result, Timestamp};
@@ -27,7 +27,7 @@ pub(crate) async fn handle(telegram: &Telegram, bot: &Bot, update: Value) -> Res
         return Ok(());
     }
     if let Some(member) = update.get("my_chat_member").filter(|m| m.is_object()) {
-        let chat = chat_of(telegram, bot, &member["chat"]).await?.0;
+        let chat = chat_of(telegram, bot, &member["chat"], None).await?.0;
         let status = member["new_chat_member"]["status"].as_str().unwrap_or("");
         let blocked = matches!(status, "kicked" | "left");
         store.set_chat_bot_blocked(chat.id, blocked, Timestamp::now()).await?;
@@ -43,7 +43,11 @@ fn external(id: &Value) -> String {
     }
 }
 
-async fn chat_of(telegram: &Telegram, bot: &Bot, chat: &Value) -> Result<(Chat, bool)> {
+/// The update's chat: `found` (read with other updates' chats), or else found or created here.
+async fn chat_of(telegram: &Telegram, bot: &Bot, chat: &Value, found: Option<Chat>) -> Result<(Chat, bool)> {
+    if let Some(found) = found {
+        return Ok((found, false));
+    }
     let external_id = external(&chat["id"]);
     let key = ChatKey { bot: bot.number, channel: Channel::Telegram, external_id: &external_id };
     let kind = without_nul(chat["type"].as_str().unwrap_or("private")).into_owned();
@@ -51,11 +55,16 @@ async fn chat_of(telegram: &Telegram, bot: &Bot, chat: &Value) -> Result<(Chat, 
     telegram.store().upsert_chat(&key, &kind, title.as_deref(), None, Timestamp::now()).await
 }
 
+/// The update's sender: `found` (read with other updates' users), or else found or created here.
 async fn user_of(
     telegram: &Telegram,
     bot: &Bot,
     from: &Value,
-) -> Result<(botyard_domain::conversation::BotUser, bool)> {
+    found: Option<BotUser>,
+) -> Result<(BotUser, bool)> {
+    if let Some(found) = found {
+        return Ok((found, false));
+    }
     // Names as Telegram sends them; a NUL (which PostgreSQL cannot store) becomes U+FFFD.
     let name = |key: &str| from[key].as_str().map(|s| without_nul(s).into_owned());
     let profile = UserProfile {
@@ -71,7 +80,12 @@ async fn user_of(
 
 async fn message_update(telegram: &Telegram, bot: &Bot, update: i64, message: &Value) -> Result<()> {
     let store = &telegram.store();
-    let (chat, chat_created) = chat_of(telegram, bot, &message["chat"]).await?;
+    let sender = message.get("from").filter(|f| f.is_object());
+    let found = telegram
+        .lookups()
+        .find(bot.number, external(&message["chat"]["id"]), sender.map(|f| external(&f["id"])))
+        .await?;
+    let (chat, chat_created) = chat_of(telegram, bot, &message["chat"], found.chat).await?;
     let runs_nothing = message["migrate_to_chat_id"].is_i64()
         || message["migrate_from_chat_id"].is_i64()
         || message.get("from").is_none();
@@ -85,8 +99,8 @@ async fn message_update(telegram: &Telegram, bot: &Bot, update: i64, message: &V
     if message["migrate_from_chat_id"].is_i64() {
         return Ok(());
     }
-    let Some(from) = message.get("from").filter(|f| f.is_object()) else { return Ok(()) };
-    let (user, user_created) = user_of(telegram, bot, from).await?;
+    let Some(from) = sender else { return Ok(()) };
+    let (user, user_created) = user_of(telegram, bot, from, found.user).await?;
     if chat.chat_type != "private" {
         store.add_participant(chat.id, user.id, Timestamp::now()).await?;
     }
@@ -122,8 +136,12 @@ async fn button_press(telegram: &Telegram, bot: &Bot, update: i64, callback: &Va
     // The press is answered with the run's first send, unless the script answers it itself
     // (`Api.answerCallbackQuery`, with its text or alert): see `RunEffects::auto_answer`.
     let Some(chat_json) = callback["message"].get("chat") else { return Ok(()) };
-    let (chat, chat_created) = chat_of(telegram, bot, chat_json).await?;
-    let (user, user_created) = user_of(telegram, bot, &callback["from"]).await?;
+    let found = telegram
+        .lookups()
+        .find(bot.number, external(&chat_json["id"]), Some(external(&callback["from"]["id"])))
+        .await?;
+    let (chat, chat_created) = chat_of(telegram, bot, chat_json, found.chat).await?;
+    let (user, user_created) = user_of(telegram, bot, &callback["from"], found.user).await?;
     let message =
         store.message_by_external_id(chat.id, &external(&callback["message"]["message_id"])).await?;
     let data = callback["data"].as_str().unwrap_or("").to_owned();
