@@ -11,6 +11,7 @@
 //! 4. deliver the messages written to the chat's listeners ([`hub`]), on this node directly and on
 //!    others through change notifications.
 
+pub mod batched;
 pub mod bp_runtime;
 mod builtin_libs;
 pub mod channel_api;
@@ -80,7 +81,12 @@ struct Inner {
     registered: Mutex<std::collections::HashSet<(i64, botyard_domain::Timestamp)>>,
     /// Failure injection for tests (`jobs.failpoints`): `run_commit` fails a run's commit once.
     failpoints: botyard_domain::job::FailPoints,
+    /// The pending replies of concurrent runs' chats, read together.
+    pending_replies: batched::Batched<(i64, i64, i64), Option<PendingReply>>,
 }
+
+/// The command waiting for a user's reply in a chat, with its options.
+type PendingReply = (i64, Option<serde_json::Value>);
 
 impl Runtime {
     /// Starts the sandbox's executors and the committer, takes this node's lease and queues what
@@ -108,6 +114,13 @@ impl Runtime {
         let runtime = Self {
             inner: Arc::new(Inner {
                 committer: Committer::start(store.clone(), node.clone()),
+                pending_replies: {
+                    let store = store.clone();
+                    batched::Batched::start(move |asks: Vec<(i64, i64, i64)>| {
+                        let store = store.clone();
+                        async move { store.pending_replies(&asks).await }
+                    })
+                },
                 acceptor,
                 changes,
                 store,
@@ -367,6 +380,16 @@ impl Runtime {
     /// Whether nothing is waiting or being processed (tests, graceful stop).
     pub fn is_idle(&self) -> bool {
         self.inner.queues.lock().unwrap_or_else(|e| e.into_inner()).is_empty()
+    }
+
+    /// The command waiting for `user`'s reply in `chat`, read with other runs' (see [`batched`]).
+    pub(crate) async fn pending_reply(
+        &self,
+        bot: i64,
+        chat: i64,
+        user: i64,
+    ) -> botyard_domain::Result<Option<PendingReply>> {
+        self.inner.pending_replies.get((bot, chat, user)).await
     }
 
     /// Notified after every commit of run effects that queued sends in the outbox.

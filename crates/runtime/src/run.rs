@@ -11,7 +11,7 @@ use botyard_domain::effects::{ErrorEntry, OutboxItem, OutgoingMessage, PendingCh
 use botyard_domain::matching::{CommandSet, Route};
 use botyard_domain::{BotRef, ErrorCode, Result, Timestamp, conversation};
 use botyard_sandbox::{Body, FailureKind, Outcome, Program};
-use botyard_store::{CommittedRun, ConversationStore};
+use botyard_store::CommittedRun;
 use serde_json::{Map, Value, json};
 
 use crate::host::{BjsHost, RunContext};
@@ -386,7 +386,7 @@ async fn plan(
             globals.insert("message".into(), Value::String(text.clone()));
             let mut pending = None;
             if let (IncomingKind::Message { .. }, Some(user)) = (kind, &incoming.user) {
-                pending = rt.store().pending_reply(bot.number, incoming.chat.id, user.id).await?;
+                pending = rt.pending_reply(bot.number, incoming.chat.id, user.id).await?;
             }
             if let IncomingKind::Command { options, globals: extra, .. } = kind {
                 globals.insert("options".into(), options.clone());

@@ -110,6 +110,9 @@ pub trait ConversationStore {
     async fn delete_message(&self, bot: i64, uid: &str) -> Result<bool>;
     /// The command waiting for this user's reply in this chat, with its options.
     async fn pending_reply(&self, bot: i64, chat: i64, user: i64) -> Result<Option<(i64, Option<Value>)>>;
+    /// [`pending_reply`](Self::pending_reply) of several `(bot, chat, user)` at once, one answer
+    /// per ask in their order.
+    async fn pending_replies(&self, asks: &[(i64, i64, i64)]) -> Result<Vec<Option<(i64, Option<Value>)>>>;
     /// The chat's dialog state as the last committed run left it (JSON).
     async fn dialog_state(&self, bot: i64, chat: i64) -> Result<Option<String>>;
     /// What happened in the bot's conversations from `since` to `until` (both included), by UTC
@@ -578,18 +581,33 @@ impl ConversationStore for Store {
     }
 
     async fn pending_reply(&self, bot: i64, chat: i64, user: i64) -> Result<Option<(i64, Option<Value>)>> {
-        let row = sqlx::query("SELECT command_id, options FROM pending_replies WHERE bot_id = $1 AND chat_id = $2 AND user_id = $3")
-            .bind(bot)
-            .bind(chat)
-            .bind(user)
-            .fetch_optional(&self.read)
-            .await
-            .map_err(db)?;
-        row.map(|r| {
+        Ok(self.pending_replies(&[(bot, chat, user)]).await?.pop().flatten())
+    }
+
+    async fn pending_replies(&self, asks: &[(i64, i64, i64)]) -> Result<Vec<Option<(i64, Option<Value>)>>> {
+        if asks.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sql = SqlBuilder::new(
+            "SELECT bot_id, chat_id, user_id, command_id, options FROM pending_replies WHERE ",
+        );
+        for (i, (bot, chat, user)) in asks.iter().enumerate() {
+            sql.push(if i == 0 { "(bot_id = " } else { " OR (bot_id = " });
+            sql.bind(*bot);
+            sql.push(" AND chat_id = ");
+            sql.bind(*chat);
+            sql.push(" AND user_id = ");
+            sql.bind(*user);
+            sql.push(")");
+        }
+        let mut found = std::collections::HashMap::new();
+        for r in sql.fetch_all(&self.read).await? {
             let options: Option<String> = get(&r, "options")?;
-            Ok((get(&r, "command_id")?, options.map(|o| json(&o, "pending reply options")).transpose()?))
-        })
-        .transpose()
+            let options = options.map(|o| json(&o, "pending reply options")).transpose()?;
+            let ask: (i64, i64, i64) = (get(&r, "bot_id")?, get(&r, "chat_id")?, get(&r, "user_id")?);
+            found.insert(ask, (get(&r, "command_id")?, options));
+        }
+        Ok(asks.iter().map(|ask| found.get(ask).cloned()).collect())
     }
 
     async fn dialog_state(&self, bot: i64, chat: i64) -> Result<Option<String>> {

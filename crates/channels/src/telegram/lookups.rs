@@ -1,25 +1,16 @@
-//! The chats and users of updates handled at the same time, read together: a task takes every
-//! lookup asked for while it answered the previous ones (group reads: nothing waits for a timer)
-//! and reads each bot's chats and users with one query each. What is not found is created by the
-//! update's own handler, one by one, as before.
+//! The chats and users of updates handled at the same time, read together ([`Batched`]): each
+//! bot's chats and users with one query each. What is not found is created by the update's own
+//! handler, one by one, as before.
 
 use std::collections::HashMap;
 
+use botyard_domain::Result;
 use botyard_domain::conversation::{BotUser, Channel, Chat};
-use botyard_domain::{Error, Result};
+use botyard_runtime::batched::Batched;
 use botyard_store::{ConversationStore, Store};
-use tokio::sync::{mpsc, oneshot};
 
-/// Lookups read in one query at most.
-const BATCH: usize = 128;
-
-/// What one update asks for: its chat and (when it has a sender) its user, by Telegram id.
-struct Request {
-    bot: i64,
-    chat: String,
-    user: Option<String>,
-    answer: oneshot::Sender<Result<Found>>,
-}
+/// What one update asks for: its bot, its chat and (when it has a sender) its user, by Telegram id.
+type Query = (i64, String, Option<String>);
 
 /// The chat and user as stored, when they are.
 #[derive(Default)]
@@ -30,67 +21,51 @@ pub(crate) struct Found {
 
 #[derive(Clone)]
 pub(crate) struct Lookups {
-    requests: mpsc::Sender<Request>,
+    reads: Batched<Query, Found>,
 }
 
 impl Lookups {
     pub(crate) fn start(store: Store) -> Self {
-        let (requests, mut pending) = mpsc::channel::<Request>(4 * BATCH);
-        tokio::spawn(async move {
-            let mut batch = Vec::with_capacity(BATCH);
-            while pending.recv_many(&mut batch, BATCH).await > 0 {
-                answer(&store, std::mem::take(&mut batch)).await;
-            }
-        });
-        Self { requests }
+        Self {
+            reads: Batched::start(move |queries| {
+                let store = store.clone();
+                async move { read(&store, queries).await }
+            }),
+        }
     }
 
     /// The stored chat `chat` of the bot, and user `user` (Telegram ids).
     pub(crate) async fn find(&self, bot: i64, chat: String, user: Option<String>) -> Result<Found> {
-        let (answer, answered) = oneshot::channel();
-        self.requests
-            .send(Request { bot, chat, user, answer })
-            .await
-            .map_err(|_| Error::internal("the Telegram lookups stopped"))?;
-        answered.await.map_err(|_| Error::internal("a Telegram lookup was dropped"))?
+        self.reads.get((bot, chat, user)).await
     }
 }
 
-async fn answer(store: &Store, batch: Vec<Request>) {
-    let mut by_bot: HashMap<i64, Vec<Request>> = HashMap::new();
-    for request in batch {
-        by_bot.entry(request.bot).or_default().push(request);
+async fn read(store: &Store, queries: Vec<Query>) -> Result<Vec<Found>> {
+    let mut ids: HashMap<i64, (Vec<String>, Vec<String>)> = HashMap::new();
+    for (bot, chat, user) in &queries {
+        let (chats, users) = ids.entry(*bot).or_default();
+        chats.push(chat.clone());
+        users.extend(user.clone());
     }
-    for (bot, requests) in by_bot {
-        let mut chats: Vec<String> = requests.iter().map(|r| r.chat.clone()).collect();
-        let mut users: Vec<String> = requests.iter().filter_map(|r| r.user.clone()).collect();
-        for ids in [&mut chats, &mut users] {
-            ids.sort_unstable();
-            ids.dedup();
+    let mut chats = HashMap::new();
+    let mut users = HashMap::new();
+    for (bot, (mut chat_ids, mut user_ids)) in ids {
+        for list in [&mut chat_ids, &mut user_ids] {
+            list.sort_unstable();
+            list.dedup();
         }
-        let read = async {
-            let chats = store.chats_by_external_ids(bot, Channel::Telegram, &chats).await?;
-            let users = store.users_by_external_ids(bot, Channel::Telegram, &users).await?;
-            Ok::<_, Error>((chats, users))
-        };
-        match read.await {
-            Ok((chats, users)) => {
-                for request in requests {
-                    let found = Found {
-                        chat: chats.iter().find(|c| c.external_id == request.chat).cloned(),
-                        user: request
-                            .user
-                            .as_ref()
-                            .and_then(|id| users.iter().find(|u| &u.external_id == id).cloned()),
-                    };
-                    let _ = request.answer.send(Ok(found));
-                }
-            }
-            Err(e) => {
-                for request in requests {
-                    let _ = request.answer.send(Err(e.clone()));
-                }
-            }
+        for chat in store.chats_by_external_ids(bot, Channel::Telegram, &chat_ids).await? {
+            chats.insert((bot, chat.external_id.clone()), chat);
+        }
+        for user in store.users_by_external_ids(bot, Channel::Telegram, &user_ids).await? {
+            users.insert((bot, user.external_id.clone()), user);
         }
     }
+    Ok(queries
+        .into_iter()
+        .map(|(bot, chat, user)| Found {
+            chat: chats.get(&(bot, chat)).cloned(),
+            user: user.and_then(|id| users.get(&(bot, id)).cloned()),
+        })
+        .collect())
 }
