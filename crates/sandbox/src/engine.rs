@@ -1,7 +1,6 @@
 //! One executor's QuickJS runtime and how a run uses it.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -9,9 +8,10 @@ use std::time::{Duration, Instant};
 
 use rquickjs::context::EvalOptions;
 use rquickjs::context::intrinsic::{Date, Eval, Json, MapSet, Proxy, RegExp, RegExpCompiler};
-use rquickjs::{Context, Ctx, Exception, Function, Object, Runtime, qjs};
+use rquickjs::{Context, Ctx, Exception, Function, Object, Runtime};
 use serde_json::{Value, json};
 
+use crate::compiled::{Compiled, command_function, compile, eval_bytecode, eval_script};
 use crate::{Body, FailureKind, Host, HostAnswer, Outcome, Program, SandboxConfig, ScriptError};
 
 const PRELUDE: &str = include_str!("prelude.js");
@@ -34,34 +34,6 @@ pub struct Engine {
     /// Nanoseconds after `base` when the current run must stop.
     deadline: Arc<AtomicU64>,
     runs: u64,
-}
-
-/// Scripts compiled to QuickJS bytecode, keyed by their whole source (so two bots share an entry
-/// only when their code is the same), within a byte budget: when full, it starts over.
-#[derive(Default)]
-struct Compiled {
-    by_source: HashMap<String, Vec<u8>>,
-    bytes: usize,
-    budget: usize,
-}
-
-impl Compiled {
-    fn new(budget: usize) -> Self {
-        Self { budget, ..Self::default() }
-    }
-
-    fn keep(&mut self, source: &str, bytecode: Vec<u8>) {
-        let size = source.len() + bytecode.len();
-        if size > self.budget {
-            return;
-        }
-        if self.bytes + size > self.budget {
-            self.by_source.clear();
-            self.bytes = 0;
-        }
-        self.bytes += size;
-        self.by_source.insert(source.to_owned(), bytecode);
-    }
 }
 
 impl Engine {
@@ -196,7 +168,7 @@ fn new_runtime(config: &SandboxConfig, base: Instant, deadline: Arc<AtomicU64>) 
     runtime
 }
 
-fn sloppy() -> EvalOptions {
+pub(crate) fn sloppy() -> EvalOptions {
     let mut options = EvalOptions::default();
     options.global = true;
     options.strict = false;
@@ -209,82 +181,12 @@ fn compile_prelude(runtime: &Runtime) -> Option<Vec<u8>> {
     context.with(|ctx| compile(&ctx, PRELUDE))
 }
 
-/// Compiles a global script (sloppy mode, as [`sloppy`] evaluates) to bytecode that any context
-/// of the same runtime can read; `None` when it does not compile (its evaluation then reports
-/// the error as usual).
-#[allow(unsafe_code)]
-fn compile(ctx: &Ctx<'_>, code: &str) -> Option<Vec<u8>> {
-    let source = std::ffi::CString::new(code).ok()?;
-    let raw = ctx.as_raw().as_ptr();
-    // SAFETY: `raw` is the live context of `ctx`; the source is NUL-terminated as JS_Eval
-    // requires; the compiled function and the written buffer are freed here, once.
-    unsafe {
-        let flags = qjs::JS_EVAL_TYPE_GLOBAL | qjs::JS_EVAL_FLAG_COMPILE_ONLY;
-        let compiled =
-            qjs::JS_Eval(raw, source.as_ptr(), code.len() as _, c"eval_script".as_ptr(), flags as i32);
-        if qjs::JS_IsException(compiled) {
-            let _ = ctx.catch();
-            return None;
-        }
-        let mut len: qjs::size_t = 0;
-        let written = qjs::JS_WriteObject(raw, &mut len, compiled, qjs::JS_WRITE_OBJ_BYTECODE as i32);
-        qjs::JS_FreeValue(raw, compiled);
-        if written.is_null() {
-            let _ = ctx.catch();
-            return None;
-        }
-        let bytes = std::slice::from_raw_parts(written, len as usize).to_vec();
-        qjs::js_free(raw, written.cast());
-        Some(bytes)
-    }
-}
-
-/// Evaluates a global script in `ctx`, from its bytecode when `compiled` holds it, else
-/// compiling it there first (and keeping the bytecode for the next run).
-fn eval_script(ctx: &Ctx<'_>, code: &str, compiled: &mut Compiled) -> rquickjs::Result<()> {
-    if compiled.budget == 0 {
-        return ctx.eval_with_options::<(), _>(code, sloppy());
-    }
-    if let Some(bytes) = compiled.by_source.get(code) {
-        return eval_bytecode(ctx, bytes);
-    }
-    match compile(ctx, code) {
-        Some(bytes) => {
-            let done = eval_bytecode(ctx, &bytes);
-            compiled.keep(code, bytes);
-            done
-        }
-        None => ctx.eval_with_options::<(), _>(code, sloppy()),
-    }
-}
-
 /// Evaluates the prelude in `ctx`: from its bytecode when there is one.
 fn eval_prelude(ctx: &Ctx<'_>, bytecode: Option<&[u8]>) -> rquickjs::Result<()> {
     match bytecode {
-        Some(bytes) => eval_bytecode(ctx, bytes),
+        Some(bytes) => eval_bytecode(ctx, bytes).map(drop),
         None => ctx.eval_with_options::<(), _>(PRELUDE, sloppy()),
     }
-}
-
-/// Evaluates a script compiled by [`compile`] in this runtime.
-#[allow(unsafe_code)]
-fn eval_bytecode(ctx: &Ctx<'_>, bytes: &[u8]) -> rquickjs::Result<()> {
-    let raw = ctx.as_raw().as_ptr();
-    // SAFETY: the bytes were written by JS_WriteObject from a script compiled in this very
-    // runtime; JS_EvalFunction takes ownership of the function it is given.
-    unsafe {
-        let function =
-            qjs::JS_ReadObject(raw, bytes.as_ptr(), bytes.len() as _, qjs::JS_READ_OBJ_BYTECODE as i32);
-        if qjs::JS_IsException(function) {
-            return Err(rquickjs::Error::Exception);
-        }
-        let result = qjs::JS_EvalFunction(raw, function);
-        if qjs::JS_IsException(result) {
-            return Err(rquickjs::Error::Exception);
-        }
-        qjs::JS_FreeValue(raw, result);
-    }
-    Ok(())
 }
 
 fn try_execute<H: Host>(
@@ -344,6 +246,13 @@ fn try_execute<H: Host>(
         Body::Unmatched { word, code } => json!({"kind": "unmatched", "word": word, "code": code}),
     };
     let body: Object = ctx.json_parse(body.to_string())?.into_object().ok_or(rquickjs::Error::Unknown)?;
+    let code = match &program.body {
+        Body::Command { code } | Body::Unmatched { code: Some(code), .. } => Some(code),
+        _ => None,
+    };
+    if let Some(function) = code.and_then(|code| command_function(ctx, code, compiled)) {
+        body.set("compiled", function)?;
+    }
     dispatch.call((event, ctx.json_parse(data.to_string())?, body))
 }
 

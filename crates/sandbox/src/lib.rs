@@ -8,6 +8,7 @@
 //! calls into effects and data). Runs wait for an executor in a [`fair`] queue: workspaces take
 //! turns, and no workspace or bot holds more than its share of the executors.
 
+mod compiled;
 mod engine;
 pub mod fair;
 mod syntax;

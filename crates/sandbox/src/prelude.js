@@ -94,14 +94,14 @@ function __dispatch(event, data, body) {
       if (hs[i](data) === false) { return 'stopped'; }
     }
   }
-  if (body.kind === 'command') { __compile(body.code)(); return 'command'; }
+  if (body.kind === 'command') { (body.compiled || __compile(body.code))(); return 'command'; }
   if (body.kind === 'unmatched') {
     hs = __handlers[body.word] || __handlers['*'] || [];
     if (hs.length > 0) {
       for (i = 0; i < hs.length; i++) { hs[i](data); }
       return 'hook';
     }
-    if (body.code !== null) { __compile(body.code)(); return 'master'; }
+    if (body.code !== null) { (body.compiled || __compile(body.code))(); return 'master'; }
     return 'unmatched';
   }
   return 'event';

@@ -215,3 +215,43 @@ async fn compiled_libraries_behave_as_parsed_ones_run_after_run() {
         assert_eq!(Outcome::Failed(error), outcome_again);
     }
 }
+
+/// A command read from bytecode fails and answers exactly as one compiled from source each run:
+/// the same stack positions (which the error log maps to the command's lines), the same syntax
+/// errors, the same results.
+#[tokio::test]
+async fn compiled_commands_behave_as_parsed_ones() {
+    let mut seen = Vec::new();
+    for compiled_bytes in [0, SandboxConfig::default().compiled_bytes] {
+        let sb = Sandbox::new(SandboxConfig { executors: 1, compiled_bytes, ..SandboxConfig::default() });
+        let mut outcomes = Vec::new();
+        for code in [
+            "var n = (typeof n === 'number' ? n : 0) + 1;\nBot.sendMessage('n=' + n + ' ' + params);",
+            "var x = 1;\nthrow new Error('on line two');",
+            "Bot.sendMessage('before');\nif (",
+        ] {
+            for _ in 0..2 {
+                let (outcome, host) = sb.run(tenant(), program(code), Recorder::default()).await.unwrap();
+                outcomes.push((outcome, sent(&host)));
+            }
+        }
+        let mut master = program("");
+        master.body =
+            Body::Unmatched { word: "hi".into(), code: Some("Bot.sendMessage('master ' + message)".into()) };
+        for _ in 0..2 {
+            let (outcome, host) = sb.run(tenant(), master.clone(), Recorder::default()).await.unwrap();
+            outcomes.push((outcome, sent(&host)));
+        }
+        assert_eq!(outcomes[0], outcomes[1]);
+        assert_eq!(outcomes[0].1, [json!("n=1 ref")]);
+        let Outcome::Failed(error) = &outcomes[2].0 else { panic!("{:?}", outcomes[2]) };
+        assert!(error.stack.contains("<input>:3"), "{}", error.stack);
+        assert_eq!(outcomes[2], outcomes[3]);
+        let Outcome::Failed(error) = &outcomes[4].0 else { panic!("{:?}", outcomes[4]) };
+        assert!(error.message.starts_with("SyntaxError"), "{}", error.message);
+        assert_eq!(outcomes[4], outcomes[5]);
+        assert_eq!(outcomes[6].1, [json!("master /start ref")]);
+        seen.push(outcomes);
+    }
+    assert_eq!(seen[0], seen[1], "compiled and parsed runs differ");
+}
