@@ -69,6 +69,7 @@ try {
   await page.goto(`${base}/`)
   await page.waitForSelector('h1:text("Sign in to botyard")', WAIT)
   await page.click('a:text("Create an account")')
+  await page.waitForSelector('h1:text("Create your botyard account")', WAIT)
   await page.fill('input[type=email]', 'ann@example.com')
   await page.fill('input[type=password]', 'a long password')
   await checkPage(page, 'signup')
@@ -151,11 +152,14 @@ try {
   }
   await page.click('.tabs a:text("Commands")')
   await page.click('a.button:text("New command")')
+  await page.waitForSelector('h2:text("New command")', WAIT)
   await page.fill('input[name=command]', '/news')
   await setCode(page, "Bot.sendMessage('news')")
   await page.click('button:text("Save")')
   await page.waitForSelector('h2:text("Command /news")', WAIT)
+  // The /news editor has a command field too: fill only once the new command's form is drawn.
   await page.click('a.button:text("New command")')
+  await page.waitForSelector('h2:text("New command")', WAIT)
   await page.fill('input[name=command]', '/broadcast')
   await setCode(page, "Bot.runAll({command: '/news', for_chats: 'all'})\nBot.sendMessage('broadcast started')")
   await page.click('button:text("Save")')
@@ -192,6 +196,8 @@ try {
 
   // A Kore.ai app: its secret is shown once.
   await page.click('nav a:text("Kore.ai apps")')
+  // The bots page has a name field too: fill only once the apps page is drawn.
+  await page.waitForSelector('h1:text("Kore.ai apps")', WAIT)
   await page.fill('input[name=name]', 'CI')
   await page.click('button:text("Create app")')
   await page.waitForSelector('#client-secret', WAIT)
