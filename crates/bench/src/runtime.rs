@@ -143,24 +143,11 @@ async fn sandbox_cost(runs: u32) -> anyhow::Result<()> {
         body: Body::Command { code: format!("__call('Command.answer', [1]);\n{CODE}") },
         time_limit: Duration::from_secs(5),
     };
-    let tenant = || botyard_sandbox::Tenant { workspace: "bench".into(), bot: 0 };
-    // Warm up, then measure on the one executor.
-    for _ in 0..100 {
-        sandbox.run(tenant(), program.clone(), ReadingHost(reader.clone())).await;
-    }
     let bare = {
         let reader = reader.clone();
         tokio::task::spawn_blocking(move || bare_runs(reader, runs)).await?
     };
-    let started = Instant::now();
-    for _ in 0..runs {
-        let (outcome, _) = sandbox
-            .run(tenant(), program.clone(), ReadingHost(reader.clone()))
-            .await
-            .expect("the sandbox runs");
-        assert!(matches!(outcome, Outcome::Completed { .. }), "{outcome:?}");
-    }
-    let ours = started.elapsed() / runs;
+    let ours = mean_run(&sandbox, &program, &reader, runs).await;
     println!("| per run, one executor, SQLite | µs |");
     println!("|---|---:|");
     println!(
@@ -187,28 +174,12 @@ async fn library_cost(reader: &PropertyReader, mut program: Program, runs: u32) 
         .collect();
     let library = format!("var table = {{\n{methods}  size: 120\n}};\npublish({{ table: table }});\n");
     program.libs = vec![("Table".into(), library.clone())];
-    let per_run = |compiled_bytes: usize| {
-        let (reader, program) = (reader.clone(), program.clone());
-        async move {
-            let config = SandboxConfig { executors: 1, compiled_bytes, ..SandboxConfig::default() };
-            let sandbox = Sandbox::new(config);
-            let tenant = || botyard_sandbox::Tenant { workspace: "bench".into(), bot: 0 };
-            for _ in 0..100 {
-                sandbox.run(tenant(), program.clone(), ReadingHost(reader.clone())).await;
-            }
-            let started = Instant::now();
-            for _ in 0..runs {
-                let (outcome, _) = sandbox
-                    .run(tenant(), program.clone(), ReadingHost(reader.clone()))
-                    .await
-                    .expect("the sandbox runs");
-                assert!(matches!(outcome, Outcome::Completed { .. }), "{outcome:?}");
-            }
-            started.elapsed() / runs
-        }
+    let with_cache = |compiled_bytes| {
+        Sandbox::new(SandboxConfig { executors: 1, compiled_bytes, ..SandboxConfig::default() })
     };
-    let parsed = per_run(0).await;
-    let compiled = per_run(SandboxConfig::default().compiled_bytes).await;
+    let parsed = mean_run(&with_cache(0), &program, reader, runs).await;
+    let compiled =
+        mean_run(&with_cache(SandboxConfig::default().compiled_bytes), &program, reader, runs).await;
     let lines = library.lines().count();
     println!();
     println!("| per run with a {lines}-line library, one executor, SQLite | µs |");
@@ -220,6 +191,23 @@ async fn library_cost(reader: &PropertyReader, mut program: Program, runs: u32) 
     );
     println!("| ratio compiled / parsed | {:.2} |", compiled.as_secs_f64() / parsed.as_secs_f64());
     Ok(())
+}
+
+/// Warms the sandbox's executor up with `program`, then the mean time of `runs` runs of it.
+async fn mean_run(sandbox: &Sandbox, program: &Program, reader: &PropertyReader, runs: u32) -> Duration {
+    let tenant = || botyard_sandbox::Tenant { workspace: "bench".into(), bot: 0 };
+    for _ in 0..100 {
+        sandbox.run(tenant(), program.clone(), ReadingHost(reader.clone())).await;
+    }
+    let started = Instant::now();
+    for _ in 0..runs {
+        let (outcome, _) = sandbox
+            .run(tenant(), program.clone(), ReadingHost(reader.clone()))
+            .await
+            .expect("the sandbox runs");
+        assert!(matches!(outcome, Outcome::Completed { .. }), "{outcome:?}");
+    }
+    started.elapsed() / runs
 }
 
 /// One user's conversation and what it waits for.

@@ -293,6 +293,21 @@ impl SqlBuilder {
         let _ = self.args.add(value);
     }
 
+    /// ` IN (…)` with one parameter per value (there must be at least one).
+    pub(crate) fn push_in_list<T>(&mut self, values: impl IntoIterator<Item = T>)
+    where
+        T: for<'q> sqlx::Encode<'q, Any> + sqlx::Type<Any> + Send + 'static,
+    {
+        self.sql.push_str(" IN (");
+        for (i, value) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.sql.push_str(", ");
+            }
+            self.bind(value);
+        }
+        self.sql.push(')');
+    }
+
     /// Starts the next row of a multi-row `VALUES` list: `(` or `, (`; end it with `push(")")`.
     pub(crate) fn open_row(&mut self, first: bool) -> RowBinder<'_> {
         self.sql.push_str(if first { "(" } else { ", (" });

@@ -226,12 +226,9 @@ impl ConversationStore for Store {
         sql.bind(bot);
         sql.push(" AND u.channel = ");
         sql.bind(channel.as_str().to_owned());
-        sql.push(" AND u.external_id IN (");
-        for (i, id) in ids.iter().enumerate() {
-            sql.push(if i == 0 { "" } else { ", " });
-            sql.bind(id.clone());
-        }
-        sql.push(") ORDER BY u.id, g.name");
+        sql.push(" AND u.external_id");
+        sql.push_in_list(ids.iter().cloned());
+        sql.push(" ORDER BY u.id, g.name");
         let rows = sql.fetch_all(&self.read).await?;
         // One row per group (or one without): consecutive rows of a user make one user.
         let mut users = Vec::new();
@@ -249,12 +246,8 @@ impl ConversationStore for Store {
         sql.bind(bot);
         sql.push(" AND c.channel = ");
         sql.bind(channel.as_str().to_owned());
-        sql.push(" AND c.external_id IN (");
-        for (i, id) in ids.iter().enumerate() {
-            sql.push(if i == 0 { "" } else { ", " });
-            sql.bind(id.clone());
-        }
-        sql.push(")");
+        sql.push(" AND c.external_id");
+        sql.push_in_list(ids.iter().cloned());
         sql.fetch_all(&self.read).await?.iter().map(chat).collect()
     }
 
