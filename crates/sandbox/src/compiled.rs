@@ -5,6 +5,8 @@
 
 use std::collections::HashMap;
 use std::ffi::CStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use rquickjs::{Ctx, Value, qjs};
 
@@ -23,11 +25,17 @@ pub(crate) struct Compiled {
     commands: HashMap<String, Vec<u8>>,
     bytes: usize,
     budget: usize,
+    /// Scripts and commands read from bytecode instead of parsed, counted for the whole sandbox.
+    reads: Arc<AtomicU64>,
 }
 
 impl Compiled {
-    pub(crate) fn new(budget: usize) -> Self {
-        Self { budget, ..Self::default() }
+    pub(crate) fn new(budget: usize, reads: Arc<AtomicU64>) -> Self {
+        Self { budget, reads, ..Self::default() }
+    }
+
+    fn read(&self) {
+        self.reads.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Keeps `bytecode` of `source` (a command when `command`), unless it alone exceeds the budget.
@@ -108,6 +116,7 @@ pub(crate) fn eval_script(ctx: &Ctx<'_>, code: &str, compiled: &mut Compiled) ->
         return ctx.eval_with_options::<(), _>(code, crate::engine::sloppy());
     }
     if let Some(bytes) = compiled.scripts.get(code) {
+        compiled.read();
         return eval_bytecode(ctx, bytes).map(drop);
     }
     match compile(ctx, code) {
@@ -133,6 +142,7 @@ pub(crate) fn command_function<'js>(
     }
     let wrapped = format!("(function(){{\n{code}\n}})");
     if let Some(bytes) = compiled.commands.get(&wrapped) {
+        compiled.read();
         return eval_bytecode(ctx, bytes).ok();
     }
     let bytes = compile_as(ctx, &wrapped, INPUT)?;

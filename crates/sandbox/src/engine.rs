@@ -28,8 +28,10 @@ pub struct Engine {
     /// context instead of parsing its source again; `None` if compiling failed (then the source
     /// is evaluated, as before).
     prelude: Option<Vec<u8>>,
-    /// Libraries and bot code compiled in this runtime, by their source.
+    /// Libraries, bot code and commands compiled in this runtime, by their source.
     compiled: Compiled,
+    /// The sandbox's count of scripts read from bytecode.
+    bytecode_reads: Arc<AtomicU64>,
     base: Instant,
     /// Nanoseconds after `base` when the current run must stop.
     deadline: Arc<AtomicU64>,
@@ -37,20 +39,20 @@ pub struct Engine {
 }
 
 impl Engine {
-    pub fn new(config: &SandboxConfig) -> Self {
+    pub fn new(config: &SandboxConfig, bytecode_reads: Arc<AtomicU64>) -> Self {
         let base = Instant::now();
         let deadline = Arc::new(AtomicU64::new(u64::MAX));
         let runtime = new_runtime(config, base, deadline.clone());
         let prelude = compile_prelude(&runtime);
-        let compiled = Compiled::new(config.compiled_bytes);
-        Self { config: config.clone(), runtime, prelude, compiled, base, deadline, runs: 0 }
+        let compiled = Compiled::new(config.compiled_bytes, bytecode_reads.clone());
+        Self { config: config.clone(), runtime, prelude, compiled, bytecode_reads, base, deadline, runs: 0 }
     }
 
     /// Replaces the QuickJS runtime (after a run exhausted memory or panicked).
     pub fn reset(&mut self) {
         self.runtime = new_runtime(&self.config, self.base, self.deadline.clone());
         self.prelude = compile_prelude(&self.runtime);
-        self.compiled = Compiled::new(self.config.compiled_bytes);
+        self.compiled = Compiled::new(self.config.compiled_bytes, self.bytecode_reads.clone());
     }
 
     pub fn run<H: Host>(&mut self, program: Program, host: H) -> (Outcome, H) {

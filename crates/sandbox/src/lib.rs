@@ -139,6 +139,8 @@ type Job = Box<dyn FnOnce(&mut Engine) + Send>;
 pub struct Sandbox {
     jobs: mpsc::Sender<Job>,
     queue: Arc<fair::FairQueue>,
+    /// Libraries, bot code and commands read from bytecode instead of parsed, by every executor.
+    bytecode_reads: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Sandbox {
@@ -146,14 +148,16 @@ impl Sandbox {
         let (jobs, receiver) = mpsc::channel::<Job>();
         let receiver = Arc::new(Mutex::new(receiver));
         let executors = config.executors.max(1);
+        let bytecode_reads = Arc::new(std::sync::atomic::AtomicU64::new(0));
         for n in 0..executors {
             let receiver = receiver.clone();
             let config = config.clone();
+            let reads = bytecode_reads.clone();
             std::thread::Builder::new()
                 .name(format!("botyard-js-{n}"))
                 .stack_size(16 * 1024 * 1024)
                 .spawn(move || {
-                    let mut engine = Engine::new(&config);
+                    let mut engine = Engine::new(&config, reads);
                     loop {
                         let job = receiver.lock().unwrap_or_else(|e| e.into_inner()).recv();
                         match job {
@@ -165,7 +169,13 @@ impl Sandbox {
                 .expect("an executor thread starts");
         }
         let shares = Shares { executors, per_workspace: config.per_workspace, per_bot: config.per_bot };
-        Self { jobs, queue: Arc::new(fair::FairQueue::new(shares)) }
+        Self { jobs, queue: Arc::new(fair::FairQueue::new(shares)), bytecode_reads }
+    }
+
+    /// How many libraries, bot codes and commands runs have read from bytecode an executor
+    /// compiled earlier, instead of parsing them again.
+    pub fn bytecode_reads(&self) -> u64 {
+        self.bytecode_reads.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Runs a program for `tenant` on a free executor, when it is the tenant's turn, and hands the

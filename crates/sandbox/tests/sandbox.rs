@@ -213,6 +213,9 @@ async fn compiled_libraries_behave_as_parsed_ones_run_after_run() {
         assert!(error.stack.contains(":2"), "{}", error.stack);
         let (outcome_again, _) = sb.run(tenant(), p, Recorder::default()).await.unwrap();
         assert_eq!(Outcome::Failed(error), outcome_again);
+        // The later runs read the library, the bot code and the command from bytecode (none
+        // when nothing is kept).
+        assert_eq!(sb.bytecode_reads() > 0, compiled_bytes > 0, "{} reads", sb.bytecode_reads());
     }
 }
 
@@ -251,6 +254,9 @@ async fn compiled_commands_behave_as_parsed_ones() {
         assert!(error.message.starts_with("SyntaxError"), "{}", error.message);
         assert_eq!(outcomes[4], outcomes[5]);
         assert_eq!(outcomes[6].1, [json!("master /start ref")]);
+        // The second run of each command that compiles read it from bytecode (none when nothing
+        // is kept): the first command, the one that throws, the master command.
+        assert_eq!(sb.bytecode_reads(), if compiled_bytes > 0 { 3 } else { 0 });
         seen.push(outcomes);
     }
     assert_eq!(seen[0], seen[1], "compiled and parsed runs differ");
