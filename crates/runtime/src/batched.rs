@@ -1,6 +1,7 @@
-//! Group reads: a task takes every query asked for while it answered the previous ones and
-//! answers them with one read (nothing waits for a timer), as the committer groups writes. Used
-//! where many arrivals or runs each read one row at about the same time.
+//! Grouped work: a task takes every request made while it handled the previous ones and handles
+//! them together — one read, or one transaction — so nothing waits for a timer. Used where many
+//! arrivals or runs each read or write a little at about the same time: run commits
+//! ([`crate::committer`]), pending replies, Telegram's lookups and confirmed sends.
 
 use std::future::Future;
 
@@ -24,7 +25,7 @@ impl<Q, A> Clone for Batched<Q, A> {
 }
 
 impl<Q: Send + 'static, A: Send + 'static> Batched<Q, A> {
-    /// Starts the task; `read` answers a batch of queries with one answer per query, in order.
+    /// Starts the task; `read` answers a batch of requests with one answer per request, in order.
     /// Call inside Tokio.
     pub fn start<F, R>(read: F) -> Self
     where
@@ -45,7 +46,7 @@ impl<Q: Send + 'static, A: Send + 'static> Batched<Q, A> {
                     }
                     Ok(_) => {
                         for answer in answers {
-                            let _ = answer.send(Err(Error::internal("a grouped read lost its answers")));
+                            let _ = answer.send(Err(Error::internal("grouped work lost its answers")));
                         }
                     }
                     Err(e) => {
@@ -59,10 +60,10 @@ impl<Q: Send + 'static, A: Send + 'static> Batched<Q, A> {
         Self { requests }
     }
 
-    /// The answer to `query`, read with whatever else was asked meanwhile.
+    /// The answer to `query`, handled with whatever else was asked meanwhile.
     pub async fn get(&self, query: Q) -> Result<A> {
         let (answer, answered) = oneshot::channel();
-        self.requests.send((query, answer)).await.map_err(|_| Error::internal("grouped reads stopped"))?;
-        answered.await.map_err(|_| Error::internal("a grouped read was dropped"))?
+        self.requests.send((query, answer)).await.map_err(|_| Error::internal("grouped work stopped"))?;
+        answered.await.map_err(|_| Error::internal("a grouped request was dropped"))?
     }
 }

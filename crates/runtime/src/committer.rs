@@ -1,61 +1,48 @@
 //! Writes the effects of finished runs. Runs finishing at about the same time are committed in one
-//! transaction (group commit), which keeps SQLite's single writer from becoming the bottleneck;
-//! each run still commits all of its effects or none.
+//! transaction (group commit through [`Batched`]), which keeps SQLite's single writer from becoming
+//! the bottleneck; each run still commits all of its effects or none.
 
 use botyard_domain::effects::RunEffects;
-use botyard_domain::{Error, Result, Timestamp};
+use botyard_domain::{Result, Timestamp};
 use botyard_store::{CommittedRun, RunCommitStore, Store};
-use tokio::sync::{mpsc, oneshot};
 
-const BATCH: usize = 128;
-
-type Request = (RunEffects, oneshot::Sender<Result<CommittedRun>>);
+use crate::batched::Batched;
 
 #[derive(Clone)]
 pub struct Committer {
-    requests: mpsc::Sender<Request>,
+    commits: Batched<RunEffects, Result<CommittedRun>>,
 }
 
 impl Committer {
     /// Starts committing for `node` (the owner of the runs' inbox rows).
     pub fn start(store: Store, node: String) -> Self {
-        let (requests, mut pending) = mpsc::channel::<Request>(4 * BATCH);
-        tokio::spawn(async move {
-            let mut batch = Vec::with_capacity(BATCH);
-            while pending.recv_many(&mut batch, BATCH).await > 0 {
-                commit(&store, &node, std::mem::take(&mut batch)).await;
-            }
-        });
-        Self { requests }
+        Self {
+            commits: Batched::start(move |batch| {
+                let (store, node) = (store.clone(), node.clone());
+                async move { Ok(commit(&store, &node, batch).await) }
+            }),
+        }
     }
 
     pub async fn commit(&self, effects: RunEffects) -> Result<CommittedRun> {
-        let (answer, answered) = oneshot::channel();
-        self.requests.send((effects, answer)).await.map_err(|_| Error::internal("the committer stopped"))?;
-        answered.await.map_err(|_| Error::internal("the committer dropped a run"))?
+        self.commits.get(effects).await?
     }
 }
 
-async fn commit(store: &Store, node: &str, batch: Vec<Request>) {
+/// Each run's outcome: the batch in one transaction, or — when one run's effects broke it — each
+/// run alone, so the others still land.
+async fn commit(store: &Store, node: &str, batch: Vec<RunEffects>) -> Vec<Result<CommittedRun>> {
     let now = Timestamp::now();
-    let (effects, answers): (Vec<RunEffects>, Vec<_>) = batch.into_iter().unzip();
-    match store.commit_runs(&effects, node, now).await {
-        Ok(done) => {
-            for (answer, run) in answers.into_iter().zip(done) {
-                let _ = answer.send(Ok(run));
+    match store.commit_runs(&batch, node, now).await {
+        Ok(done) => done.into_iter().map(Ok).collect(),
+        Err(_) if batch.len() > 1 => {
+            let mut outcomes = Vec::with_capacity(batch.len());
+            for run in &batch {
+                let result = store.commit_runs(std::slice::from_ref(run), node, now).await;
+                outcomes.push(result.map(|mut done| done.pop().unwrap_or_default()));
             }
+            outcomes
         }
-        Err(_) if effects.len() > 1 => {
-            // One run's effects broke the batch: commit each alone so the others still land.
-            for (run, answer) in effects.into_iter().zip(answers) {
-                let result = store.commit_runs(std::slice::from_ref(&run), node, now).await;
-                let _ = answer.send(result.map(|mut done| done.pop().unwrap_or_default()));
-            }
-        }
-        Err(e) => {
-            for answer in answers {
-                let _ = answer.send(Err(e.clone()));
-            }
-        }
+        Err(e) => vec![Err(e)],
     }
 }

@@ -13,7 +13,6 @@ use botyard_store::{ConversationStore, Store};
 type Query = (i64, String, Option<String>);
 
 /// The chat and user as stored, when they are.
-#[derive(Default)]
 pub(crate) struct Found {
     pub chat: Option<Chat>,
     pub user: Option<BotUser>,

@@ -15,10 +15,11 @@ use botyard_domain::conversation::{Chat, ChatMessage};
 use botyard_domain::effects::ErrorEntry;
 use botyard_domain::keyboard::Keyboard;
 use botyard_domain::{BotRef, Timestamp};
+use botyard_runtime::batched::Batched;
 use botyard_runtime::{Accept, Arriving};
 use botyard_store::{ConversationStore, ErrorLogStore, OutboxRow, TelegramStore};
 use serde_json::{Map, Value, json};
-use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
+use tokio::sync::{Notify, Semaphore};
 
 use super::Telegram;
 use super::api::ApiError;
@@ -113,51 +114,41 @@ pub(crate) async fn run(telegram: Telegram) {
 }
 
 /// Records confirmed sends several at a time: Telegram's message ids and the rows' deletion, in
-/// one transaction per batch (group commit: a batch is whatever arrived while the previous one
-/// was written, so nothing waits for a timer).
+/// one transaction per batch (group commit through [`Batched`]: a batch is whatever arrived while
+/// the previous one was written, so nothing waits for a timer).
 #[derive(Clone)]
 struct Completer {
-    requests: mpsc::Sender<Confirmed>,
+    confirmed: Batched<Confirmed, ()>,
 }
 
-/// A confirmed send: its outbox row, Telegram's id of the message it sent, and who waits for it to
-/// be recorded.
-type Confirmed = (i64, Option<(i64, String)>, oneshot::Sender<()>);
+/// A confirmed send: its outbox row, and Telegram's id of the message it sent.
+type Confirmed = (i64, Option<(i64, String)>);
 
 impl Completer {
     fn start(telegram: Telegram) -> Self {
-        let (requests, mut pending) = mpsc::channel::<Confirmed>(256);
-        tokio::spawn(async move {
-            let mut batch = Vec::with_capacity(IN_FLIGHT);
-            while pending.recv_many(&mut batch, IN_FLIGHT).await > 0 {
-                let (sent, answers): (Vec<_>, Vec<_>) = std::mem::take(&mut batch)
-                    .into_iter()
-                    .map(|(row, ext, answer)| ((row, ext), answer))
-                    .unzip();
-                let store = telegram.store();
-                if let Err(e) = store.outbox_sent(&sent).await {
-                    tracing::warn!(error = %e, "could not record a batch of sends; recording each alone");
-                    for (row, external) in &sent {
-                        if let Some((message, id)) = external {
-                            let _ = store.set_message_external_id(*message, id).await;
+        Self {
+            confirmed: Batched::start(move |sent: Vec<Confirmed>| {
+                let telegram = telegram.clone();
+                async move {
+                    let store = telegram.store();
+                    if let Err(e) = store.outbox_sent(&sent).await {
+                        tracing::warn!(error = %e, "could not record a batch of sends; recording each alone");
+                        for (row, external) in &sent {
+                            if let Some((message, id)) = external {
+                                let _ = store.set_message_external_id(*message, id).await;
+                            }
+                            let _ = store.delete_outbox(*row).await;
                         }
-                        let _ = store.delete_outbox(*row).await;
                     }
+                    Ok(vec![(); sent.len()])
                 }
-                for answer in answers {
-                    let _ = answer.send(());
-                }
-            }
-        });
-        Self { requests }
+            }),
+        }
     }
 
     /// Records a confirmed send (and Telegram's id of the message it sent); returns once written.
     async fn sent(&self, row: i64, external: Option<(i64, String)>) {
-        let (answer, answered) = oneshot::channel();
-        if self.requests.send((row, external, answer)).await.is_ok() {
-            let _ = answered.await;
-        }
+        let _ = self.confirmed.get((row, external)).await;
     }
 }
 
