@@ -71,8 +71,9 @@ impl Runtime {
             return Err(Error::unauthorized("The user key is invalid"));
         }
         self.store()
-            .user_by_key(bot.number, &credentials::digest(key))
+            .user_by_key(&credentials::digest(key))
             .await?
+            .filter(|user| user.bot_number == bot.number)
             .ok_or_else(|| Error::unauthorized("The user key is invalid"))
     }
 
@@ -87,7 +88,7 @@ impl Runtime {
         if !credentials::well_formed(key, USER_KEY_PREFIX) {
             return Ok(None);
         }
-        self.store().user_by_key_of_any_bot(&credentials::digest(key)).await
+        self.store().user_by_key(&credentials::digest(key)).await
     }
 
     pub async fn web_update_user(&self, user: &BotUser, profile: &UserProfile) -> Result<BotUser> {

@@ -53,9 +53,8 @@ pub trait ConversationStore {
         key_digest: &str,
         now: Timestamp,
     ) -> Result<BotUser>;
-    async fn user_by_key(&self, bot: i64, key_digest: &str) -> Result<Option<BotUser>>;
-    /// The user with this key digest, of any bot.
-    async fn user_by_key_of_any_bot(&self, key_digest: &str) -> Result<Option<BotUser>>;
+    /// The user with this key digest (of whichever bot: keys are random and unique).
+    async fn user_by_key(&self, key_digest: &str) -> Result<Option<BotUser>>;
     async fn bot_user(&self, bot: i64, id: i64) -> Result<Option<BotUser>>;
     async fn bot_user_by_external(
         &self,
@@ -251,7 +250,7 @@ impl ConversationStore for Store {
         sql.fetch_all(&self.read).await?.iter().map(chat).collect()
     }
 
-    async fn user_by_key_of_any_bot(&self, key_digest: &str) -> Result<Option<BotUser>> {
+    async fn user_by_key(&self, key_digest: &str) -> Result<Option<BotUser>> {
         let sql = concat!(
             "SELECT ",
             user_columns!(),
@@ -259,17 +258,6 @@ impl ConversationStore for Store {
              WHERE u.key_digest = $1 ORDER BY g.name"
         );
         let rows = sqlx::query(sql).bind(key_digest).fetch_all(&self.read).await.map_err(db)?;
-        user_and_groups(&rows)
-    }
-
-    async fn user_by_key(&self, bot: i64, key_digest: &str) -> Result<Option<BotUser>> {
-        let sql = concat!(
-            "SELECT ",
-            user_columns!(),
-            ", g.name AS group_name FROM bot_users u LEFT JOIN bot_user_groups g ON g.user_id = u.id \
-             WHERE u.bot_id = $1 AND u.key_digest = $2 ORDER BY g.name"
-        );
-        let rows = sqlx::query(sql).bind(bot).bind(key_digest).fetch_all(&self.read).await.map_err(db)?;
         user_and_groups(&rows)
     }
 
