@@ -176,7 +176,8 @@ impl BjsHost {
     }
 }
 
-/// Telegram's `[[{text, callback_data | url}]]` as Bots.Business buttons `[[{title, command | url}]]`.
+/// Telegram's `[[{text, callback_data | url | web_app | login_url}]]` as Bots.Business buttons
+/// `[[{title, command | url}]]`: a web app or login button opens its page, as a link does.
 fn bb_buttons(rows: &Value) -> Value {
     let button = |b: &Value| {
         let mut out = Map::new();
@@ -184,7 +185,8 @@ fn bb_buttons(rows: &Value) -> Value {
         if let Some(data) = b.get("callback_data") {
             out.insert("command".into(), data.clone());
         }
-        if let Some(url) = b.get("url") {
+        let url = b.get("url").or_else(|| b.pointer("/web_app/url")).or_else(|| b.pointer("/login_url/url"));
+        if let Some(url) = url {
             out.insert("url".into(), url.clone());
         }
         Value::Object(out)

@@ -294,6 +294,33 @@ async fn bb_point_bot_in_a_telegram_group() {
 }
 
 #[tokio::test]
+async fn tap_game_demo_bot_offers_its_web_app_in_the_web_chat() {
+    for backend in backends() {
+        let s = TestServer::start_with(backend, quick_jobs).await;
+        let ann = s.sign_up("ann@example.com").await;
+        let bot = import_fixture(&s, &ann, "TapGameDemoBot", None).await;
+        let mut chat = s.chat(&bot).await;
+        // /start sends its Telegram web app button with Api.sendMessage: in the web chat it is a
+        // button that opens the game's page.
+        chat.send("/start").await;
+        chat.sent_one();
+        let welcome = chat.wait_for(1).await.remove(0);
+        assert!(welcome["payload"]["text"].as_str().unwrap().starts_with("Hello. It is demo Tap Game Bot."));
+        let play = &welcome["payload"]["botyard"]["keyboard"]["rows"][0][0];
+        assert_eq!(play["title"], "Play now", "{welcome}");
+        let page_url = play["url"].as_str().unwrap();
+        assert!(
+            page_url.contains(&format!("/v2/bots/{}/web-app/renderWebApp?secret=", bot.id)),
+            "{page_url}"
+        );
+        let page = s.http.get(page_url).send().await.unwrap();
+        assert_eq!(page.status(), StatusCode::OK);
+        assert_eq!(error_log(&s, &ann, bot.id).await, Vec::<Value>::new());
+        s.stop().await;
+    }
+}
+
+#[tokio::test]
 async fn tap_game_demo_bot_with_its_web_app_on_telegram() {
     for backend in backends() {
         let fake = FakeTelegram::start(&[TOKEN]).await;
