@@ -21,6 +21,7 @@ pub struct Metrics {
     http_duration: HistogramVec,
     runs: IntCounterVec,
     run_duration: HistogramVec,
+    property_reads: IntCounterVec,
     queued: IntGaugeVec,
     jobs_queued: IntGaugeVec,
     jobs: IntCounterVec,
@@ -86,6 +87,11 @@ impl Metrics {
                 "Time of a run in the sandbox (with any wait for an executor), the dialog engine or the remote bot.",
                 &["kind"],
                 LATENCY_BUCKETS,
+            ),
+            property_reads: counter(
+                "botyard_property_reads_total",
+                "Properties BJS runs read from the database: read ahead, with other runs', because the code names them (before_run), or when the script asks (during_run, its executor waiting).",
+                &["when"],
             ),
             queued: gauge(
                 "botyard_runtime_queued",
@@ -153,6 +159,11 @@ impl Metrics {
         if let Some(took) = took {
             self.run_duration.with_label_values(&[kind]).observe(took.as_secs_f64());
         }
+    }
+
+    /// `count` properties read for runs, `when` being `before_run` or `during_run`.
+    pub fn property_reads(&self, when: &str, count: usize) {
+        self.property_reads.with_label_values(&[when]).inc_by(count as u64);
     }
 
     /// What waits in a node's per-chat queues.

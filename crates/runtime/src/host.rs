@@ -91,6 +91,12 @@ impl BjsHost {
         }
     }
 
+    /// The host with properties already read for the run ([`crate::prefetch`]).
+    pub(crate) fn knowing(mut self, read: crate::prefetch::ReadAhead) -> Self {
+        self.properties.extend(read);
+        self
+    }
+
     /// Counts one more effect of `kind`, refused beyond the run's cap.
     pub(crate) fn spend(&mut self, kind: Capped) -> Result<(), String> {
         self.counts.spend(&self.ctx.services.config.sandbox.run_caps, kind)
@@ -291,6 +297,7 @@ impl BjsHost {
         }
         let found =
             self.block_on(self.ctx.store.property(self.ctx.bot.number, scope, owner, name)).map_err(fail)?;
+        self.ctx.services.metrics.property_reads("during_run", 1);
         let value = found.map(|p| p.value);
         self.properties.insert(key, value.clone());
         Ok(value)

@@ -25,6 +25,7 @@ pub mod koreai;
 pub mod meter;
 pub mod node_bots;
 mod panels;
+mod prefetch;
 pub mod program;
 pub mod remote;
 pub mod run;
@@ -83,6 +84,10 @@ struct Inner {
     failpoints: botyard_domain::job::FailPoints,
     /// The pending replies of concurrent runs' chats, read together.
     pending_replies: batched::Batched<(i64, i64, i64), Option<PendingReply>>,
+    /// The properties concurrent runs' code names, read ahead together ([`prefetch`]).
+    property_reads: prefetch::PropertyReads,
+    /// The web chat's concurrent requests' users and conversations, read together ([`web`]).
+    web_reads: web::WebReads,
 }
 
 /// The command waiting for a user's reply in a chat, with its options.
@@ -121,6 +126,8 @@ impl Runtime {
                         async move { store.pending_replies(&asks).await }
                     })
                 },
+                property_reads: prefetch::start(store.clone()),
+                web_reads: web::WebReads::start(store.clone()),
                 acceptor,
                 changes,
                 store,

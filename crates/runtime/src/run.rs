@@ -215,8 +215,10 @@ async fn try_process(rt: &Runtime, incoming: &Incoming) -> Result<Vec<Incoming>>
             plan.program.globals.get(*k).filter(|v| !v.is_null()).map(|v| ((*k).to_owned(), v.clone()))
         })
         .collect();
+    let read_ahead = rt.read_ahead(&bot, &incoming.chat, incoming.user.as_ref(), &plan.program).await?;
+    let host = BjsHost::new(context, plan.effects).knowing(read_ahead);
     let started = std::time::Instant::now();
-    let ran = rt.sandbox().run(tenant(&bot), plan.program, BjsHost::new(context, plan.effects)).await;
+    let ran = rt.sandbox().run(tenant(&bot), plan.program, host).await;
     let outcome_label = match &ran {
         Some((Outcome::Completed { .. }, _)) => "completed",
         _ => "failed",

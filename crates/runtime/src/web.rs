@@ -7,9 +7,10 @@ use botyard_core::credentials;
 use botyard_domain::bot::Bot;
 use botyard_domain::conversation::{self, BotUser, Channel, Chat, ChatMessage, UserProfile};
 use botyard_domain::{Error, ErrorCode, Result, Timestamp};
-use botyard_store::{ChatKey, ConversationStore, NewMessage};
+use botyard_store::{ChatKey, ConversationStore, NewMessage, Store};
 use serde_json::{Map, Value};
 
+use crate::batched::Batched;
 use crate::hub::ChatEvent;
 use crate::{Accept, Accepted, Arriving, Runtime, new_message_uid};
 
@@ -34,6 +35,31 @@ fn check_id(what: &str, id: &str) -> Result<()> {
 
 fn generated(prefix: &str) -> String {
     format!("{prefix}_{}", uuid::Uuid::now_v7().simple())
+}
+
+/// The users (by key digest) and conversations (with whether the user takes part) that concurrent
+/// Chat API requests ask for, each kind read with one query ([`Batched`]): every request reads
+/// both, so under load they are the web chat's most frequent reads.
+pub(crate) struct WebReads {
+    users: Batched<String, Option<BotUser>>,
+    conversations: Batched<(i64, Channel, String, i64), Option<(Chat, bool)>>,
+}
+
+impl WebReads {
+    pub(crate) fn start(store: Store) -> Self {
+        let users = {
+            let store = store.clone();
+            Batched::start(move |digests: Vec<String>| {
+                let store = store.clone();
+                async move { store.users_by_keys(&digests).await }
+            })
+        };
+        let conversations = Batched::start(move |asks: Vec<(i64, Channel, String, i64)>| {
+            let store = store.clone();
+            async move { store.chats_with_participants(&asks).await }
+        });
+        Self { users, conversations }
+    }
 }
 
 impl Runtime {
@@ -70,8 +96,10 @@ impl Runtime {
         if !credentials::well_formed(key, USER_KEY_PREFIX) {
             return Err(Error::unauthorized("The user key is invalid"));
         }
-        self.store()
-            .user_by_key(&credentials::digest(key))
+        self.inner
+            .web_reads
+            .users
+            .get(credentials::digest(key))
             .await?
             .filter(|user| user.bot_number == bot.number)
             .ok_or_else(|| Error::unauthorized("The user key is invalid"))
@@ -88,7 +116,7 @@ impl Runtime {
         if !credentials::well_formed(key, USER_KEY_PREFIX) {
             return Ok(None);
         }
-        self.store().user_by_key(&credentials::digest(key)).await
+        self.inner.web_reads.users.get(credentials::digest(key)).await
     }
 
     pub async fn web_update_user(&self, user: &BotUser, profile: &UserProfile) -> Result<BotUser> {
@@ -134,8 +162,8 @@ impl Runtime {
 
     /// A conversation the user takes part in.
     pub async fn web_conversation(&self, bot: &Bot, user: &BotUser, id: &str) -> Result<Chat> {
-        let key = ChatKey { bot: bot.number, channel: Channel::Web, external_id: id };
-        match self.store().chat_with_participant(&key, user.id).await? {
+        let ask = (bot.number, Channel::Web, id.to_owned(), user.id);
+        match self.inner.web_reads.conversations.get(ask).await? {
             None => Err(Error::not_found("Conversation")),
             Some((_, false)) => Err(Error::forbidden("You are not a participant of this conversation")),
             Some((chat, true)) => Ok(chat),

@@ -1,5 +1,7 @@
 //! End users, chats, their participants and messages.
 
+use std::collections::HashMap;
+
 use botyard_domain::conversation::{BotUser, Channel, Chat, ChatMessage, UserProfile};
 use botyard_domain::{Error, Result, Timestamp};
 use serde_json::{Map, Value};
@@ -53,8 +55,9 @@ pub trait ConversationStore {
         key_digest: &str,
         now: Timestamp,
     ) -> Result<BotUser>;
-    /// The user with this key digest (of whichever bot: keys are random and unique).
-    async fn user_by_key(&self, key_digest: &str) -> Result<Option<BotUser>>;
+    /// The users with these key digests (of whichever bots: keys are random and unique), several
+    /// at once, one answer per digest in their order.
+    async fn users_by_keys(&self, key_digests: &[String]) -> Result<Vec<Option<BotUser>>>;
     async fn bot_user(&self, bot: i64, id: i64) -> Result<Option<BotUser>>;
     async fn bot_user_by_external(
         &self,
@@ -88,9 +91,13 @@ pub trait ConversationStore {
     ) -> Result<Chat>;
     async fn chat(&self, bot: i64, id: i64) -> Result<Option<Chat>>;
     async fn chat_by_external(&self, key: &ChatKey<'_>) -> Result<Option<Chat>>;
-    /// [`chat_by_external`](Self::chat_by_external), and whether `user` takes part in it, in one
-    /// query (every Chat API request about a conversation asks both).
-    async fn chat_with_participant(&self, key: &ChatKey<'_>, user: i64) -> Result<Option<(Chat, bool)>>;
+    /// Chats by `(bot, channel, external id)`, each with whether `user` takes part in it (every
+    /// Chat API request about a conversation asks both), several at once (at most 128), one
+    /// answer per ask in their order.
+    async fn chats_with_participants(
+        &self,
+        asks: &[(i64, Channel, String, i64)],
+    ) -> Result<Vec<Option<(Chat, bool)>>>;
     /// Chats of the bot, newest activity last, one page (from 1).
     async fn chats_page(&self, bot: i64, page: u32, per_page: u32) -> Result<Vec<Chat>>;
     /// Chats the user takes part in, after the chat id `after`.
@@ -250,15 +257,27 @@ impl ConversationStore for Store {
         sql.fetch_all(&self.read).await?.iter().map(chat).collect()
     }
 
-    async fn user_by_key(&self, key_digest: &str) -> Result<Option<BotUser>> {
-        let sql = concat!(
+    async fn users_by_keys(&self, key_digests: &[String]) -> Result<Vec<Option<BotUser>>> {
+        if key_digests.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sql = SqlBuilder::new(concat!(
             "SELECT ",
             user_columns!(),
-            ", g.name AS group_name FROM bot_users u LEFT JOIN bot_user_groups g ON g.user_id = u.id \
-             WHERE u.key_digest = $1 ORDER BY g.name"
-        );
-        let rows = sqlx::query(sql).bind(key_digest).fetch_all(&self.read).await.map_err(db)?;
-        user_and_groups(&rows)
+            ", u.key_digest, g.name AS group_name FROM bot_users u LEFT JOIN bot_user_groups g ON g.user_id = u.id \
+             WHERE u.key_digest"
+        ));
+        sql.push_in_list(key_digests.iter().cloned());
+        sql.push(" ORDER BY u.id, g.name");
+        let rows = sql.fetch_all(&self.read).await?;
+        // One row per group (or one without): consecutive rows of a user make one user.
+        let mut found = HashMap::new();
+        for run in rows.chunk_by(|a, b| get::<i64>(a, "id").ok() == get::<i64>(b, "id").ok()) {
+            if let Some(user) = user_and_groups(run)? {
+                found.insert(get::<String>(&run[0], "key_digest")?, user);
+            }
+        }
+        Ok(key_digests.iter().map(|digest| found.get(digest).cloned()).collect())
     }
 
     async fn bot_user(&self, bot: i64, id: i64) -> Result<Option<BotUser>> {
@@ -476,22 +495,39 @@ impl ConversationStore for Store {
         Ok(done.rows_affected() > 0)
     }
 
-    async fn chat_with_participant(&self, key: &ChatKey<'_>, user: i64) -> Result<Option<(Chat, bool)>> {
-        let sql = concat!(
-            "SELECT ",
-            chat_columns!(),
-            ", (SELECT COUNT(*) FROM chat_participants p WHERE p.chat_id = c.id AND p.user_id = $4) AS takes_part",
-            " FROM chats c WHERE c.bot_id = $1 AND c.channel = $2 AND c.external_id = $3"
-        );
-        let row = sqlx::query(sql)
-            .bind(key.bot)
-            .bind(key.channel.as_str())
-            .bind(key.external_id)
-            .bind(user)
-            .fetch_optional(&self.read)
-            .await
-            .map_err(db)?;
-        row.map(|r| Ok((chat(&r)?, get::<i64>(&r, "takes_part")? > 0))).transpose()
+    async fn chats_with_participants(
+        &self,
+        asks: &[(i64, Channel, String, i64)],
+    ) -> Result<Vec<Option<(Chat, bool)>>> {
+        if asks.is_empty() {
+            return Ok(Vec::new());
+        }
+        // One SELECT per ask, numbered, in one statement.
+        let mut sql = SqlBuilder::new("");
+        for (i, (bot, channel, external_id, user)) in asks.iter().enumerate() {
+            sql.push(if i == 0 { "SELECT CAST(" } else { " UNION ALL SELECT CAST(" });
+            sql.bind(i as i64);
+            sql.push(concat!(
+                " AS BIGINT) AS ask, ",
+                chat_columns!(),
+                ", (SELECT COUNT(*) FROM chat_participants p WHERE p.chat_id = c.id AND p.user_id = "
+            ));
+            sql.bind(*user);
+            sql.push(") AS takes_part FROM chats c WHERE c.bot_id = ");
+            sql.bind(*bot);
+            sql.push(" AND c.channel = ");
+            sql.bind(channel.as_str().to_owned());
+            sql.push(" AND c.external_id = ");
+            sql.bind(external_id.clone());
+        }
+        let mut found: Vec<Option<(Chat, bool)>> = vec![None; asks.len()];
+        for row in sql.fetch_all(&self.read).await? {
+            let ask = usize::try_from(get::<i64>(&row, "ask")?).unwrap_or(usize::MAX);
+            if let Some(slot) = found.get_mut(ask) {
+                *slot = Some((chat(&row)?, get::<i64>(&row, "takes_part")? > 0));
+            }
+        }
+        Ok(found)
     }
 
     async fn is_participant(&self, chat: i64, user: i64) -> Result<bool> {

@@ -52,7 +52,7 @@ pub use files::{FileStore, StoredFile, put_file_in};
 pub use inbox::{Accepting, InboxStore};
 pub use jobs::{JobEnd, JobStore, LEASE_LOST, finish_in};
 pub use notifications::ChangeListener;
-pub use properties::PropertyStore;
+pub use properties::{PropertyKey, PropertyStore};
 pub use states::{StateKey, StateRecord, StateStore, TagStore};
 pub use telegram::{OutboxRow, TelegramStore};
 pub use telegram_accounts::TelegramAccountStore;

@@ -6,7 +6,10 @@ use botyard_domain::Timestamp;
 use botyard_domain::property::{Property, PropertyScope, PropertyType};
 use sqlx::any::AnyRow;
 
+use std::collections::HashMap;
+
 use crate::Store;
+use crate::bots::SqlBuilder;
 use crate::error::{db, json};
 use crate::rows::get;
 
@@ -19,6 +22,8 @@ pub trait PropertyStore {
         owner: i64,
         name: &str,
     ) -> Result<Option<Property>>;
+    /// Several properties, of any bots, at once: one answer per key, in order.
+    async fn properties_of(&self, keys: &[PropertyKey]) -> Result<Vec<Option<Property>>>;
     /// Properties of the bot (optionally of one scope), one page (from 1).
     async fn properties_page(
         &self,
@@ -29,6 +34,9 @@ pub trait PropertyStore {
     ) -> Result<Vec<Property>>;
     async fn delete_property(&self, bot: i64, id: i64) -> Result<bool>;
 }
+
+/// A property by its bot, scope, owner and name.
+pub type PropertyKey = (i64, PropertyScope, i64, String);
 
 impl PropertyStore for Store {
     async fn property(
@@ -50,6 +58,33 @@ impl PropertyStore for Store {
         .await
         .map_err(db)?;
         row.map(|r| property(&r)).transpose()
+    }
+
+    async fn properties_of(&self, keys: &[PropertyKey]) -> Result<Vec<Option<Property>>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sql = SqlBuilder::new(
+            "SELECT id, bot_id, scope, owner_id, name, kind, value, updated_at FROM properties WHERE ",
+        );
+        for (i, (bot, scope, owner, name)) in keys.iter().enumerate() {
+            sql.push(if i == 0 { "(bot_id = " } else { " OR (bot_id = " });
+            sql.bind(*bot);
+            sql.push(" AND scope = ");
+            sql.bind(scope.as_str().to_owned());
+            sql.push(" AND owner_id = ");
+            sql.bind(*owner);
+            sql.push(" AND name = ");
+            sql.bind(name.clone());
+            sql.push(")");
+        }
+        let mut found = HashMap::new();
+        for row in sql.fetch_all(&self.read).await? {
+            let bot: i64 = get(&row, "bot_id")?;
+            let p = property(&row)?;
+            found.insert((bot, p.scope, p.owner, p.name.clone()), p);
+        }
+        Ok(keys.iter().map(|key| found.get(key).cloned()).collect())
     }
 
     async fn properties_page(

@@ -371,3 +371,98 @@ async fn chats_and_users_of_several_updates_are_read_together() {
         store.close().await;
     }
 }
+
+#[tokio::test]
+async fn key_users_conversations_and_properties_of_several_requests_are_read_together() {
+    use botyard_domain::conversation::UserProfile;
+    use botyard_domain::effects::PropertyWrite;
+    use botyard_domain::property::{PropertyScope, PropertyType};
+    for backend in backends() {
+        let (_db, store) = open(backend).await;
+        let ws = common::workspace(&store).await;
+        let bot = common::bot(&store, &ws, "web").await;
+        let other = common::bot(&store, &ws, "web-other").await;
+        let profile = UserProfile::default();
+        let ann = store.create_key_user(bot, "ann", &profile, "digest-ann", T0).await.unwrap();
+        let bob = store.create_key_user(other, "bob", &profile, "digest-bob", T0).await.unwrap();
+        let vip = RunEffects {
+            bot,
+            groups: vec![botyard_domain::effects::GroupChange::Add { user: ann.id, group: "vip".into() }],
+            ..Default::default()
+        };
+        store.commit_runs(&[vip], "n", T0).await.unwrap();
+
+        // Users by key digest, of any bot, in the order asked, with their groups.
+        let digests = ["digest-bob", "nobody", "digest-ann", "digest-ann"].map(String::from);
+        let found: Vec<_> = store
+            .users_by_keys(&digests)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|u| u.map(|u| (u.id, u.groups)))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                Some((bob.id, vec![])),
+                None,
+                Some((ann.id, vec!["vip".to_owned()])),
+                Some((ann.id, vec!["vip".to_owned()]))
+            ],
+            "{backend:?}"
+        );
+
+        // Conversations by id, each with whether the asking user takes part.
+        let chat = common::chat(&store, bot, Channel::Web, "conv-1", Some(ann.id)).await;
+        store.add_participant(chat.id, ann.id, T0).await.unwrap();
+        let asks = [
+            (bot, Channel::Web, "conv-1".to_owned(), ann.id),
+            (bot, Channel::Web, "conv-1".to_owned(), bob.id),
+            (bot, Channel::Telegram, "conv-1".to_owned(), ann.id),
+            (other, Channel::Web, "conv-1".to_owned(), ann.id),
+            (bot, Channel::Web, "conv-2".to_owned(), ann.id),
+        ];
+        let found: Vec<_> = store
+            .chats_with_participants(&asks)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| c.map(|(c, takes_part)| (c.id, takes_part)))
+            .collect();
+        assert_eq!(found, [Some((chat.id, true)), Some((chat.id, false)), None, None, None], "{backend:?}");
+
+        // Properties of several scopes and owners, absent ones as such.
+        let write = |scope, owner, name: &str, value| PropertyWrite {
+            scope,
+            owner,
+            name: name.into(),
+            value: Some((PropertyType::Integer, json!(value))),
+            at: T0,
+        };
+        let effects = RunEffects {
+            bot,
+            properties: vec![
+                write(PropertyScope::User, ann.id, "n", 3),
+                write(PropertyScope::Bot, 0, "n", 7),
+                write(PropertyScope::Chat, chat.id, "topic", 1),
+            ],
+            ..Default::default()
+        };
+        store.commit_runs(&[effects], "n", T0).await.unwrap();
+        let keys = [
+            (bot, PropertyScope::User, ann.id, "n".to_owned()),
+            (bot, PropertyScope::User, bob.id, "n".to_owned()),
+            (other, PropertyScope::Bot, 0, "n".to_owned()),
+            (bot, PropertyScope::Bot, 0, "n".to_owned()),
+            (bot, PropertyScope::Chat, chat.id, "topic".to_owned()),
+            (bot, PropertyScope::Chat, chat.id, "Topic".to_owned()),
+        ];
+        let values: Vec<_> =
+            store.properties_of(&keys).await.unwrap().into_iter().map(|p| p.map(|p| p.value)).collect();
+        assert_eq!(values, [Some(json!(3)), None, None, Some(json!(7)), Some(json!(1)), None], "{backend:?}");
+        assert!(store.users_by_keys(&[]).await.unwrap().is_empty());
+        assert!(store.chats_with_participants(&[]).await.unwrap().is_empty());
+        assert!(store.properties_of(&[]).await.unwrap().is_empty());
+        store.close().await;
+    }
+}

@@ -232,3 +232,47 @@ async fn a_token_guards_the_metrics_and_they_can_be_switched_off() {
         s.stop().await;
     }
 }
+
+/// Properties a command names literally are read before its run, with other runs' reads, and the
+/// run sees them exactly as if it had read them itself; names built at run time are read when the
+/// script asks. The counter of property reads tells the two apart.
+#[tokio::test]
+async fn properties_named_in_the_code_are_read_ahead_with_the_same_answers() {
+    for backend in backends() {
+        let s = TestServer::start(backend).await;
+        let ann = s.sign_up("ann@example.com").await;
+        let bot = s
+            .bot(
+                &ann,
+                "Counter",
+                &[
+                    cmd(
+                        "/count",
+                        "",
+                        "var n = (User.getProperty('n') || 0) + 1; User.setProperty('n', n, 'integer'); Bot.sendMessage('n=' + n);",
+                    ),
+                    cmd("/built", "", "var k = ['n'].join(''); Bot.sendMessage('n is ' + User.getProperty(k));"),
+                    cmd(
+                        "/total",
+                        "",
+                        "Bot.setProperty('total', Bot.getProp(\"total\", 0) + 2, 'integer'); Bot.sendMessage('total=' + Bot.getProperty('total') + ', topic=' + Chat.getProperty('topic'));",
+                    ),
+                ],
+            )
+            .await;
+        let reads = |t: &str, when: &str| sum(t, "botyard_property_reads_total", &[("when", when)]);
+        let before = s.metrics().await;
+        let mut chat = s.chat(&bot).await;
+        assert_eq!(chat.ask("/count", 1).await, ["n=1"]);
+        assert_eq!(chat.ask("/count", 1).await, ["n=2"]);
+        assert_eq!(chat.ask("/built", 1).await, ["n is 2"]);
+        assert_eq!(chat.ask("/total", 1).await, ["total=2, topic=undefined"]);
+        assert_eq!(chat.ask("/total", 1).await, ["total=4, topic=undefined"]);
+        let after = s.metrics().await;
+        // /count reads `n` ahead twice; /total reads `total` (named twice) and `topic` ahead, twice.
+        assert_eq!(reads(&after, "before_run") - reads(&before, "before_run"), 6.0, "{after}");
+        // Only /built's name is not in its code.
+        assert_eq!(reads(&after, "during_run") - reads(&before, "during_run"), 1.0, "{after}");
+        s.stop().await;
+    }
+}
