@@ -12,6 +12,58 @@ use crate::bots::SqlBuilder;
 use crate::error::{db, json, to_json, unique_or_db};
 use crate::rows::get;
 
+/// A user to find or create ([`ConversationStore::upsert_users`]).
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub bot: i64,
+    pub channel: Channel,
+    pub external_id: String,
+    pub profile: UserProfile,
+}
+
+/// A chat to find or create ([`ConversationStore::upsert_chats`]).
+#[derive(Debug, Clone)]
+pub struct NewChat {
+    pub bot: i64,
+    pub channel: Channel,
+    pub external_id: String,
+    pub chat_type: String,
+    pub title: Option<String>,
+    pub owner: Option<i64>,
+}
+
+/// Where a user or chat is known: its bot, channel and external id.
+type ExternalKey = (i64, Channel, String);
+
+/// The first ask of each key, for one statement's rows (a key twice in one INSERT would be
+/// refused by PostgreSQL).
+fn first_asks<'a, T>(asks: &'a [T], key: impl Fn(&T) -> ExternalKey) -> Vec<(ExternalKey, &'a T)> {
+    let mut seen = std::collections::HashSet::new();
+    asks.iter().filter_map(|ask| seen.insert(key(ask)).then(|| (key(ask), ask))).collect()
+}
+
+/// One answer per ask from what was found, `true` only for the first ask of a created key.
+fn answers<T: Clone, A>(
+    asks: &[A],
+    key: impl Fn(&A) -> ExternalKey,
+    found: &HashMap<ExternalKey, T>,
+    created: &std::collections::HashSet<ExternalKey>,
+    what: &str,
+) -> Result<Vec<(T, bool)>> {
+    let mut told = std::collections::HashSet::new();
+    asks.iter()
+        .map(|ask| {
+            let key = key(ask);
+            let item = found
+                .get(&key)
+                .cloned()
+                .ok_or_else(|| Error::internal(format!("an upserted {what} vanished")))?;
+            let first = created.contains(&key) && told.insert(key);
+            Ok((item, first))
+        })
+        .collect()
+}
+
 /// A chat to create or find.
 #[derive(Debug, Clone)]
 pub struct ChatKey<'a> {
@@ -72,6 +124,12 @@ pub trait ConversationStore {
     async fn chats_by_external_ids(&self, bot: i64, channel: Channel, ids: &[String]) -> Result<Vec<Chat>>;
     async fn update_bot_user(&self, id: i64, profile: &UserProfile, now: Timestamp) -> Result<()>;
     async fn delete_bot_user(&self, bot: i64, id: i64) -> Result<bool>;
+    /// [`upsert_user`](Self::upsert_user) of several users (of any bots) at once: one answer per
+    /// ask, in order; `true` for the first ask of a user this call created.
+    async fn upsert_users(&self, asks: &[NewUser], now: Timestamp) -> Result<Vec<(BotUser, bool)>>;
+    /// [`upsert_chat`](Self::upsert_chat) of several chats (of any bots) at once: one answer per
+    /// ask, in order; `true` for the first ask of a chat this call created.
+    async fn upsert_chats(&self, asks: &[NewChat], now: Timestamp) -> Result<Vec<(Chat, bool)>>;
     /// Finds the chat or creates it; `true` when created.
     async fn upsert_chat(
         &self,
@@ -161,31 +219,43 @@ impl ConversationStore for Store {
         profile: &UserProfile,
         now: Timestamp,
     ) -> Result<(BotUser, bool)> {
-        if let Some(user) = self.bot_user_by_external(bot, channel, external_id).await? {
-            return Ok((user, false));
+        let ask = NewUser { bot, channel, external_id: external_id.to_owned(), profile: profile.clone() };
+        let mut answers = self.upsert_users(&[ask], now).await?;
+        answers.pop().ok_or_else(|| Error::internal("an upserted user vanished"))
+    }
+
+    async fn upsert_users(&self, asks: &[NewUser], now: Timestamp) -> Result<Vec<(BotUser, bool)>> {
+        let key = |u: &NewUser| (u.bot, u.channel, u.external_id.clone());
+        let mut found = self.users_by_keys_external(asks.iter().map(key)).await?;
+        let missing: Vec<_> =
+            first_asks(asks, key).into_iter().filter(|(k, _)| !found.contains_key(k)).collect();
+        let mut created = std::collections::HashSet::new();
+        if !missing.is_empty() {
+            let mut sql = SqlBuilder::new(
+                "INSERT INTO bot_users (bot_id, channel, external_id, first_name, last_name, username, picture_url, profile, \
+                 created_at, updated_at) VALUES ",
+            );
+            for (n, (_, u)) in missing.iter().enumerate() {
+                let mut row = sql.open_row(n == 0);
+                row.bind(u.bot)
+                    .bind(u.channel.as_str().to_owned())
+                    .bind(u.external_id.clone())
+                    .bind(u.profile.first_name.clone())
+                    .bind(u.profile.last_name.clone())
+                    .bind(u.profile.username.clone())
+                    .bind(u.profile.picture_url.clone())
+                    .bind(u.profile.profile.clone())
+                    .bind(now.millis())
+                    .bind(now.millis());
+            }
+            sql.push(" ON CONFLICT (bot_id, channel, external_id) DO NOTHING RETURNING bot_id, channel, external_id");
+            for row in sql.fetch_all(&self.write).await? {
+                let channel = Channel::parse(&get::<String>(&row, "channel")?);
+                created.insert((get(&row, "bot_id")?, channel, get(&row, "external_id")?));
+            }
+            found.extend(self.users_by_keys_external(missing.into_iter().map(|(k, _)| k)).await?);
         }
-        let inserted = sqlx::query(
-            "INSERT INTO bot_users (bot_id, channel, external_id, first_name, last_name, username, picture_url, profile, \
-             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) \
-             ON CONFLICT (bot_id, channel, external_id) DO NOTHING RETURNING id",
-        )
-        .bind(bot)
-        .bind(channel.as_str())
-        .bind(external_id)
-        .bind(&profile.first_name)
-        .bind(&profile.last_name)
-        .bind(&profile.username)
-        .bind(&profile.picture_url)
-        .bind(&profile.profile)
-        .bind(now.millis())
-        .fetch_optional(&self.write)
-        .await
-        .map_err(db)?;
-        let user = self
-            .bot_user_by_external(bot, channel, external_id)
-            .await?
-            .ok_or_else(|| Error::internal("an upserted user vanished"))?;
-        Ok((user, inserted.is_some()))
+        answers(asks, key, &found, &created, "user")
     }
 
     async fn create_key_user(
@@ -349,26 +419,50 @@ impl ConversationStore for Store {
         owner: Option<i64>,
         now: Timestamp,
     ) -> Result<(Chat, bool)> {
-        if let Some(chat) = self.chat_by_external(key).await? {
-            return Ok((chat, false));
+        let ask = NewChat {
+            bot: key.bot,
+            channel: key.channel,
+            external_id: key.external_id.to_owned(),
+            chat_type: chat_type.to_owned(),
+            title: title.map(str::to_owned),
+            owner,
+        };
+        let mut answers = self.upsert_chats(&[ask], now).await?;
+        answers.pop().ok_or_else(|| Error::internal("an upserted chat vanished"))
+    }
+
+    async fn upsert_chats(&self, asks: &[NewChat], now: Timestamp) -> Result<Vec<(Chat, bool)>> {
+        let key = |c: &NewChat| (c.bot, c.channel, c.external_id.clone());
+        let mut found = self.chats_by_keys_external(asks.iter().map(key)).await?;
+        let missing: Vec<_> =
+            first_asks(asks, key).into_iter().filter(|(k, _)| !found.contains_key(k)).collect();
+        let mut created = std::collections::HashSet::new();
+        if !missing.is_empty() {
+            let mut sql = SqlBuilder::new(
+                "INSERT INTO chats (bot_id, channel, external_id, chat_type, title, owner_user_id, blocked, bot_blocked, \
+                 created_at, updated_at) VALUES ",
+            );
+            for (n, (_, c)) in missing.iter().enumerate() {
+                let mut row = sql.open_row(n == 0);
+                row.bind(c.bot)
+                    .bind(c.channel.as_str().to_owned())
+                    .bind(c.external_id.clone())
+                    .bind(c.chat_type.clone())
+                    .bind(c.title.clone())
+                    .bind(c.owner)
+                    .bind(0_i64)
+                    .bind(0_i64)
+                    .bind(now.millis())
+                    .bind(now.millis());
+            }
+            sql.push(" ON CONFLICT (bot_id, channel, external_id) DO NOTHING RETURNING bot_id, channel, external_id");
+            for row in sql.fetch_all(&self.write).await? {
+                let channel = Channel::parse(&get::<String>(&row, "channel")?);
+                created.insert((get(&row, "bot_id")?, channel, get(&row, "external_id")?));
+            }
+            found.extend(self.chats_by_keys_external(missing.into_iter().map(|(k, _)| k)).await?);
         }
-        let inserted = sqlx::query(
-            "INSERT INTO chats (bot_id, channel, external_id, chat_type, title, owner_user_id, blocked, bot_blocked, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, 0, 0, $7, $7) ON CONFLICT (bot_id, channel, external_id) DO NOTHING RETURNING id",
-        )
-        .bind(key.bot)
-        .bind(key.channel.as_str())
-        .bind(key.external_id)
-        .bind(chat_type)
-        .bind(title)
-        .bind(owner)
-        .bind(now.millis())
-        .fetch_optional(&self.write)
-        .await
-        .map_err(db)?;
-        let chat =
-            self.chat_by_external(key).await?.ok_or_else(|| Error::internal("an upserted chat vanished"))?;
-        Ok((chat, inserted.is_some()))
+        answers(asks, key, &found, &created, "chat")
     }
 
     async fn create_chat(
@@ -794,4 +888,46 @@ pub(crate) fn message(r: &AnyRow) -> Result<ChatMessage> {
         created_at: Timestamp(get(r, "created_at")?),
         updated_at: Timestamp(get(r, "updated_at")?),
     })
+}
+
+impl Store {
+    /// Users by bot, channel and external id (those that exist), with their groups.
+    async fn users_by_keys_external(
+        &self,
+        keys: impl Iterator<Item = ExternalKey>,
+    ) -> Result<HashMap<ExternalKey, BotUser>> {
+        let mut found = HashMap::new();
+        for ((bot, channel), ids) in by_bot_and_channel(keys) {
+            for user in self.users_by_external_ids(bot, channel, &ids).await? {
+                found.insert((bot, channel, user.external_id.clone()), user);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Chats by bot, channel and external id (those that exist).
+    async fn chats_by_keys_external(
+        &self,
+        keys: impl Iterator<Item = ExternalKey>,
+    ) -> Result<HashMap<ExternalKey, Chat>> {
+        let mut found = HashMap::new();
+        for ((bot, channel), ids) in by_bot_and_channel(keys) {
+            for chat in self.chats_by_external_ids(bot, channel, &ids).await? {
+                found.insert((bot, channel, chat.external_id.clone()), chat);
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// External ids grouped by bot and channel, each once.
+fn by_bot_and_channel(keys: impl Iterator<Item = ExternalKey>) -> HashMap<(i64, Channel), Vec<String>> {
+    let mut groups: HashMap<(i64, Channel), Vec<String>> = HashMap::new();
+    for (bot, channel, id) in keys {
+        let ids = groups.entry((bot, channel)).or_default();
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    groups
 }

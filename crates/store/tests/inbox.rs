@@ -466,3 +466,58 @@ async fn key_users_conversations_and_properties_of_several_requests_are_read_tog
         store.close().await;
     }
 }
+
+#[tokio::test]
+async fn users_and_chats_of_several_updates_are_created_together_each_once() {
+    use botyard_domain::conversation::UserProfile;
+    for backend in backends() {
+        let (_db, store) = open(backend).await;
+        let ws = common::workspace(&store).await;
+        let bot = common::bot(&store, &ws, "new-ones").await;
+        let other = common::bot(&store, &ws, "new-ones-other").await;
+        let known = common::user(&store, bot, Channel::Telegram, "1").await;
+        let user = |bot, channel, id: &str, name: &str| NewUser {
+            bot,
+            channel,
+            external_id: id.into(),
+            profile: UserProfile { first_name: Some(name.into()), ..UserProfile::default() },
+        };
+        let asks = [
+            user(bot, Channel::Telegram, "2", "Ann"),
+            user(bot, Channel::Telegram, "1", "Known"),
+            user(bot, Channel::Telegram, "2", "Ann again"),
+            user(other, Channel::Telegram, "2", "Ann elsewhere"),
+            user(bot, Channel::Web, "2", "Ann on the web"),
+        ];
+        let answers = store.upsert_users(&asks, T0).await.unwrap();
+        let created: Vec<bool> = answers.iter().map(|(_, created)| *created).collect();
+        assert_eq!(created, [true, false, false, true, true], "{backend:?}: each user created once");
+        assert_eq!(answers[0].0.id, answers[2].0.id, "{backend:?}");
+        assert_eq!(answers[1].0.id, known.id);
+        assert_eq!(answers[0].0.first_name.as_deref(), Some("Ann"), "{backend:?}: the first ask's profile");
+        assert_eq!(answers[3].0.bot_number, other);
+        assert_eq!(answers[4].0.channel, Channel::Web);
+        let again = store.upsert_users(&asks[..1], T0).await.unwrap();
+        assert_eq!((again[0].0.id, again[0].1), (answers[0].0.id, false), "{backend:?}");
+
+        let chat = |bot, id: &str, kind: &str| NewChat {
+            bot,
+            channel: Channel::Telegram,
+            external_id: id.into(),
+            chat_type: kind.into(),
+            title: (kind != "private").then(|| "A group".to_owned()),
+            owner: None,
+        };
+        let asks = [chat(bot, "2", "private"), chat(bot, "-5", "group"), chat(bot, "2", "private")];
+        let answers = store.upsert_chats(&asks, T0).await.unwrap();
+        let created: Vec<bool> = answers.iter().map(|(_, created)| *created).collect();
+        assert_eq!(created, [true, true, false], "{backend:?}");
+        assert_eq!(answers[0].0.id, answers[2].0.id);
+        assert_eq!(
+            (answers[1].0.chat_type.as_str(), answers[1].0.title.as_deref()),
+            ("group", Some("A group"))
+        );
+        assert!(store.upsert_chats(&[], T0).await.unwrap().is_empty());
+        store.close().await;
+    }
+}

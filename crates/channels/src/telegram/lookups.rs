@@ -1,13 +1,13 @@
 //! The chats and users of updates handled at the same time, read together ([`Batched`]): each
-//! bot's chats and users with one query each. What is not found is created by the update's own
-//! handler, one by one, as before.
+//! bot's chats and users with one query each; those seen for the first time are created together
+//! too (one statement per kind for whatever concurrent updates bring).
 
 use std::collections::HashMap;
 
-use botyard_domain::Result;
 use botyard_domain::conversation::{BotUser, Channel, Chat};
+use botyard_domain::{Result, Timestamp};
 use botyard_runtime::batched::Batched;
-use botyard_store::{ConversationStore, Store};
+use botyard_store::{ConversationStore, NewChat, NewUser, Store};
 
 /// What one update asks for: its bot, its chat and (when it has a sender) its user, by Telegram id.
 type Query = (i64, String, Option<String>);
@@ -21,16 +21,41 @@ pub(crate) struct Found {
 #[derive(Clone)]
 pub(crate) struct Lookups {
     reads: Batched<Query, Found>,
+    new_chats: Batched<NewChat, (Chat, bool)>,
+    new_users: Batched<NewUser, (BotUser, bool)>,
 }
 
 impl Lookups {
     pub(crate) fn start(store: Store) -> Self {
-        Self {
-            reads: Batched::start(move |queries| {
+        let reads = {
+            let store = store.clone();
+            Batched::start(move |queries| {
                 let store = store.clone();
                 async move { read(&store, queries).await }
-            }),
-        }
+            })
+        };
+        let new_chats = {
+            let store = store.clone();
+            Batched::start(move |asks: Vec<NewChat>| {
+                let store = store.clone();
+                async move { store.upsert_chats(&asks, Timestamp::now()).await }
+            })
+        };
+        let new_users = Batched::start(move |asks: Vec<NewUser>| {
+            let store = store.clone();
+            async move { store.upsert_users(&asks, Timestamp::now()).await }
+        });
+        Self { reads, new_chats, new_users }
+    }
+
+    /// The chat, found or created (`true`) with other updates' new chats.
+    pub(crate) async fn chat(&self, ask: NewChat) -> Result<(Chat, bool)> {
+        self.new_chats.get(ask).await
+    }
+
+    /// The user, found or created (`true`) with other updates' new users.
+    pub(crate) async fn user(&self, ask: NewUser) -> Result<(BotUser, bool)> {
+        self.new_users.get(ask).await
     }
 
     /// The stored chat `chat` of the bot, and user `user` (Telegram ids).

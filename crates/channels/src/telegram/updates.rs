@@ -8,7 +8,7 @@ use botyard_domain::keyboard::Keyboard;
 use botyard_domain::text::without_nul;
 use botyard_domain::{Result, Timestamp};
 use botyard_runtime::{Accept, Arriving};
-use botyard_store::{ChatKey, ConversationStore, NewMessage, TelegramStore};
+use botyard_store::{ConversationStore, NewChat, NewMessage, NewUser, TelegramStore};
 use serde_json::{Value, json};
 
 use super::Telegram;
@@ -43,19 +43,25 @@ fn external(id: &Value) -> String {
     }
 }
 
-/// The update's chat: `found` (read with other updates' chats), or else found or created here.
+/// The update's chat: `found` (read with other updates' chats), or else found or created with
+/// other updates' new chats.
 async fn chat_of(telegram: &Telegram, bot: &Bot, chat: &Value, found: Option<Chat>) -> Result<(Chat, bool)> {
     if let Some(found) = found {
         return Ok((found, false));
     }
-    let external_id = external(&chat["id"]);
-    let key = ChatKey { bot: bot.number, channel: Channel::Telegram, external_id: &external_id };
-    let kind = without_nul(chat["type"].as_str().unwrap_or("private")).into_owned();
-    let title = chat["title"].as_str().map(|t| without_nul(t).into_owned());
-    telegram.store().upsert_chat(&key, &kind, title.as_deref(), None, Timestamp::now()).await
+    let ask = NewChat {
+        bot: bot.number,
+        channel: Channel::Telegram,
+        external_id: external(&chat["id"]),
+        chat_type: without_nul(chat["type"].as_str().unwrap_or("private")).into_owned(),
+        title: chat["title"].as_str().map(|t| without_nul(t).into_owned()),
+        owner: None,
+    };
+    telegram.lookups().chat(ask).await
 }
 
-/// The update's sender: `found` (read with other updates' users), or else found or created here.
+/// The update's sender: `found` (read with other updates' users), or else found or created with
+/// other updates' new users.
 async fn user_of(
     telegram: &Telegram,
     bot: &Bot,
@@ -74,8 +80,9 @@ async fn user_of(
         picture_url: None,
         profile: None,
     };
-    let id = external(&from["id"]);
-    telegram.store().upsert_user(bot.number, Channel::Telegram, &id, &profile, Timestamp::now()).await
+    let ask =
+        NewUser { bot: bot.number, channel: Channel::Telegram, external_id: external(&from["id"]), profile };
+    telegram.lookups().user(ask).await
 }
 
 async fn message_update(telegram: &Telegram, bot: &Bot, update: i64, message: &Value) -> Result<()> {
