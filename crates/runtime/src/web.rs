@@ -42,8 +42,11 @@ fn generated(prefix: &str) -> String {
 /// both, so under load they are the web chat's most frequent reads.
 pub(crate) struct WebReads {
     users: Batched<String, Option<BotUser>>,
-    conversations: Batched<(i64, Channel, String, i64), Option<(Chat, bool)>>,
+    conversations: Batched<ConversationAsk, Option<(Chat, bool)>>,
 }
+
+/// A conversation asked for by its bot, channel and id, and the user who must take part in it.
+type ConversationAsk = (i64, Channel, String, i64);
 
 impl WebReads {
     pub(crate) fn start(store: Store) -> Self {
@@ -54,7 +57,7 @@ impl WebReads {
                 async move { store.users_by_keys(&digests).await }
             })
         };
-        let conversations = Batched::start(move |asks: Vec<(i64, Channel, String, i64)>| {
+        let conversations = Batched::start(move |asks: Vec<ConversationAsk>| {
             let store = store.clone();
             async move { store.chats_with_participants(&asks).await }
         });

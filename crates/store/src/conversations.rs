@@ -37,9 +37,9 @@ type ExternalKey = (i64, Channel, String);
 
 /// The first ask of each key, for one statement's rows (a key twice in one INSERT would be
 /// refused by PostgreSQL).
-fn first_asks<'a, T>(asks: &'a [T], key: impl Fn(&T) -> ExternalKey) -> Vec<(ExternalKey, &'a T)> {
+fn first_asks<T>(asks: &[T], key: impl Fn(&T) -> ExternalKey) -> Vec<(ExternalKey, &T)> {
     let mut seen = std::collections::HashSet::new();
-    asks.iter().filter_map(|ask| seen.insert(key(ask)).then(|| (key(ask), ask))).collect()
+    asks.iter().filter(|&ask| seen.insert(key(ask))).map(|ask| (key(ask), ask)).collect()
 }
 
 /// One answer per ask from what was found, `true` only for the first ask of a created key.
