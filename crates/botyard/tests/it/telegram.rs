@@ -322,3 +322,46 @@ async fn sends_without_an_answer_are_retried_with_backoff() {
         s.stop().await;
     }
 }
+
+/// Updates of a user and a chat seen for the first time, arriving together, are grouped into one
+/// creation: each is created once, and exactly one of the runs sees it `just_created`.
+#[tokio::test]
+async fn a_new_user_is_just_created_in_exactly_one_run_when_their_updates_arrive_together() {
+    for backend in backends() {
+        let fake = FakeTelegram::start(&[TOKEN]).await;
+        let s = TestServer::start_with(backend, |c| {
+            telegram(&fake)(c);
+            c.telegram.mode = "webhook".into();
+            c.public_url = "https://botyard.example".into();
+        })
+        .await;
+        let ann = s.sign_up("ann@example.com").await;
+        let code = "Bot.sendMessage((user.just_created ? 'new user' : 'known user') + ', ' + (chat.just_created ? 'new chat' : 'known chat'))";
+        let bot = telegram_bot(&s, &ann, &[json!({"command": "/hi", "bjs_code": code})]).await;
+        let registered = fake.wait_calls("setWebhook", 1).await;
+        let url = registered[0].params["url"].as_str().unwrap().replace("https://botyard.example", "");
+        let secret = registered[0].params["secret_token"].as_str().unwrap().to_owned();
+        let post = async |update_id: i64, message_id: i64| {
+            let update = json!({"update_id": update_id, "message": {"message_id": message_id, "date": 1,
+                "from": {"id": 9, "is_bot": false, "first_name": "Nina"}, "chat": {"id": 9, "type": "private"}, "text": "/hi"}});
+            let answer = s
+                .call(Method::POST, &url, &[("x-telegram-bot-api-secret-token", secret.as_str())], update)
+                .await;
+            assert_eq!(answer.status, StatusCode::OK);
+        };
+        tokio::join!(post(101, 1), post(102, 2), post(103, 3));
+        fake.wait_calls("sendMessage", 3).await;
+        s.settled(bot).await;
+        post(104, 4).await;
+        fake.wait_calls("sendMessage", 4).await;
+        let mut texts = fake.texts(9);
+        assert_eq!(texts.pop().as_deref(), Some("known user, known chat"), "{backend:?}");
+        texts.sort();
+        assert_eq!(
+            texts,
+            ["known user, known chat", "known user, known chat", "new user, new chat"],
+            "{backend:?}: created once, told once"
+        );
+        s.stop().await;
+    }
+}
