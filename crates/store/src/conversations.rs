@@ -225,17 +225,12 @@ impl ConversationStore for Store {
     }
 
     async fn upsert_users(&self, asks: &[NewUser], now: Timestamp) -> Result<Vec<(BotUser, bool)>> {
-        let key = |u: &NewUser| (u.bot, u.channel, u.external_id.clone());
-        let mut found = self.users_by_keys_external(asks.iter().map(key)).await?;
-        let missing: Vec<_> =
-            first_asks(asks, key).into_iter().filter(|(k, _)| !found.contains_key(k)).collect();
-        let mut created = std::collections::HashSet::new();
-        if !missing.is_empty() {
+        let insert = |missing: &[&NewUser]| {
             let mut sql = SqlBuilder::new(
                 "INSERT INTO bot_users (bot_id, channel, external_id, first_name, last_name, username, picture_url, profile, \
                  created_at, updated_at) VALUES ",
             );
-            for (n, (_, u)) in missing.iter().enumerate() {
+            for (n, u) in missing.iter().enumerate() {
                 let mut row = sql.open_row(n == 0);
                 row.bind(u.bot)
                     .bind(u.channel.as_str().to_owned())
@@ -248,14 +243,10 @@ impl ConversationStore for Store {
                     .bind(now.millis())
                     .bind(now.millis());
             }
-            sql.push(" ON CONFLICT (bot_id, channel, external_id) DO NOTHING RETURNING bot_id, channel, external_id");
-            for row in sql.fetch_all(&self.write).await? {
-                let channel = Channel::parse(&get::<String>(&row, "channel")?);
-                created.insert((get(&row, "bot_id")?, channel, get(&row, "external_id")?));
-            }
-            found.extend(self.users_by_keys_external(missing.into_iter().map(|(k, _)| k)).await?);
-        }
-        answers(asks, key, &found, &created, "user")
+            sql
+        };
+        let key = |u: &NewUser| (u.bot, u.channel, u.external_id.clone());
+        self.upsert_many(asks, key, |keys| self.users_by_keys_external(keys), insert, "user").await
     }
 
     async fn create_key_user(
@@ -432,17 +423,12 @@ impl ConversationStore for Store {
     }
 
     async fn upsert_chats(&self, asks: &[NewChat], now: Timestamp) -> Result<Vec<(Chat, bool)>> {
-        let key = |c: &NewChat| (c.bot, c.channel, c.external_id.clone());
-        let mut found = self.chats_by_keys_external(asks.iter().map(key)).await?;
-        let missing: Vec<_> =
-            first_asks(asks, key).into_iter().filter(|(k, _)| !found.contains_key(k)).collect();
-        let mut created = std::collections::HashSet::new();
-        if !missing.is_empty() {
+        let insert = |missing: &[&NewChat]| {
             let mut sql = SqlBuilder::new(
                 "INSERT INTO chats (bot_id, channel, external_id, chat_type, title, owner_user_id, blocked, bot_blocked, \
                  created_at, updated_at) VALUES ",
             );
-            for (n, (_, c)) in missing.iter().enumerate() {
+            for (n, c) in missing.iter().enumerate() {
                 let mut row = sql.open_row(n == 0);
                 row.bind(c.bot)
                     .bind(c.channel.as_str().to_owned())
@@ -455,14 +441,10 @@ impl ConversationStore for Store {
                     .bind(now.millis())
                     .bind(now.millis());
             }
-            sql.push(" ON CONFLICT (bot_id, channel, external_id) DO NOTHING RETURNING bot_id, channel, external_id");
-            for row in sql.fetch_all(&self.write).await? {
-                let channel = Channel::parse(&get::<String>(&row, "channel")?);
-                created.insert((get(&row, "bot_id")?, channel, get(&row, "external_id")?));
-            }
-            found.extend(self.chats_by_keys_external(missing.into_iter().map(|(k, _)| k)).await?);
-        }
-        answers(asks, key, &found, &created, "chat")
+            sql
+        };
+        let key = |c: &NewChat| (c.bot, c.channel, c.external_id.clone());
+        self.upsert_many(asks, key, |keys| self.chats_by_keys_external(keys), insert, "chat").await
     }
 
     async fn create_chat(
@@ -891,11 +873,39 @@ pub(crate) fn message(r: &AnyRow) -> Result<ChatMessage> {
 }
 
 impl Store {
-    /// Users by bot, channel and external id (those that exist), with their groups.
-    async fn users_by_keys_external(
+    /// Finds each ask's user or chat and creates the missing ones — the first ask of each key, with
+    /// `insert`'s rows and `ON CONFLICT DO NOTHING` — then reads those back; `true` for the first
+    /// ask of a key created here.
+    async fn upsert_many<A, T: Clone, Found>(
         &self,
-        keys: impl Iterator<Item = ExternalKey>,
-    ) -> Result<HashMap<ExternalKey, BotUser>> {
+        asks: &[A],
+        key: impl Fn(&A) -> ExternalKey,
+        find: impl Fn(Vec<ExternalKey>) -> Found,
+        insert: impl FnOnce(&[&A]) -> SqlBuilder,
+        what: &str,
+    ) -> Result<Vec<(T, bool)>>
+    where
+        Found: std::future::Future<Output = Result<HashMap<ExternalKey, T>>>,
+    {
+        let mut found = find(asks.iter().map(&key).collect()).await?;
+        let missing: Vec<_> =
+            first_asks(asks, &key).into_iter().filter(|(k, _)| !found.contains_key(k)).collect();
+        let mut created = std::collections::HashSet::new();
+        if !missing.is_empty() {
+            let rows: Vec<&A> = missing.iter().map(|(_, ask)| *ask).collect();
+            let mut sql = insert(&rows);
+            sql.push(" ON CONFLICT (bot_id, channel, external_id) DO NOTHING RETURNING bot_id, channel, external_id");
+            for row in sql.fetch_all(&self.write).await? {
+                let channel = Channel::parse(&get::<String>(&row, "channel")?);
+                created.insert((get(&row, "bot_id")?, channel, get(&row, "external_id")?));
+            }
+            found.extend(find(missing.into_iter().map(|(k, _)| k).collect()).await?);
+        }
+        answers(asks, &key, &found, &created, what)
+    }
+
+    /// Users by bot, channel and external id (those that exist), with their groups.
+    async fn users_by_keys_external(&self, keys: Vec<ExternalKey>) -> Result<HashMap<ExternalKey, BotUser>> {
         let mut found = HashMap::new();
         for ((bot, channel), ids) in by_bot_and_channel(keys) {
             for user in self.users_by_external_ids(bot, channel, &ids).await? {
@@ -906,10 +916,7 @@ impl Store {
     }
 
     /// Chats by bot, channel and external id (those that exist).
-    async fn chats_by_keys_external(
-        &self,
-        keys: impl Iterator<Item = ExternalKey>,
-    ) -> Result<HashMap<ExternalKey, Chat>> {
+    async fn chats_by_keys_external(&self, keys: Vec<ExternalKey>) -> Result<HashMap<ExternalKey, Chat>> {
         let mut found = HashMap::new();
         for ((bot, channel), ids) in by_bot_and_channel(keys) {
             for chat in self.chats_by_external_ids(bot, channel, &ids).await? {
@@ -921,7 +928,7 @@ impl Store {
 }
 
 /// External ids grouped by bot and channel, each once.
-fn by_bot_and_channel(keys: impl Iterator<Item = ExternalKey>) -> HashMap<(i64, Channel), Vec<String>> {
+fn by_bot_and_channel(keys: Vec<ExternalKey>) -> HashMap<(i64, Channel), Vec<String>> {
     let mut groups: HashMap<(i64, Channel), Vec<String>> = HashMap::new();
     for (bot, channel, id) in keys {
         let ids = groups.entry((bot, channel)).or_default();
