@@ -7,6 +7,8 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use botyard_store::Backend;
+
 use crate::fake_telegram::FakeTelegram;
 use crate::harness::{Account, TestServer, backends};
 use crate::snap;
@@ -21,6 +23,16 @@ fn telegram(fake: &FakeTelegram) -> impl FnOnce(&mut botyard_core::Config) + '_ 
         c.telegram.per_chat_per_second = 100.0;
         c.jobs.poll_interval_ms = 50;
     }
+}
+
+/// A server whose Telegram bots receive updates by webhook, at `https://botyard.example`.
+async fn webhook_server(backend: Backend, fake: &FakeTelegram) -> TestServer {
+    TestServer::start_with(backend, |c| {
+        telegram(fake)(c);
+        c.telegram.mode = "webhook".into();
+        c.public_url = "https://botyard.example".into();
+    })
+    .await
 }
 
 /// A Telegram bot with these commands, started.
@@ -125,12 +137,7 @@ async fn long_polling_conversations_with_keyboards_buttons_and_edits() {
 async fn webhook_updates_are_checked_and_handled_once() {
     for backend in backends() {
         let fake = FakeTelegram::start(&[TOKEN]).await;
-        let s = TestServer::start_with(backend, |c| {
-            telegram(&fake)(c);
-            c.telegram.mode = "webhook".into();
-            c.public_url = "https://botyard.example".into();
-        })
-        .await;
+        let s = webhook_server(backend, &fake).await;
         let ann = s.sign_up("ann@example.com").await;
         let bot = telegram_bot(&s, &ann, &[json!({"command": "/start", "answer": "Hooked"})]).await;
         let registered = fake.wait_calls("setWebhook", 1).await;
@@ -329,12 +336,7 @@ async fn sends_without_an_answer_are_retried_with_backoff() {
 async fn a_new_user_is_just_created_in_exactly_one_run_when_their_updates_arrive_together() {
     for backend in backends() {
         let fake = FakeTelegram::start(&[TOKEN]).await;
-        let s = TestServer::start_with(backend, |c| {
-            telegram(&fake)(c);
-            c.telegram.mode = "webhook".into();
-            c.public_url = "https://botyard.example".into();
-        })
-        .await;
+        let s = webhook_server(backend, &fake).await;
         let ann = s.sign_up("ann@example.com").await;
         let code = "Bot.sendMessage((user.just_created ? 'new user' : 'known user') + ', ' + (chat.just_created ? 'new chat' : 'known chat'))";
         let bot = telegram_bot(&s, &ann, &[json!({"command": "/hi", "bjs_code": code})]).await;
