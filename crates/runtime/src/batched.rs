@@ -1,7 +1,9 @@
 //! Grouped work: a task takes every request made while it handled the previous ones and handles
 //! them together — one read, or one transaction — so nothing waits for a timer. Used where many
 //! arrivals or runs each read or write a little at about the same time: run commits
-//! ([`crate::committer`]), pending replies, Telegram's lookups and confirmed sends.
+//! ([`crate::committer`]), pending replies, the properties runs' code names
+//! ([`crate::prefetch`]), the Chat API's users and conversations ([`crate::web`]), Telegram's
+//! lookups, new users and chats, and confirmed sends.
 
 use std::future::Future;
 

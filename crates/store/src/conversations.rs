@@ -33,7 +33,7 @@ pub struct NewChat {
 }
 
 /// Where a user or chat is known: its bot, channel and external id.
-type ExternalKey = (i64, Channel, String);
+pub type ExternalKey = (i64, Channel, String);
 
 /// The first ask of each key, for one statement's rows (a key twice in one INSERT would be
 /// refused by PostgreSQL).
@@ -122,6 +122,10 @@ pub trait ConversationStore {
     -> Result<Vec<BotUser>>;
     /// The bot's chats of `channel` among these external ids (those that exist).
     async fn chats_by_external_ids(&self, bot: i64, channel: Channel, ids: &[String]) -> Result<Vec<Chat>>;
+    /// The users among these keys, of any bots and channels (those that exist), with groups.
+    async fn users_by_external_keys(&self, keys: &[ExternalKey]) -> Result<HashMap<ExternalKey, BotUser>>;
+    /// The chats among these keys, of any bots and channels (those that exist).
+    async fn chats_by_external_keys(&self, keys: &[ExternalKey]) -> Result<HashMap<ExternalKey, Chat>>;
     async fn update_bot_user(&self, id: i64, profile: &UserProfile, now: Timestamp) -> Result<()>;
     async fn delete_bot_user(&self, bot: i64, id: i64) -> Result<bool>;
     /// [`upsert_user`](Self::upsert_user) of several users (of any bots) at once: one answer per
@@ -246,7 +250,8 @@ impl ConversationStore for Store {
             sql
         };
         let key = |u: &NewUser| (u.bot, u.channel, u.external_id.clone());
-        self.upsert_many(asks, key, |keys| self.users_by_keys_external(keys), insert, "user").await
+        let find = move |keys: Vec<ExternalKey>| async move { self.users_by_external_keys(&keys).await };
+        self.upsert_many(asks, key, find, insert, "user").await
     }
 
     async fn create_key_user(
@@ -297,12 +302,7 @@ impl ConversationStore for Store {
         sql.push_in_list(ids.iter().cloned());
         sql.push(" ORDER BY u.id, g.name");
         let rows = sql.fetch_all(&self.read).await?;
-        // One row per group (or one without): consecutive rows of a user make one user.
-        let mut users = Vec::new();
-        for run in rows.chunk_by(|a, b| get::<i64>(a, "id").ok() == get::<i64>(b, "id").ok()) {
-            users.extend(user_and_groups(run)?);
-        }
-        Ok(users)
+        Ok(users_with_groups(&rows)?.into_iter().map(|(user, _)| user).collect())
     }
 
     async fn chats_by_external_ids(&self, bot: i64, channel: Channel, ids: &[String]) -> Result<Vec<Chat>> {
@@ -318,6 +318,26 @@ impl ConversationStore for Store {
         sql.fetch_all(&self.read).await?.iter().map(chat).collect()
     }
 
+    async fn users_by_external_keys(&self, keys: &[ExternalKey]) -> Result<HashMap<ExternalKey, BotUser>> {
+        let mut found = HashMap::new();
+        for ((bot, channel), ids) in by_bot_and_channel(keys) {
+            for user in self.users_by_external_ids(bot, channel, &ids).await? {
+                found.insert((bot, channel, user.external_id.clone()), user);
+            }
+        }
+        Ok(found)
+    }
+
+    async fn chats_by_external_keys(&self, keys: &[ExternalKey]) -> Result<HashMap<ExternalKey, Chat>> {
+        let mut found = HashMap::new();
+        for ((bot, channel), ids) in by_bot_and_channel(keys) {
+            for chat in self.chats_by_external_ids(bot, channel, &ids).await? {
+                found.insert((bot, channel, chat.external_id.clone()), chat);
+            }
+        }
+        Ok(found)
+    }
+
     async fn users_by_keys(&self, key_digests: &[String]) -> Result<Vec<Option<BotUser>>> {
         if key_digests.is_empty() {
             return Ok(Vec::new());
@@ -331,12 +351,9 @@ impl ConversationStore for Store {
         sql.push_in_list(key_digests.iter().cloned());
         sql.push(" ORDER BY u.id, g.name");
         let rows = sql.fetch_all(&self.read).await?;
-        // One row per group (or one without): consecutive rows of a user make one user.
         let mut found = HashMap::new();
-        for run in rows.chunk_by(|a, b| get::<i64>(a, "id").ok() == get::<i64>(b, "id").ok()) {
-            if let Some(user) = user_and_groups(run)? {
-                found.insert(get::<String>(&run[0], "key_digest")?, user);
-            }
+        for (user, row) in users_with_groups(&rows)? {
+            found.insert(get::<String>(row, "key_digest")?, user);
         }
         Ok(key_digests.iter().map(|digest| found.get(digest).cloned()).collect())
     }
@@ -444,7 +461,8 @@ impl ConversationStore for Store {
             sql
         };
         let key = |c: &NewChat| (c.bot, c.channel, c.external_id.clone());
-        self.upsert_many(asks, key, |keys| self.chats_by_keys_external(keys), insert, "chat").await
+        let find = move |keys: Vec<ExternalKey>| async move { self.chats_by_external_keys(&keys).await };
+        self.upsert_many(asks, key, find, insert, "chat").await
     }
 
     async fn create_chat(
@@ -777,6 +795,18 @@ impl Store {
 
 /// A user read with its groups in one query (a `LEFT JOIN` of `bot_user_groups` as `group_name`,
 /// ordered by it): one row per group, or one row with no group.
+/// Users read with their groups, ordered by user (one row per group, or one without): each user
+/// and its first row.
+fn users_with_groups(rows: &[AnyRow]) -> Result<Vec<(BotUser, &AnyRow)>> {
+    let mut users = Vec::new();
+    for run in rows.chunk_by(|a, b| get::<i64>(a, "id").ok() == get::<i64>(b, "id").ok()) {
+        if let Some(user) = user_and_groups(run)? {
+            users.push((user, &run[0]));
+        }
+    }
+    Ok(users)
+}
+
 fn user_and_groups(rows: &[AnyRow]) -> Result<Option<BotUser>> {
     let Some(first) = rows.first() else { return Ok(None) };
     let mut user = bot_user(first)?;
@@ -903,37 +933,15 @@ impl Store {
         }
         answers(asks, &key, &found, &created, what)
     }
-
-    /// Users by bot, channel and external id (those that exist), with their groups.
-    async fn users_by_keys_external(&self, keys: Vec<ExternalKey>) -> Result<HashMap<ExternalKey, BotUser>> {
-        let mut found = HashMap::new();
-        for ((bot, channel), ids) in by_bot_and_channel(keys) {
-            for user in self.users_by_external_ids(bot, channel, &ids).await? {
-                found.insert((bot, channel, user.external_id.clone()), user);
-            }
-        }
-        Ok(found)
-    }
-
-    /// Chats by bot, channel and external id (those that exist).
-    async fn chats_by_keys_external(&self, keys: Vec<ExternalKey>) -> Result<HashMap<ExternalKey, Chat>> {
-        let mut found = HashMap::new();
-        for ((bot, channel), ids) in by_bot_and_channel(keys) {
-            for chat in self.chats_by_external_ids(bot, channel, &ids).await? {
-                found.insert((bot, channel, chat.external_id.clone()), chat);
-            }
-        }
-        Ok(found)
-    }
 }
 
 /// External ids grouped by bot and channel, each once.
-fn by_bot_and_channel(keys: Vec<ExternalKey>) -> HashMap<(i64, Channel), Vec<String>> {
+fn by_bot_and_channel(keys: &[ExternalKey]) -> HashMap<(i64, Channel), Vec<String>> {
     let mut groups: HashMap<(i64, Channel), Vec<String>> = HashMap::new();
     for (bot, channel, id) in keys {
-        let ids = groups.entry((bot, channel)).or_default();
-        if !ids.contains(&id) {
-            ids.push(id);
+        let ids = groups.entry((*bot, *channel)).or_default();
+        if !ids.contains(id) {
+            ids.push(id.clone());
         }
     }
     groups

@@ -46,7 +46,7 @@ pub use commands::CommandStore;
 pub use commit::{CommittedRun, RunCommitStore, TICKET_LOST};
 pub use connect::{Backend, StoreOptions};
 pub use content::{BotFieldsUpdate, ContentParts, ContentStore};
-pub use conversations::{ChatKey, ConversationStore, NewChat, NewMessage, NewUser};
+pub use conversations::{ChatKey, ConversationStore, ExternalKey, NewChat, NewMessage, NewUser};
 pub use error_logs::ErrorLogStore;
 pub use files::{FileStore, StoredFile, put_file_in};
 pub use inbox::{Accepting, InboxStore};

@@ -46,18 +46,7 @@ impl PropertyStore for Store {
         owner: i64,
         name: &str,
     ) -> Result<Option<Property>> {
-        let row = sqlx::query(
-            "SELECT id, scope, owner_id, name, kind, value, updated_at FROM properties \
-             WHERE bot_id = $1 AND scope = $2 AND owner_id = $3 AND name = $4",
-        )
-        .bind(bot)
-        .bind(scope.as_str())
-        .bind(owner)
-        .bind(name)
-        .fetch_optional(&self.read)
-        .await
-        .map_err(db)?;
-        row.map(|r| property(&r)).transpose()
+        Ok(self.properties_of(&[(bot, scope, owner, name.to_owned())]).await?.pop().flatten())
     }
 
     async fn properties_of(&self, keys: &[PropertyKey]) -> Result<Vec<Option<Property>>> {

@@ -2,8 +2,6 @@
 //! bot's chats and users with one query each; those seen for the first time are created together
 //! too (one statement per kind for whatever concurrent updates bring).
 
-use std::collections::HashMap;
-
 use botyard_domain::conversation::{BotUser, Channel, Chat};
 use botyard_domain::{Result, Timestamp};
 use botyard_runtime::batched::Batched;
@@ -65,31 +63,17 @@ impl Lookups {
 }
 
 async fn read(store: &Store, queries: Vec<Query>) -> Result<Vec<Found>> {
-    let mut ids: HashMap<i64, (Vec<String>, Vec<String>)> = HashMap::new();
-    for (bot, chat, user) in &queries {
-        let (chats, users) = ids.entry(*bot).or_default();
-        chats.push(chat.clone());
-        users.extend(user.clone());
-    }
-    let mut chats = HashMap::new();
-    let mut users = HashMap::new();
-    for (bot, (mut chat_ids, mut user_ids)) in ids {
-        for list in [&mut chat_ids, &mut user_ids] {
-            list.sort_unstable();
-            list.dedup();
-        }
-        for chat in store.chats_by_external_ids(bot, Channel::Telegram, &chat_ids).await? {
-            chats.insert((bot, chat.external_id.clone()), chat);
-        }
-        for user in store.users_by_external_ids(bot, Channel::Telegram, &user_ids).await? {
-            users.insert((bot, user.external_id.clone()), user);
-        }
-    }
+    let key = |bot: i64, id: &str| (bot, Channel::Telegram, id.to_owned());
+    let chat_keys: Vec<_> = queries.iter().map(|(bot, chat, _)| key(*bot, chat)).collect();
+    let user_keys: Vec<_> =
+        queries.iter().filter_map(|(bot, _, user)| user.as_deref().map(|id| key(*bot, id))).collect();
+    let chats = store.chats_by_external_keys(&chat_keys).await?;
+    let users = store.users_by_external_keys(&user_keys).await?;
     Ok(queries
         .into_iter()
         .map(|(bot, chat, user)| Found {
-            chat: chats.get(&(bot, chat)).cloned(),
-            user: user.and_then(|id| users.get(&(bot, id)).cloned()),
+            chat: chats.get(&key(bot, &chat)).cloned(),
+            user: user.and_then(|id| users.get(&key(bot, &id)).cloned()),
         })
         .collect())
 }
