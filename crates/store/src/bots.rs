@@ -253,6 +253,23 @@ fn decode_token(token: &str) -> Result<(i64, i64)> {
     Ok((value.parse().map_err(|_| invalid())?, number.parse().map_err(|_| invalid())?))
 }
 
+/// A value as SQLite's local reads bind it (our own integers, strings and options of them always
+/// convert).
+fn local_value(value: &impl rusqlite::ToSql) -> rusqlite::types::Value {
+    use rusqlite::types::{ToSqlOutput, Value, ValueRef};
+    match value.to_sql() {
+        Ok(ToSqlOutput::Owned(value)) => value,
+        Ok(ToSqlOutput::Borrowed(value)) => match value {
+            ValueRef::Integer(n) => Value::Integer(n),
+            ValueRef::Real(x) => Value::Real(x),
+            ValueRef::Text(text) => Value::Text(String::from_utf8_lossy(text).into_owned()),
+            ValueRef::Blob(bytes) => Value::Blob(bytes.to_vec()),
+            ValueRef::Null => Value::Null,
+        },
+        _ => Value::Null,
+    }
+}
+
 /// A query whose structure is assembled from fixed fragments and whose values are all bound as
 /// `$n` parameters.
 pub(crate) struct SqlBuilder {
@@ -262,11 +279,24 @@ pub(crate) struct SqlBuilder {
     /// `?` placeholders instead of `$n`: SQLite looks numbered parameters up by name, which
     /// costs time in proportion to their number, so statements with thousands of them crawl.
     positional: bool,
+    /// The bound values again, as SQLite's local reads bind them ([`SqlBuilder::read`]).
+    local_args: Option<Vec<rusqlite::types::Value>>,
 }
 
 impl SqlBuilder {
     pub(crate) fn new(start: &'static str) -> Self {
-        Self { sql: start.to_owned(), args: AnyArguments::default(), count: 0, positional: false }
+        Self {
+            sql: start.to_owned(),
+            args: AnyArguments::default(),
+            count: 0,
+            positional: false,
+            local_args: None,
+        }
+    }
+
+    /// A small read, for [`crate::Store::read_rows`] (which may run it on SQLite's local reads).
+    pub(crate) fn read(start: &'static str) -> Self {
+        Self { local_args: Some(Vec::new()), ..Self::new(start) }
     }
 
     /// A statement for this connection's backend, with `?` placeholders on SQLite.
@@ -280,8 +310,11 @@ impl SqlBuilder {
 
     pub(crate) fn bind<T>(&mut self, value: T)
     where
-        T: for<'q> sqlx::Encode<'q, Any> + sqlx::Type<Any> + Send + 'static,
+        T: for<'q> sqlx::Encode<'q, Any> + sqlx::Type<Any> + rusqlite::ToSql + Send + 'static,
     {
+        if let Some(local) = &mut self.local_args {
+            local.push(local_value(&value));
+        }
         self.count += 1;
         if self.positional {
             self.sql.push('?');
@@ -296,7 +329,7 @@ impl SqlBuilder {
     /// ` IN (…)` with one parameter per value (there must be at least one).
     pub(crate) fn push_in_list<T>(&mut self, values: impl IntoIterator<Item = T>)
     where
-        T: for<'q> sqlx::Encode<'q, Any> + sqlx::Type<Any> + Send + 'static,
+        T: for<'q> sqlx::Encode<'q, Any> + sqlx::Type<Any> + rusqlite::ToSql + Send + 'static,
     {
         self.sql.push_str(" IN (");
         for (i, value) in values.into_iter().enumerate() {
@@ -312,6 +345,11 @@ impl SqlBuilder {
     pub(crate) fn open_row(&mut self, first: bool) -> RowBinder<'_> {
         self.sql.push_str(if first { "(" } else { ", (" });
         RowBinder { sql: self, first: true }
+    }
+
+    /// The statement's text and its bound values.
+    pub(crate) fn parts(&self) -> (&str, &[rusqlite::types::Value]) {
+        (&self.sql, self.local_args.as_deref().unwrap_or_default())
     }
 
     pub(crate) async fn fetch_all(self, pool: &sqlx::AnyPool) -> Result<Vec<sqlx::any::AnyRow>> {
@@ -341,7 +379,7 @@ pub(crate) struct RowBinder<'a> {
 impl RowBinder<'_> {
     pub(crate) fn bind<T>(&mut self, value: T) -> &mut Self
     where
-        T: for<'q> sqlx::Encode<'q, Any> + sqlx::Type<Any> + Send + 'static,
+        T: for<'q> sqlx::Encode<'q, Any> + sqlx::Type<Any> + rusqlite::ToSql + Send + 'static,
     {
         if !self.first {
             self.sql.sql.push_str(", ");

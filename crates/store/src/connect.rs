@@ -1,12 +1,15 @@
 //! Opening the database: the backend from the URL scheme, SQLite's pragmas, migrations.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use botyard_domain::{Error, ErrorCode, Result};
 use sqlx::any::AnyPoolOptions;
+use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{AnyConnection, Executor};
 
 use crate::Store;
+use crate::local_reads::LocalReads;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -99,7 +102,9 @@ impl Store {
                 write.execute("PRAGMA journal_mode = WAL").await.map_err(unreachable)?;
                 let read =
                     pool(options.max_connections.clamp(2, 8)).connect(&url).await.map_err(unreachable)?;
-                Store { backend, url: url.clone(), read, write }
+                let file = url.parse::<SqliteConnectOptions>().ok().map(|o| o.get_filename().to_owned());
+                let local = LocalReads::new(file, options.sqlite_busy_timeout).map(Arc::new);
+                Store { backend, url: url.clone(), read, write, local }
             }
             Backend::Postgres => {
                 let pool = AnyPoolOptions::new()
@@ -108,7 +113,7 @@ impl Store {
                     .connect(url)
                     .await
                     .map_err(unreachable)?;
-                Store { backend, url: url.to_owned(), read: pool.clone(), write: pool }
+                Store { backend, url: url.to_owned(), read: pool.clone(), write: pool, local: None }
             }
         };
         store.migrate().await?;

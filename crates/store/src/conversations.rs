@@ -10,7 +10,7 @@ use sqlx::any::AnyRow;
 use crate::Store;
 use crate::bots::SqlBuilder;
 use crate::error::{db, json, to_json, unique_or_db};
-use crate::rows::get;
+use crate::rows::{StoredRow, get};
 
 /// A user to find or create ([`ConversationStore::upsert_users`]).
 #[derive(Debug, Clone)]
@@ -290,7 +290,7 @@ impl ConversationStore for Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut sql = SqlBuilder::new(concat!(
+        let mut sql = SqlBuilder::read(concat!(
             "SELECT ",
             user_columns!(),
             ", g.name AS group_name FROM bot_users u LEFT JOIN bot_user_groups g ON g.user_id = u.id WHERE u.bot_id = "
@@ -301,7 +301,7 @@ impl ConversationStore for Store {
         sql.push(" AND u.external_id");
         sql.push_in_list(ids.iter().cloned());
         sql.push(" ORDER BY u.id, g.name");
-        let rows = sql.fetch_all(&self.read).await?;
+        let rows = self.read_rows(sql).await?;
         Ok(users_with_groups(&rows)?.into_iter().map(|(user, _)| user).collect())
     }
 
@@ -309,13 +309,14 @@ impl ConversationStore for Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut sql = SqlBuilder::new(concat!("SELECT ", chat_columns!(), " FROM chats c WHERE c.bot_id = "));
+        let mut sql =
+            SqlBuilder::read(concat!("SELECT ", chat_columns!(), " FROM chats c WHERE c.bot_id = "));
         sql.bind(bot);
         sql.push(" AND c.channel = ");
         sql.bind(channel.as_str().to_owned());
         sql.push(" AND c.external_id");
         sql.push_in_list(ids.iter().cloned());
-        sql.fetch_all(&self.read).await?.iter().map(chat).collect()
+        self.read_rows(sql).await?.iter().map(chat).collect()
     }
 
     async fn users_by_external_keys(&self, keys: &[ExternalKey]) -> Result<HashMap<ExternalKey, BotUser>> {
@@ -342,7 +343,7 @@ impl ConversationStore for Store {
         if key_digests.is_empty() {
             return Ok(Vec::new());
         }
-        let mut sql = SqlBuilder::new(concat!(
+        let mut sql = SqlBuilder::read(concat!(
             "SELECT ",
             user_columns!(),
             ", u.key_digest, g.name AS group_name FROM bot_users u LEFT JOIN bot_user_groups g ON g.user_id = u.id \
@@ -350,7 +351,7 @@ impl ConversationStore for Store {
         ));
         sql.push_in_list(key_digests.iter().cloned());
         sql.push(" ORDER BY u.id, g.name");
-        let rows = sql.fetch_all(&self.read).await?;
+        let rows = self.read_rows(sql).await?;
         let mut found = HashMap::new();
         for (user, row) in users_with_groups(&rows)? {
             found.insert(get::<String>(row, "key_digest")?, user);
@@ -597,7 +598,7 @@ impl ConversationStore for Store {
             return Ok(Vec::new());
         }
         // One SELECT per ask, numbered, in one statement.
-        let mut sql = SqlBuilder::new("");
+        let mut sql = SqlBuilder::read("");
         for (i, (bot, channel, external_id, user)) in asks.iter().enumerate() {
             sql.push(if i == 0 { "SELECT CAST(" } else { " UNION ALL SELECT CAST(" });
             sql.bind(i as i64);
@@ -615,7 +616,7 @@ impl ConversationStore for Store {
             sql.bind(external_id.clone());
         }
         let mut found: Vec<Option<(Chat, bool)>> = vec![None; asks.len()];
-        for row in sql.fetch_all(&self.read).await? {
+        for row in self.read_rows(sql).await? {
             let ask = usize::try_from(get::<i64>(&row, "ask")?).unwrap_or(usize::MAX);
             if let Some(slot) = found.get_mut(ask) {
                 *slot = Some((chat(&row)?, get::<i64>(&row, "takes_part")? > 0));
@@ -699,7 +700,7 @@ impl ConversationStore for Store {
         if asks.is_empty() {
             return Ok(Vec::new());
         }
-        let mut sql = SqlBuilder::new(
+        let mut sql = SqlBuilder::read(
             "SELECT bot_id, chat_id, user_id, command_id, options FROM pending_replies WHERE ",
         );
         for (i, (bot, chat, user)) in asks.iter().enumerate() {
@@ -712,7 +713,7 @@ impl ConversationStore for Store {
             sql.push(")");
         }
         let mut found = std::collections::HashMap::new();
-        for r in sql.fetch_all(&self.read).await? {
+        for r in self.read_rows(sql).await? {
             let options: Option<String> = get(&r, "options")?;
             let options = options.map(|o| json(&o, "pending reply options")).transpose()?;
             let ask: (i64, i64, i64) = (get(&r, "bot_id")?, get(&r, "chat_id")?, get(&r, "user_id")?);
@@ -797,7 +798,7 @@ impl Store {
 /// ordered by it): one row per group, or one row with no group.
 /// Users read with their groups, ordered by user (one row per group, or one without): each user
 /// and its first row.
-fn users_with_groups(rows: &[AnyRow]) -> Result<Vec<(BotUser, &AnyRow)>> {
+fn users_with_groups<R: StoredRow>(rows: &[R]) -> Result<Vec<(BotUser, &R)>> {
     let mut users = Vec::new();
     for run in rows.chunk_by(|a, b| get::<i64>(a, "id").ok() == get::<i64>(b, "id").ok()) {
         if let Some(user) = user_and_groups(run)? {
@@ -807,7 +808,7 @@ fn users_with_groups(rows: &[AnyRow]) -> Result<Vec<(BotUser, &AnyRow)>> {
     Ok(users)
 }
 
-fn user_and_groups(rows: &[AnyRow]) -> Result<Option<BotUser>> {
+fn user_and_groups(rows: &[impl StoredRow]) -> Result<Option<BotUser>> {
     let Some(first) = rows.first() else { return Ok(None) };
     let mut user = bot_user(first)?;
     for row in rows {
@@ -853,7 +854,7 @@ where
     })
 }
 
-fn bot_user(r: &AnyRow) -> Result<BotUser> {
+fn bot_user(r: &impl StoredRow) -> Result<BotUser> {
     Ok(BotUser {
         id: get(r, "id")?,
         bot_number: get(r, "bot_id")?,
@@ -870,7 +871,7 @@ fn bot_user(r: &AnyRow) -> Result<BotUser> {
     })
 }
 
-pub(crate) fn chat(r: &AnyRow) -> Result<Chat> {
+pub(crate) fn chat(r: &impl StoredRow) -> Result<Chat> {
     Ok(Chat {
         id: get(r, "id")?,
         bot_number: get(r, "bot_id")?,
@@ -886,7 +887,7 @@ pub(crate) fn chat(r: &AnyRow) -> Result<Chat> {
     })
 }
 
-pub(crate) fn message(r: &AnyRow) -> Result<ChatMessage> {
+pub(crate) fn message(r: &impl StoredRow) -> Result<ChatMessage> {
     let payload: String = get(r, "payload")?;
     let metadata: Option<String> = get(r, "metadata")?;
     Ok(ChatMessage {

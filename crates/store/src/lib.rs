@@ -9,7 +9,9 @@
 //! and JSON documents as text.
 //!
 //! On SQLite, writes go through a pool of one connection, so writers queue in botyard instead of
-//! failing with `SQLITE_BUSY`; reads use a separate pool and see committed data (WAL mode).
+//! failing with `SQLITE_BUSY`; reads use a separate pool and see committed data (WAL mode). The
+//! small reads every message makes run on the calling thread instead ([`Store::read_rows`],
+//! `local_reads`), without the hand-off to a connection's thread that each sqlx statement costs.
 
 mod accounts;
 mod apps;
@@ -25,6 +27,7 @@ mod error_logs;
 mod files;
 mod inbox;
 mod jobs;
+mod local_reads;
 mod notifications;
 mod properties;
 mod rows;
@@ -78,11 +81,32 @@ pub struct Store {
     url: String,
     read: AnyPool,
     write: AnyPool,
+    /// On SQLite, the reads every message makes, run on the calling thread
+    /// ([`Store::read_rows`]); `None` on PostgreSQL and for in-memory SQLite.
+    local: Option<std::sync::Arc<local_reads::LocalReads>>,
 }
 
 impl Store {
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Whether small reads run where they are asked ([`Store::read_rows`] on SQLite), so that
+    /// grouping them across requests gains nothing.
+    pub fn reads_locally(&self) -> bool {
+        self.local.is_some()
+    }
+
+    /// Runs a small read: on SQLite on the calling thread ([`local_reads`]), otherwise through
+    /// the read pool. Only for indexed reads of a few rows (it may hold the thread meanwhile).
+    pub(crate) async fn read_rows(&self, sql: bots::SqlBuilder) -> Result<Vec<rows::ReadRow>> {
+        match &self.local {
+            Some(local) => {
+                let (text, args) = sql.parts();
+                Ok(local.query(text, args)?.into_iter().map(rows::ReadRow::Local).collect())
+            }
+            None => Ok(sql.fetch_all(&self.read).await?.into_iter().map(rows::ReadRow::Pooled).collect()),
+        }
     }
 
     /// Checks that the database answers, for readiness probes.

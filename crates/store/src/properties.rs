@@ -4,14 +4,13 @@
 use botyard_domain::Result;
 use botyard_domain::Timestamp;
 use botyard_domain::property::{Property, PropertyScope, PropertyType};
-use sqlx::any::AnyRow;
 
 use std::collections::HashMap;
 
 use crate::Store;
 use crate::bots::SqlBuilder;
 use crate::error::{db, json};
-use crate::rows::get;
+use crate::rows::{StoredRow, get};
 
 #[allow(async_fn_in_trait)] // used through the concrete `Store`, whose futures are `Send`
 pub trait PropertyStore {
@@ -53,7 +52,7 @@ impl PropertyStore for Store {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
-        let mut sql = SqlBuilder::new(
+        let mut sql = SqlBuilder::read(
             "SELECT id, bot_id, scope, owner_id, name, kind, value, updated_at FROM properties WHERE ",
         );
         for (i, (bot, scope, owner, name)) in keys.iter().enumerate() {
@@ -68,7 +67,7 @@ impl PropertyStore for Store {
             sql.push(")");
         }
         let mut found = HashMap::new();
-        for row in sql.fetch_all(&self.read).await? {
+        for row in self.read_rows(sql).await? {
             let bot: i64 = get(&row, "bot_id")?;
             let p = property(&row)?;
             found.insert((bot, p.scope, p.owner, p.name.clone()), p);
@@ -109,7 +108,7 @@ impl PropertyStore for Store {
     }
 }
 
-fn property(r: &AnyRow) -> Result<Property> {
+fn property(r: &impl StoredRow) -> Result<Property> {
     let value: String = get(r, "value")?;
     Ok(Property {
         id: get(r, "id")?,

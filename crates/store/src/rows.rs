@@ -7,13 +7,55 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::error::json;
+use crate::local_reads::LocalRow;
 
 /// Reads a column, turning a decoding failure into an internal error.
-pub(crate) fn get<'r, T>(row: &'r AnyRow, column: &str) -> Result<T>
-where
-    T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
+pub(crate) fn get<T: Column>(row: &impl StoredRow, column: &str) -> Result<T> {
+    StoredRow::column(row, column)
+}
+
+/// A row as read through sqlx ([`AnyRow`]) or by [`LocalReads`](crate::local_reads) (SQLite
+/// reads on the calling thread): the code turning rows into entities reads both alike.
+pub(crate) trait StoredRow {
+    fn column<T: Column>(&self, name: &str) -> Result<T>;
+}
+
+/// A column type both kinds of row decode.
+pub(crate) trait Column:
+    for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any> + rusqlite::types::FromSql
 {
-    row.try_get(column).map_err(|e| Error::internal(format!("reading column {column}: {e}")))
+}
+
+impl<T> Column for T where
+    T: for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any> + rusqlite::types::FromSql
+{
+}
+
+impl StoredRow for AnyRow {
+    fn column<T: Column>(&self, name: &str) -> Result<T> {
+        self.try_get(name).map_err(|e| Error::internal(format!("reading column {name}: {e}")))
+    }
+}
+
+impl StoredRow for LocalRow {
+    fn column<T: Column>(&self, name: &str) -> Result<T> {
+        self.value_of(name)
+    }
+}
+
+/// A row of a read that may have run either way ([`crate::Store::read_rows`]).
+pub(crate) enum ReadRow {
+    Pooled(AnyRow),
+    Local(LocalRow),
+}
+
+impl StoredRow for ReadRow {
+    fn column<T: Column>(&self, name: &str) -> Result<T> {
+        match self {
+            Self::Pooled(row) => StoredRow::column(row, name),
+            Self::Local(row) => row.value_of(name),
+        }
+    }
 }
 
 /// The columns of `users u` that [`user`] reads, as a literal for `concat!`.

@@ -250,7 +250,7 @@ impl TelegramStore for Store {
         messages.dedup();
         let mut found_chats = Vec::new();
         if !chats.is_empty() {
-            let mut sql = crate::bots::SqlBuilder::new(
+            let mut sql = crate::bots::SqlBuilder::read(
                 "SELECT id, bot_id, channel, external_id, chat_type, title, owner_user_id, blocked, bot_blocked, \
                  created_at, updated_at FROM chats WHERE id IN (",
             );
@@ -259,13 +259,13 @@ impl TelegramStore for Store {
                 sql.bind(*id);
             }
             sql.push(")");
-            for row in sql.fetch_all(&self.read).await? {
+            for row in self.read_rows(sql).await? {
                 found_chats.push(crate::conversations::chat(&row)?);
             }
         }
         let mut found_messages = Vec::new();
         if !messages.is_empty() {
-            let mut sql = crate::bots::SqlBuilder::new(
+            let mut sql = crate::bots::SqlBuilder::read(
                 "SELECT id, uid, bot_id, chat_id, user_id, payload, metadata, created_at, updated_at \
                  FROM messages WHERE id IN (",
             );
@@ -274,7 +274,7 @@ impl TelegramStore for Store {
                 sql.bind(*id);
             }
             sql.push(")");
-            for row in sql.fetch_all(&self.read).await? {
+            for row in self.read_rows(sql).await? {
                 found_messages.push(crate::conversations::message(&row)?);
             }
         }
