@@ -121,7 +121,7 @@ impl Runtime {
                 committer: Committer::start(store.clone(), node.clone()),
                 pending_replies: {
                     let store = store.clone();
-                    batched::Batched::start(move |asks: Vec<(i64, i64, i64)>| {
+                    batched::Batched::start_reads(store.reads_locally(), move |asks: Vec<(i64, i64, i64)>| {
                         let store = store.clone();
                         async move { store.pending_replies(&asks).await }
                     })

@@ -132,7 +132,7 @@ impl Runtime {
 pub(crate) type PropertyReads = Batched<Vec<PropertyKey>, Vec<Option<Value>>>;
 
 pub(crate) fn start(store: Store) -> PropertyReads {
-    Batched::start(move |runs: Vec<Vec<PropertyKey>>| {
+    Batched::start_reads(store.reads_locally(), move |runs: Vec<Vec<PropertyKey>>| {
         let store = store.clone();
         async move { read(&store, runs).await }
     })

@@ -52,12 +52,12 @@ impl WebReads {
     pub(crate) fn start(store: Store) -> Self {
         let users = {
             let store = store.clone();
-            Batched::start(move |digests: Vec<String>| {
+            Batched::start_reads(store.reads_locally(), move |digests: Vec<String>| {
                 let store = store.clone();
                 async move { store.users_by_keys(&digests).await }
             })
         };
-        let conversations = Batched::start(move |asks: Vec<ConversationAsk>| {
+        let conversations = Batched::start_reads(store.reads_locally(), move |asks: Vec<ConversationAsk>| {
             let store = store.clone();
             async move { store.chats_with_participants(&asks).await }
         });

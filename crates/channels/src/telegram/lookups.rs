@@ -27,7 +27,7 @@ impl Lookups {
     pub(crate) fn start(store: Store) -> Self {
         let reads = {
             let store = store.clone();
-            Batched::start(move |queries| {
+            Batched::start_reads(store.reads_locally(), move |queries| {
                 let store = store.clone();
                 async move { read(&store, queries).await }
             })
