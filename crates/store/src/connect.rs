@@ -102,7 +102,12 @@ impl Store {
                 write.execute("PRAGMA journal_mode = WAL").await.map_err(unreachable)?;
                 let read =
                     pool(options.max_connections.clamp(2, 8)).connect(&url).await.map_err(unreachable)?;
-                let file = url.parse::<SqliteConnectOptions>().ok().map(|o| o.get_filename().to_owned());
+                let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+                let file = url
+                    .parse::<SqliteConnectOptions>()
+                    .ok()
+                    .filter(|_| !in_memory)
+                    .map(|o| o.get_filename().to_owned());
                 let local = LocalReads::new(file, options.sqlite_busy_timeout).map(Arc::new);
                 Store { backend, url: url.clone(), read, write, local }
             }

@@ -50,10 +50,10 @@ impl LocalRow {
 }
 
 impl LocalReads {
-    /// Reads from the SQLite file at `path`, or `None` for an in-memory database (which only
-    /// sqlx's own connections can see).
+    /// Reads from the SQLite file at `path`; `None` without a file (an in-memory database, which
+    /// only sqlx's own connections can see): reads then stay on sqlx's read pool.
     pub(crate) fn new(path: Option<PathBuf>, busy_timeout: Duration) -> Option<Self> {
-        let path = path.filter(|p| !p.as_os_str().is_empty() && p.to_str() != Some(":memory:"))?;
+        let path = path.filter(|p| !p.as_os_str().is_empty())?;
         Some(Self { path, busy_timeout, idle: Mutex::new(Vec::new()) })
     }
 

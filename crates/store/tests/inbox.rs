@@ -460,6 +460,19 @@ async fn key_users_conversations_and_properties_of_several_requests_are_read_tog
         let values: Vec<_> =
             store.properties_of(&keys).await.unwrap().into_iter().map(|p| p.map(|p| p.value)).collect();
         assert_eq!(values, [Some(json!(3)), None, None, Some(json!(7)), Some(json!(1)), None], "{backend:?}");
+        // On SQLite these reads run on the calling thread, on connections of their own: a write
+        // committed through the writer is seen by the very next read.
+        assert_eq!(store.reads_locally(), backend == Backend::Sqlite);
+        for n in 4..8 {
+            let effects = RunEffects {
+                bot,
+                properties: vec![write(PropertyScope::User, ann.id, "n", n)],
+                ..Default::default()
+            };
+            store.commit_runs(&[effects], "n", T0).await.unwrap();
+            let read = store.properties_of(&keys[..1]).await.unwrap().pop().flatten().map(|p| p.value);
+            assert_eq!(read, Some(json!(n)), "{backend:?}");
+        }
         assert!(store.users_by_keys(&[]).await.unwrap().is_empty());
         assert!(store.chats_with_participants(&[]).await.unwrap().is_empty());
         assert!(store.properties_of(&[]).await.unwrap().is_empty());
