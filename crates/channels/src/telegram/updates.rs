@@ -12,6 +12,7 @@ use botyard_store::{ConversationStore, NewChat, NewMessage, NewUser, TelegramSto
 use serde_json::{Value, json};
 
 use super::Telegram;
+use super::lookups::Found;
 
 pub(crate) async fn handle(telegram: &Telegram, bot: &Bot, update: Value) -> Result<()> {
     let store = &telegram.store();
@@ -27,7 +28,7 @@ pub(crate) async fn handle(telegram: &Telegram, bot: &Bot, update: Value) -> Res
         return Ok(());
     }
     if let Some(member) = update.get("my_chat_member").filter(|m| m.is_object()) {
-        let chat = chat_of(telegram, bot, &member["chat"], None).await?.0;
+        let chat = chat_of(telegram, bot, &member["chat"]).await?;
         let status = member["new_chat_member"]["status"].as_str().unwrap_or("");
         let blocked = matches!(status, "kicked" | "left");
         store.set_chat_bot_blocked(chat.id, blocked, Timestamp::now()).await?;
@@ -43,34 +44,36 @@ fn external(id: &Value) -> String {
     }
 }
 
-/// The update's chat: `found` (read with other updates' chats), or else found or created with
-/// other updates' new chats.
-async fn chat_of(telegram: &Telegram, bot: &Bot, chat: &Value, found: Option<Chat>) -> Result<(Chat, bool)> {
-    if let Some(found) = found {
-        return Ok((found, false));
-    }
-    let ask = NewChat {
+/// The update's chat and (with `from`) its sender: those `found` (read with other updates'), and
+/// the others found or created with other updates' new chats and users.
+async fn chat_and_user(
+    telegram: &Telegram,
+    bot: &Bot,
+    chat: &Value,
+    from: Option<&Value>,
+    found: Found,
+) -> Result<((Chat, bool), Option<(BotUser, bool)>)> {
+    telegram.lookups().chat_and_user(found, new_chat(bot, chat), from.map(|from| new_user(bot, from))).await
+}
+
+/// The chat, found or created with other updates' new chats.
+async fn chat_of(telegram: &Telegram, bot: &Bot, chat: &Value) -> Result<Chat> {
+    let found = Found { chat: None, user: None };
+    Ok(chat_and_user(telegram, bot, chat, None, found).await?.0.0)
+}
+
+fn new_chat(bot: &Bot, chat: &Value) -> NewChat {
+    NewChat {
         bot: bot.number,
         channel: Channel::Telegram,
         external_id: external(&chat["id"]),
         chat_type: without_nul(chat["type"].as_str().unwrap_or("private")).into_owned(),
         title: chat["title"].as_str().map(|t| without_nul(t).into_owned()),
         owner: None,
-    };
-    telegram.lookups().chat(ask).await
+    }
 }
 
-/// The update's sender: `found` (read with other updates' users), or else found or created with
-/// other updates' new users.
-async fn user_of(
-    telegram: &Telegram,
-    bot: &Bot,
-    from: &Value,
-    found: Option<BotUser>,
-) -> Result<(BotUser, bool)> {
-    if let Some(found) = found {
-        return Ok((found, false));
-    }
+fn new_user(bot: &Bot, from: &Value) -> NewUser {
     // Names as Telegram sends them; a NUL (which PostgreSQL cannot store) becomes U+FFFD.
     let name = |key: &str| from[key].as_str().map(|s| without_nul(s).into_owned());
     let profile = UserProfile {
@@ -80,22 +83,22 @@ async fn user_of(
         picture_url: None,
         profile: None,
     };
-    let ask =
-        NewUser { bot: bot.number, channel: Channel::Telegram, external_id: external(&from["id"]), profile };
-    telegram.lookups().user(ask).await
+    NewUser { bot: bot.number, channel: Channel::Telegram, external_id: external(&from["id"]), profile }
 }
 
 async fn message_update(telegram: &Telegram, bot: &Bot, update: i64, message: &Value) -> Result<()> {
     let store = &telegram.store();
-    let sender = message.get("from").filter(|f| f.is_object());
+    let runs_nothing = message["migrate_to_chat_id"].is_i64()
+        || message["migrate_from_chat_id"].is_i64()
+        || message.get("from").is_none();
+    // A message that runs nothing creates no user.
+    let sender = message.get("from").filter(|f| f.is_object() && !runs_nothing);
     let found = telegram
         .lookups()
         .find(bot.number, external(&message["chat"]["id"]), sender.map(|f| external(&f["id"])))
         .await?;
-    let (chat, chat_created) = chat_of(telegram, bot, &message["chat"], found.chat).await?;
-    let runs_nothing = message["migrate_to_chat_id"].is_i64()
-        || message["migrate_from_chat_id"].is_i64()
-        || message.get("from").is_none();
+    let ((chat, chat_created), sender) =
+        chat_and_user(telegram, bot, &message["chat"], sender, found).await?;
     if runs_nothing && !store.record_update(bot.number, update, Timestamp::now()).await? {
         return Ok(());
     }
@@ -106,8 +109,7 @@ async fn message_update(telegram: &Telegram, bot: &Bot, update: i64, message: &V
     if message["migrate_from_chat_id"].is_i64() {
         return Ok(());
     }
-    let Some(from) = sender else { return Ok(()) };
-    let (user, user_created) = user_of(telegram, bot, from, found.user).await?;
+    let Some((user, user_created)) = sender else { return Ok(()) };
     if chat.chat_type != "private" {
         store.add_participant(chat.id, user.id, Timestamp::now()).await?;
     }
@@ -147,8 +149,10 @@ async fn button_press(telegram: &Telegram, bot: &Bot, update: i64, callback: &Va
         .lookups()
         .find(bot.number, external(&chat_json["id"]), Some(external(&callback["from"]["id"])))
         .await?;
-    let (chat, chat_created) = chat_of(telegram, bot, chat_json, found.chat).await?;
-    let (user, user_created) = user_of(telegram, bot, &callback["from"], found.user).await?;
+    let ((chat, chat_created), user) =
+        chat_and_user(telegram, bot, chat_json, Some(&callback["from"]), found).await?;
+    let (user, user_created) =
+        user.ok_or_else(|| botyard_domain::Error::internal("a button press's user was not created"))?;
     let message =
         store.message_by_external_id(chat.id, &external(&callback["message"]["message_id"])).await?;
     let data = callback["data"].as_str().unwrap_or("").to_owned();
