@@ -405,17 +405,29 @@ pub(crate) async fn outbox_in(
     Ok(())
 }
 
-/// The ids of the chats among `chats` that are Telegram chats.
+/// The ids of the chats among `chats` that are Telegram chats, read in a transaction.
 pub(crate) async fn telegram_chats(conn: &mut AnyConnection, chats: &[i64]) -> Result<Vec<i64>> {
     if chats.is_empty() {
         return Ok(Vec::new());
     }
-    let mut sql = crate::bots::SqlBuilder::new("SELECT id FROM chats WHERE channel = 'telegram' AND id IN (");
-    for (i, id) in chats.iter().enumerate() {
-        sql.push(if i == 0 { "" } else { ", " });
-        sql.bind(*id);
-    }
-    sql.push(")");
-    let rows = sql.fetch_all_conn(conn).await?;
+    let rows = telegram_chats_query(chats).fetch_all_conn(conn).await?;
     rows.iter().map(|r| get(r, "id")).collect()
+}
+
+impl Store {
+    /// The ids of the chats among `chats` that are Telegram chats (a chat's channel never
+    /// changes, so this may be read before the transaction that uses it).
+    pub(crate) async fn telegram_chats(&self, chats: &[i64]) -> Result<Vec<i64>> {
+        if chats.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = self.read_rows(telegram_chats_query(chats)).await?;
+        rows.iter().map(|r| get(r, "id")).collect()
+    }
+}
+
+fn telegram_chats_query(chats: &[i64]) -> crate::bots::SqlBuilder {
+    let mut sql = crate::bots::SqlBuilder::read("SELECT id FROM chats WHERE channel = 'telegram' AND id");
+    sql.push_in_list(chats.iter().copied());
+    sql
 }
