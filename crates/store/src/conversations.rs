@@ -320,23 +320,21 @@ impl ConversationStore for Store {
     }
 
     async fn users_by_external_keys(&self, keys: &[ExternalKey]) -> Result<HashMap<ExternalKey, BotUser>> {
-        let mut found = HashMap::new();
-        for ((bot, channel), ids) in by_bot_and_channel(keys) {
-            for user in self.users_by_external_ids(bot, channel, &ids).await? {
-                found.insert((bot, channel, user.external_id.clone()), user);
-            }
-        }
-        Ok(found)
+        by_external_keys(
+            keys,
+            |bot, channel, ids| async move { self.users_by_external_ids(bot, channel, &ids).await },
+            |user| &user.external_id,
+        )
+        .await
     }
 
     async fn chats_by_external_keys(&self, keys: &[ExternalKey]) -> Result<HashMap<ExternalKey, Chat>> {
-        let mut found = HashMap::new();
-        for ((bot, channel), ids) in by_bot_and_channel(keys) {
-            for chat in self.chats_by_external_ids(bot, channel, &ids).await? {
-                found.insert((bot, channel, chat.external_id.clone()), chat);
-            }
-        }
-        Ok(found)
+        by_external_keys(
+            keys,
+            |bot, channel, ids| async move { self.chats_by_external_ids(bot, channel, &ids).await },
+            |chat| &chat.external_id,
+        )
+        .await
     }
 
     async fn users_by_keys(&self, key_digests: &[String]) -> Result<Vec<Option<BotUser>>> {
@@ -937,6 +935,24 @@ impl Store {
 }
 
 /// External ids grouped by bot and channel, each once.
+/// What `read` finds for `keys` (one read per bot and channel), by the key of each found.
+async fn by_external_keys<T, R>(
+    keys: &[ExternalKey],
+    read: impl Fn(i64, Channel, Vec<String>) -> R,
+    external_id: impl Fn(&T) -> &String,
+) -> Result<HashMap<ExternalKey, T>>
+where
+    R: std::future::Future<Output = Result<Vec<T>>>,
+{
+    let mut found = HashMap::new();
+    for ((bot, channel), ids) in by_bot_and_channel(keys) {
+        for item in read(bot, channel, ids).await? {
+            found.insert((bot, channel, external_id(&item).clone()), item);
+        }
+    }
+    Ok(found)
+}
+
 fn by_bot_and_channel(keys: &[ExternalKey]) -> HashMap<(i64, Channel), Vec<String>> {
     let mut groups: HashMap<(i64, Channel), Vec<String>> = HashMap::new();
     for (bot, channel, id) in keys {
